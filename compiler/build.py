@@ -1,0 +1,73 @@
+"""Model section -> forward IR graph, one layer at a time through each LayerDef's `build`."""
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+from .ir import BATCH, Graph, TensorType, Value
+from .layers import LAYERS
+from .recipe import LayerSpec, ModelSpec
+
+SCALAR_TYPES = {"lr": TensorType((), "float32"), "step": TensorType((), "int64"),
+                "seed": TensorType((), "int64")}
+
+
+@dataclass(frozen=True)
+class ParamInfo:
+    """What the runtime needs to create and name a parameter; the order is the kernel's."""
+
+    name: str                 # "dense_1.weight"
+    shape: tuple[int, ...]
+    init: str                 # "he", "xavier", "zeros", ...
+    fan_in: int
+    fan_out: int
+
+
+class BuildContext:
+    def __init__(self, graph: Graph, training: bool):
+        self.graph = graph
+        self.training = training
+        self.params: list[ParamInfo] = []
+        self._scalars: dict[str, Value] = {}
+
+    def param(self, spec: LayerSpec, suffix: str, shape, init: str, fan_in: int,
+              fan_out: int) -> Value:
+        info = ParamInfo(f"{spec.name}.{suffix}", tuple(shape), init, fan_in, fan_out)
+        self.params.append(info)
+        return self.graph.input(info.name, TensorType(info.shape), "param")
+
+    def scalar(self, name: str) -> Value:
+        if name not in self._scalars:
+            self._scalars[name] = self.graph.input(name, SCALAR_TYPES[name], "scalar")
+        return self._scalars[name]
+
+    @staticmethod
+    def salt(spec: LayerSpec) -> int:
+        """A per-layer stream id for counter-based RNG, stable across runs and processes."""
+        return zlib.crc32(spec.name.encode())
+
+    def build_layer(self, x: Value, spec: LayerSpec) -> Value:
+        return LAYERS[spec.kind].build(self, x, spec)
+
+
+@dataclass
+class Forward:
+    graph: Graph
+    x: Value
+    output: Value
+    params: list[ParamInfo]
+    ctx: BuildContext
+
+
+def build_forward(model: ModelSpec, training: bool, label_type: TensorType | None = None) -> Forward:
+    """Inputs: the batch `x` [B, *input_shape] (and labels `y` when `label_type` is given)."""
+    g = Graph()
+    x = g.input("x", TensorType((BATCH,) + tuple(model.input_shape)), "x")
+    if label_type is not None:
+        g.input("y", label_type, "y")
+    ctx = BuildContext(g, training)
+    h = x
+    for spec in model.layers:
+        h = ctx.build_layer(h, spec)
+    g.outputs["output"] = h
+    return Forward(g, x, h, ctx.params, ctx)

@@ -1,0 +1,67 @@
+"""What a recipe may name outside the model: data sources, losses, optimizers, schedules, metrics.
+
+Each is a `Choice` with its option schema; the checker validates calls against these tables,
+and the runtime / IR builder read the checked options by the same names.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .options import Choice, Opt
+
+_LR = Opt("lr", "float", required=True, min=0.0, min_inclusive=False, positional=True,
+          doc="base learning rate")
+_WD = Opt("weight_decay", "float", 0.0, min=0.0, doc="L2 penalty added to the gradient")
+
+SOURCES = {c.name: c for c in (
+    Choice("iris", doc="scikit-learn's iris (150 x 4, 3 classes)"),
+    Choice("digits", doc="scikit-learn's 8x8 digits (1797 x 64, 10 classes)"),
+    Choice("wine", doc="scikit-learn's wine (178 x 13, 3 classes)"),
+    Choice("breast_cancer", doc="scikit-learn's breast cancer (569 x 30, 2 classes)"),
+    Choice("csv", (Opt("path", "str", required=True, positional=True),
+                   Opt("label", "str", "label", doc="name or 0-based index of the label column"),
+                   Opt("header", "bool", True)),
+           doc="a CSV file of numbers with one label column"),
+    Choice("npz", (Opt("path", "str", required=True, positional=True),
+                   Opt("x", "str", "x"), Opt("y", "str", "y")),
+           doc="a NumPy .npz archive (read without pickle)"),
+)}
+
+LOSSES = {c.name: c for c in (
+    Choice("cross_entropy", doc="softmax cross-entropy from logits, integer labels"),
+    Choice("mse", doc="mean squared error"),
+)}
+
+OPTIMIZERS = {c.name: c for c in (
+    Choice("sgd", (_LR, Opt("momentum", "float", 0.0, min=0.0, max=1.0, max_inclusive=False),
+                   Opt("nesterov", "bool", False), _WD)),
+    Choice("adam", (replace(_LR, required=False, default=1e-3),
+                    Opt("beta1", "float", 0.9, min=0.0, max=1.0, max_inclusive=False),
+                    Opt("beta2", "float", 0.999, min=0.0, max=1.0, max_inclusive=False),
+                    Opt("eps", "float", 1e-8, min=0.0, min_inclusive=False), _WD)),
+)}
+
+SCHEDULES = {c.name: c for c in (
+    Choice("constant", doc="the base learning rate throughout"),
+    Choice("step", (Opt("every", "duration", required=True, positional=True),
+                    Opt("gamma", "float", 0.1, min=0.0, min_inclusive=False)),
+           doc="lr = base * gamma ** floor(t / every)"),
+    Choice("exponential", (Opt("gamma", "float", required=True, positional=True, min=0.0,
+                               min_inclusive=False, max=1.0),
+                           Opt("every", "duration", None, doc="default: 1 epochs")),
+           doc="lr = base * gamma ** (t / every)"),
+)}
+
+METRICS = ("accuracy", "loss", "mae")
+NORMALIZE = ("none", "standard", "minmax")
+
+# Sections and top-level keys; the checker uses this list for did-you-mean on unknown names.
+SECTIONS = ("data", "model", "train")
+ASSIGNMENTS = ("loss", "optimizer", "schedule", "metrics")
+DATA_KEYS = (Opt("source", "call", required=True),
+             Opt("normalize", "enum", "none", choices=NORMALIZE),
+             Opt("validation", "float", 0.0, min=0.0, max=1.0, max_inclusive=False),
+             Opt("shuffle", "bool", True))
+TRAIN_KEYS = (Opt("epochs", "int", required=True, min=1),
+              Opt("batch", "int", 32, min=1),
+              Opt("seed", "int", 0, min=0))

@@ -1,0 +1,59 @@
+"""Static check: recipe text -> typed, defaulted `Recipe`, or a RecipeError listing every problem.
+
+Error codes (see each module for the exact messages):
+  E000 file unreadable      E001 syntax           E002 malformed --set override
+  E101 unknown section/key  E102 unknown layer    E103 unknown option
+  E104 unknown choice       E105 duplicate        E106 missing required
+  E201 wrong type/form      E202 out of range     E203 too many/misplaced positional args
+  E301 bad/missing input    E302 shape mismatch   E303 loss/output mismatch
+  E304 metric incompatible with loss
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..diagnostics import Diagnostic, RecipeError, Span
+from ..recipe import Recipe
+from ..syntax import decode, parse
+from .overrides import apply_overrides
+from .toplevel import check_ast
+from .values import Ctx
+
+__all__ = ["check_source", "check_file", "CODES"]
+
+CODES = {
+    "E000": "file cannot be read", "E001": "syntax error", "E002": "malformed override",
+    "E101": "unknown section or key", "E102": "unknown layer", "E103": "unknown option",
+    "E104": "unknown choice", "E105": "duplicate", "E106": "missing required",
+    "E201": "wrong type", "E202": "out of range", "E203": "bad positional arguments",
+    "E301": "bad model input", "E302": "shape mismatch", "E303": "loss/output mismatch",
+    "E304": "metric incompatible with loss",
+}
+
+
+def check_source(text: str, filename: str, overrides: dict[str, str] | list[str] = ()) -> Recipe:
+    """Parse and check `text`; raises RecipeError(diagnostics, source=text) on any problem."""
+    file = parse(text, filename)
+    ctx = Ctx(filename)
+    if overrides:
+        file = apply_overrides(ctx, file, overrides)
+    recipe = check_ast(ctx, file, text)
+    if ctx.diagnostics or recipe is None:
+        # Report in reading order; override problems (file `<--set>`) come last.
+        diags = sorted(ctx.diagnostics, key=lambda d: (0, d.span.line, d.span.col)
+                       if d.span.file == filename else (1, 0, 0))
+        raise RecipeError(diags, source=text)
+    return recipe
+
+
+def check_file(path: str | os.PathLike, overrides: dict[str, str] | list[str] = ()) -> Recipe:
+    """Read (bytes, UTF-8) and check a .recipe file; unreadable files are an E000."""
+    name = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        reason = e.strerror or str(e)
+        raise RecipeError([Diagnostic(Span(name, 1, 1, 1, 1), "E000",
+                                      f"cannot read recipe: {reason}")]) from None
+    return check_source(decode(data, name), name, overrides)

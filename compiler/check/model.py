@@ -1,0 +1,108 @@
+"""The `model { ... }` section: layer names and options, then shapes, params and FLOPs.
+
+Shapes are inferred layer by layer with each `LayerDef.shape`; once a layer fails, shapes
+after it are unknown, but options of the remaining layers are still checked so that
+one run reports every problem.
+"""
+from __future__ import annotations
+
+from ..layers import LAYERS, LayerDef, ShapeError
+from ..recipe import LayerSpec, ModelSpec
+from ..suggest import hint
+from ..syntax import ast
+from .values import MISSING, Ctx, check_args, check_shape
+
+Shape = tuple[int, ...]
+
+
+def check_model(ctx: Ctx, stmt: ast.Stmt, body: tuple) -> tuple[ModelSpec | None, Shape | None]:
+    """Returns the ModelSpec (None if anything failed) and the output shape if known."""
+    if not body:
+        ctx.error(stmt.span, "E301", "model is empty: it must start with `input [d1, ...]`",
+                  "e.g. `model { input [64]  dense(10) }`")
+        return None, None
+    first, rest, in_shape = body[0], body[1:], None
+    if isinstance(first, ast.Stmt) and first.name == "input":
+        in_shape = _input(ctx, first)
+    else:
+        ctx.error(first.span, "E301", "the model must start with `input [d1, ...]`",
+                  "add e.g. `input [64]` (the per-sample feature shape) as the first line")
+        rest = body
+    layers, out = _layers(ctx, rest, in_shape, {})
+    if in_shape is None or layers is None:
+        return None, out
+    return ModelSpec(in_shape, layers, stmt.span), out
+
+
+def _input(ctx: Ctx, st: ast.Stmt) -> Shape | None:
+    if st.args is not None or st.body is not None:
+        ctx.error(st.span, "E301", "`input` takes only a shape: `input [d1, ...]`")
+        return None
+    shape = check_shape(ctx, st.shape, "input", "E301") if st.shape is not None else MISSING
+    if st.shape is None:
+        ctx.error(st.span, "E301", "`input` needs a shape, e.g. `input [64]`")
+    return None if shape is MISSING else shape
+
+
+def _layers(ctx: Ctx, stmts: tuple, shape: Shape | None,
+            counters: dict[str, int]) -> tuple[tuple[LayerSpec, ...] | None, Shape | None]:
+    """Check a sequence of layers from `shape`; (specs or None if any failed, out shape)."""
+    specs, complete = [], True
+    for st in stmts:
+        spec = _layer(ctx, st, shape, counters)
+        if spec is None:
+            complete, shape = False, None
+        else:
+            specs.append(spec)
+            shape = spec.out_shape
+    return (tuple(specs) if complete else None), shape
+
+
+def _layer(ctx: Ctx, st, shape: Shape | None, counters: dict[str, int]) -> LayerSpec | None:
+    if isinstance(st, ast.Assign):
+        ctx.error(st.span, "E101", f"unexpected setting `{st.key} = ...` in model: "
+                  "expected a layer such as `dense(64)`")
+        return None
+    if st.name == "input":
+        ctx.error(st.span, "E301", "`input` must be the first statement of the model")
+        return None
+    ldef: LayerDef | None = LAYERS.get(st.name)
+    if ldef is None:
+        ctx.error(st.name_span, "E102", f"unknown layer `{st.name}`", hint(st.name, LAYERS))
+        if st.body:  # still look inside a misspelt block for more problems
+            _layers(ctx, st.body, None, counters)
+        return None
+    # Names count each kind in model order, depth-first; a block is numbered before its body.
+    counters[ldef.name] = counters.get(ldef.name, 0) + 1
+    name = f"{ldef.name}_{counters[ldef.name]}"
+    ok = True
+    if st.shape is not None:
+        ctx.error(st.shape.span, "E201", f"layer `{ldef.name}` takes no shape list")
+        ok = False
+    options, complete = check_args(ctx, st.args or (), ldef.opts, ldef.name, st.span, True)
+    ok = ok and complete
+    body, body_out = (), None
+    if ldef.block:
+        if st.body is None:
+            ctx.error(st.span, "E201", f"`{ldef.name}` needs a body of layers: "
+                      f"`{ldef.name} {{ dense(64) relu }}`")
+            ok = False
+        else:
+            inner, body_out = _layers(ctx, st.body, shape if ok else None, counters)
+            ok = ok and inner is not None
+            body = inner or ()
+    elif st.body is not None:
+        ctx.error(st.span, "E201", f"layer `{ldef.name}` takes no `{{ ... }}` block")
+        ok = False
+    if not ok or shape is None:
+        return None
+    try:
+        rule_opts = dict(options, _body_out=body_out) if ldef.block else options
+        out = tuple(ldef.shape(shape, rule_opts))
+    except ShapeError as e:
+        ctx.error(st.span, "E302", str(e))
+        return None
+    params = ldef.params(shape, options) + sum(b.params for b in body)
+    flops = ldef.flops(shape, out, options) + sum(b.flops for b in body)
+    return LayerSpec(ldef.name, name, options, st.span, shape, out, params, flops, body)
+

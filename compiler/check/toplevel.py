@@ -1,0 +1,168 @@
+"""Top level of a recipe: sections, settings, data/train keys, loss/optimizer/schedule/metrics."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .. import catalog
+from ..diagnostics import Span
+from ..options import Opt
+from ..recipe import Call, DataSpec, Recipe, TrainSpec
+from ..suggest import hint
+from ..syntax import ast
+from .model import check_model
+from .values import MISSING, Ctx, check_choice, check_value
+
+REQUIRED = ("data", "model", "train", "loss", "optimizer")
+DEFAULT_METRICS = {"cross_entropy": ("accuracy",), "mse": ("mae",)}
+
+
+def check_ast(ctx: Ctx, file: ast.File, text: str) -> Recipe | None:
+    """Check a parsed file; returns None when anything was reported to `ctx`."""
+    start = Span(ctx.file, 1, 1, 1, 1)
+    found = _top_level(ctx, file)
+    for key in REQUIRED:
+        if key not in found:
+            what = f"section `{key} {{ ... }}`" if key in catalog.SECTIONS else f"`{key} = ...`"
+            ctx.error(start, "E106", f"missing {what}")
+    data = _data(ctx, found["data"]) if "data" in found else None
+    train = _train(ctx, found["train"]) if "train" in found else None
+    model, out = None, None
+    if "model" in found:
+        body = _section_body(ctx, found["model"])
+        if body is not None:
+            model, out = check_model(ctx, found["model"], body)
+    loss = _choice(ctx, found, "loss", catalog.LOSSES)
+    optimizer = _choice(ctx, found, "optimizer", catalog.OPTIMIZERS)
+    schedule = (_choice(ctx, found, "schedule", catalog.SCHEDULES) if "schedule" in found
+                else Call("constant", {}, start))
+    metrics = _metrics(ctx, found.get("metrics"), loss)
+    if loss is not None and out is not None:
+        _loss_output(ctx, loss, out)
+    if ctx.diagnostics:
+        return None
+    return Recipe(name=file.name or Path(ctx.file).stem, path=ctx.file, data=data, model=model,
+                  loss=loss, optimizer=optimizer, schedule=schedule, train=train,
+                  metrics=metrics, source=text)
+
+
+def _top_level(ctx: Ctx, file: ast.File) -> dict:
+    found: dict = {}
+    for st in file.body:
+        key, span = (st.name, st.name_span) if isinstance(st, ast.Stmt) else (st.key, st.key_span)
+        is_section = isinstance(st, ast.Stmt)
+        known = catalog.SECTIONS if is_section else catalog.ASSIGNMENTS
+        if key not in known:
+            if key in catalog.ASSIGNMENTS:
+                ctx.error(span, "E101", f"`{key}` is a setting, not a section",
+                          f"write `{key} = ...`")
+            elif key in catalog.SECTIONS:
+                ctx.error(span, "E101", f"`{key}` is a section, not a setting",
+                          f"write `{key} {{ ... }}`")
+            else:
+                kind = "section" if is_section else "setting"
+                ctx.error(span, "E101", f"unknown {kind} `{key}`",
+                          hint(key, catalog.SECTIONS + catalog.ASSIGNMENTS))
+            continue
+        if key in found:
+            ctx.error(span, "E105", f"duplicate `{key}` (first given at line "
+                      f"{_span(found[key]).line})")
+            continue
+        found[key] = st
+    return found
+
+
+def _span(st) -> Span:
+    return st.name_span if isinstance(st, ast.Stmt) else st.key_span
+
+
+def _section_body(ctx: Ctx, st: ast.Stmt) -> tuple | None:
+    if st.args is not None or st.shape is not None:
+        ctx.error(st.name_span, "E201", f"section `{st.name}` takes no arguments",
+                  f"write `{st.name} {{ ... }}`")
+    if st.body is None:
+        ctx.error(st.name_span, "E201", f"section `{st.name}` needs a `{{ ... }}` block")
+    return st.body
+
+
+def _keyed(ctx: Ctx, st: ast.Stmt, keys: tuple[Opt, ...], tables: dict) -> dict | None:
+    """A `{ key = value ... }` section checked against `keys`; None if anything failed."""
+    body = _section_body(ctx, st)
+    if body is None:
+        return None
+    by_name = {o.name: o for o in keys}
+    given: dict = {}
+    ok = True
+    for item in body:
+        if isinstance(item, ast.Stmt):
+            h = f"write `{item.name} = ...`" if item.name in by_name else hint(item.name, by_name)
+            ctx.error(item.name_span, "E101",
+                      f"unexpected `{item.name}` in {st.name}: expected `key = value`", h)
+            ok = False
+        elif item.key not in by_name:
+            ctx.error(item.key_span, "E101", f"unknown {st.name} key `{item.key}`",
+                      hint(item.key, by_name))
+            ok = False
+        elif item.key in given:
+            ctx.error(item.key_span, "E105", f"duplicate {st.name} key `{item.key}`")
+        else:
+            opt = by_name[item.key]
+            given[item.key] = check_value(ctx, item.value, opt, item.key, tables.get(item.key))
+            ok = ok and given[item.key] is not MISSING
+    out = {}
+    for opt in keys:
+        if opt.name in given:
+            out[opt.name] = given[opt.name]
+        elif opt.required:
+            ctx.error(st.name_span, "E106", f"{st.name} is missing `{opt.name} = ...`")
+            ok = False
+        else:
+            out[opt.name] = opt.default
+    return out if ok else None
+
+
+def _data(ctx: Ctx, st: ast.Stmt) -> DataSpec | None:
+    d = _keyed(ctx, st, catalog.DATA_KEYS, {"source": catalog.SOURCES})
+    return None if d is None else DataSpec(d["source"], d["normalize"], d["validation"],
+                                           d["shuffle"], st.span)
+
+
+def _train(ctx: Ctx, st: ast.Stmt) -> TrainSpec | None:
+    t = _keyed(ctx, st, catalog.TRAIN_KEYS, {})
+    return None if t is None else TrainSpec(t["epochs"], t["batch"], t["seed"], st.span)
+
+
+def _choice(ctx: Ctx, found: dict, key: str, table: dict) -> Call | None:
+    st = found.get(key)
+    return None if st is None else check_choice(ctx, st.value, table, key)
+
+
+def _metrics(ctx: Ctx, st: ast.Assign | None, loss: Call | None) -> tuple[str, ...]:
+    if st is None:
+        return DEFAULT_METRICS.get(loss.kind, ()) if loss is not None else ()
+    items = st.value.items if isinstance(st.value, ast.List) else (st.value,)
+    names: list[str] = []
+    for item in items:
+        if not isinstance(item, ast.Name):
+            ctx.error(item.span, "E201", f"metrics: expected a metric name such as "
+                      f"`accuracy`, got {ast.describe(item)}")
+        elif item.value not in catalog.METRICS:
+            ctx.error(item.span, "E104", f"unknown metric `{item.value}`",
+                      hint(item.value, catalog.METRICS))
+        elif item.value in names:
+            ctx.error(item.span, "E105", f"metric `{item.value}` listed twice")
+        else:
+            if item.value == "accuracy" and loss is not None and loss.kind != "cross_entropy":
+                ctx.error(item.span, "E304", f"metric `accuracy` needs loss = cross_entropy "
+                          f"(the loss is {loss.kind})", "use `mae` for regression")
+            names.append(item.value)
+    return tuple(names)
+
+
+def _loss_output(ctx: Ctx, loss: Call, out: tuple[int, ...]) -> None:
+    if loss.kind == "cross_entropy" and not (len(out) == 1 and out[0] >= 2):
+        ctx.error(loss.span, "E303", f"cross_entropy needs the model to output one score per "
+                  f"class, shape [C] with C >= 2; the model outputs {list(out)}",
+                  "end the model with `dense(C)`, C = number of classes")
+    elif loss.kind == "mse" and len(out) != 1:
+        ctx.error(loss.span, "E303", f"mse needs a flat model output [k]; the model outputs "
+                  f"{list(out)}", "add `flatten` or end the model with `dense(k)`")

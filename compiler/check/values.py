@@ -1,0 +1,199 @@
+"""Checking values and calls against `Opt` schemas; shared by every part of the checker.
+
+Problems are collected in a `Ctx` instead of raised, so one run reports all of them.
+A value that is malformed comes back as `MISSING`; one that is only out of range is
+reported but still returned, so later checks (shapes) can go on with it.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..diagnostics import Diagnostic, Span
+from ..options import Choice, Duration, Opt
+from ..recipe import Call
+from ..suggest import hint
+from ..syntax import ast
+
+MISSING = object()
+
+
+class Ctx:
+    def __init__(self, filename: str):
+        self.file = filename
+        self.diagnostics: list[Diagnostic] = []
+
+    def error(self, span: Span, code: str, message: str, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(span, code, message, hint))
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def _range_text(opt: Opt) -> str:
+    if opt.min is not None and opt.max is not None:
+        lo, hi = "[" if opt.min_inclusive else "(", "]" if opt.max_inclusive else ")"
+        return f"in {lo}{_fmt(opt.min)}, {_fmt(opt.max)}{hi}"
+    if opt.min is not None:
+        return f"{'>=' if opt.min_inclusive else '>'} {_fmt(opt.min)}"
+    return f"{'<=' if opt.max_inclusive else '<'} {_fmt(opt.max)}"
+
+
+def _in_range(v: float, opt: Opt) -> bool:
+    if opt.min is not None and (v < opt.min or (v == opt.min and not opt.min_inclusive)):
+        return False
+    if opt.max is not None and (v > opt.max or (v == opt.max and not opt.max_inclusive)):
+        return False
+    return True
+
+
+def _number(ctx: Ctx, v: ast.Value, opt: Opt, label: str) -> Any:
+    want = "an integer" if opt.kind == "int" else "a number"
+    if not isinstance(v, ast.Number):
+        h = "remove the unit" if isinstance(v, ast.Quantity) else None
+        ctx.error(v.span, "E201", f"{label}: expected {want}, got {ast.describe(v)}", h)
+        return MISSING
+    x = v.value
+    if opt.kind == "int" and not isinstance(x, int):
+        ctx.error(v.span, "E201", f"{label}: expected an integer, got {ast.describe(v)}")
+        return MISSING
+    if not math.isfinite(x):
+        ctx.error(v.span, "E202", f"{label} must be a finite number, got {x}")
+        return MISSING
+    x = x if opt.kind == "int" else float(x)
+    if not _in_range(x, opt):
+        ctx.error(v.span, "E202", f"{label} must be {_range_text(opt)}, got {v.value}")
+    return x
+
+
+def check_value(ctx: Ctx, v: ast.Value, opt: Opt, label: str,
+                table: dict[str, Choice] | None = None) -> Any:
+    """Convert one AST value to the python value `opt` describes, or report and return MISSING."""
+    kind = opt.kind
+    if kind in ("int", "float"):
+        return _number(ctx, v, opt, label)
+    if kind == "bool":
+        if isinstance(v, ast.Name) and v.value in ("true", "false"):
+            return v.value == "true"
+        ctx.error(v.span, "E201", f"{label}: expected `true` or `false`, got {ast.describe(v)}")
+    elif kind == "str":
+        if isinstance(v, ast.Str):
+            return v.value
+        h = f'quote it: "{v.value}"' if isinstance(v, ast.Name) else None
+        ctx.error(v.span, "E201", f"{label}: expected a string, got {ast.describe(v)}", h)
+    elif kind == "enum":
+        if isinstance(v, ast.Name):
+            if v.value in opt.choices:
+                return v.value
+            ctx.error(v.span, "E104", f"unknown {label} `{v.value}`", hint(v.value, opt.choices))
+        else:
+            ctx.error(v.span, "E201", f"{label}: expected one of {', '.join(opt.choices)}, "
+                      f"got {ast.describe(v)}")
+    elif kind == "duration":
+        if isinstance(v, ast.Quantity):
+            n = v.number.value
+            if not isinstance(n, int):
+                ctx.error(v.number.span, "E201", f"{label}: expected a whole number of "
+                          f"{v.unit}, got {n}")
+                return MISSING
+            if n < 1:
+                ctx.error(v.number.span, "E202", f"{label} must be >= 1 {v.unit}, got {n}")
+            return Duration(n, "epochs" if v.unit.startswith("epoch") else "steps")
+        h = f"add a unit: `{v.value} epochs` or `{v.value} steps`" \
+            if isinstance(v, ast.Number) else None
+        ctx.error(v.span, "E201", f"{label}: expected a duration like `10 epochs` or "
+                  f"`500 steps`, got {ast.describe(v)}", h)
+    elif kind == "shape":
+        return check_shape(ctx, v, label, "E201")
+    elif kind == "call":
+        call = check_choice(ctx, v, table or {}, label)
+        return MISSING if call is None else call
+    return MISSING
+
+
+def check_shape(ctx: Ctx, v: ast.Value | None, label: str, code: str) -> Any:
+    """A list of positive ints, e.g. `[1, 28, 28]`."""
+    if not isinstance(v, ast.List) or not v.items:
+        span = v.span if v is not None else Span.unknown(ctx.file)
+        ctx.error(span, code, f"{label}: expected a shape such as `[64]` or `[1, 28, 28]`")
+        return MISSING
+    dims = []
+    for item in v.items:
+        if not (isinstance(item, ast.Number) and isinstance(item.value, int) and item.value > 0):
+            ctx.error(item.span, code, f"{label}: dimensions must be positive integers, "
+                      f"got {ast.describe(item)}")
+            return MISSING
+        dims.append(item.value)
+    return tuple(dims)
+
+
+def check_args(ctx: Ctx, args: tuple[ast.Arg, ...], opts: tuple[Opt, ...], owner: str,
+               span: Span, qualify: bool) -> tuple[dict[str, Any], bool]:
+    """Map positional/named args onto `opts`, check each, fill defaults.
+
+    Returns (options, complete); complete is False if a value is unusable or missing.
+    `qualify` prefixes messages with the owner ("dropout rate must be ...")."""
+    positional = [o for o in opts if o.positional]
+    by_name = {o.name: o for o in opts}
+    given: dict[str, tuple[ast.Arg, Any]] = {}
+    complete, seen_named, n_pos = True, False, 0
+    for arg in args:
+        if arg.name is None:
+            if seen_named:
+                ctx.error(arg.span, "E203", f"positional argument after a named one in {owner}")
+                complete = False
+                continue
+            if n_pos >= len(positional):
+                most = f"at most {len(positional)}" if positional else "no"
+                ctx.error(arg.span, "E203", f"too many positional arguments: {owner} takes "
+                          f"{most} positional argument{'s' if len(positional) != 1 else ''}",
+                          f"name it: `{owner}(option = value)`" if opts else None)
+                complete = False
+                continue
+            opt, n_pos = positional[n_pos], n_pos + 1
+        else:
+            seen_named = True
+            opt = by_name.get(arg.name)
+            if opt is None:
+                ctx.error(arg.name_span or arg.span, "E103",
+                          f"unknown option `{arg.name}` for {owner}", hint(arg.name, by_name))
+                complete = False
+                continue
+        if opt.name in given:
+            ctx.error(arg.span, "E105", f"option `{opt.name}` of {owner} given twice")
+            continue
+        label = f"{owner} {opt.name}" if qualify else opt.name
+        value = check_value(ctx, arg.value, opt, label)
+        given[opt.name] = (arg, value)
+        complete = complete and value is not MISSING
+    options = {}
+    for opt in opts:
+        if opt.name in given:
+            options[opt.name] = given[opt.name][1]
+        elif opt.required:
+            ctx.error(span, "E106", f"{owner} is missing required option `{opt.name}`",
+                      f"write `{owner}({opt.name} = ...)`")
+            complete = False
+        else:
+            options[opt.name] = opt.default
+    return options, complete
+
+
+def check_choice(ctx: Ctx, v: ast.Value, table: dict[str, Choice], what: str) -> Call | None:
+    """`adam(lr = 0.1)` or a bare `digits` -> a checked `Call` from `table` (None on error)."""
+    if isinstance(v, ast.Name):
+        name, args, name_span = v.value, (), v.span
+    elif isinstance(v, ast.Call):
+        name, args, name_span = v.name, v.args, v.name_span
+    else:
+        example = next(iter(table), "name")
+        ctx.error(v.span, "E201", f"{what}: expected a name such as `{example}`, "
+                  f"got {ast.describe(v)}")
+        return None
+    choice = table.get(name)
+    if choice is None:
+        ctx.error(name_span, "E104", f"unknown {what} `{name}`", hint(name, table))
+        return None
+    options, complete = check_args(ctx, args, choice.opts, name, v.span, qualify=False)
+    return Call(name, options, v.span) if complete else None

@@ -1,0 +1,55 @@
+"""Layers a recipe's `model { ... }` may use.
+
+A layer is added in one place: its `LayerDef` gives the option schema, the shape rule (per
+sample, no batch dimension), the parameter and FLOP counts for `recipec check`, and `build`,
+which appends the layer's IR ops to a graph. The checker uses the first four; the IR builder
+(`compiler/build.py`) uses `build`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
+
+from ..options import Opt
+
+if TYPE_CHECKING:
+    from ..build import BuildContext
+    from ..ir import Value
+    from ..recipe import LayerSpec
+
+Shape = tuple[int, ...]
+
+
+class ShapeError(Exception):
+    """Raised by a shape rule; the checker turns it into a diagnostic pointing at the layer."""
+
+
+@dataclass(frozen=True)
+class LayerDef:
+    name: str
+    opts: tuple[Opt, ...]
+    shape: Callable[[Shape, dict[str, Any]], Shape]
+    build: Callable[["BuildContext", "Value", "LayerSpec"], "Value"]
+    params: Callable[[Shape, dict[str, Any]], int] = lambda shape, opts: 0
+    flops: Callable[[Shape, Shape, dict[str, Any]], int] = lambda i, o, opts: 0
+    block: bool = False            # takes a `{ body }` of layers (e.g. residual)
+    doc: str = ""
+
+
+LAYERS: dict[str, LayerDef] = {}
+
+
+def register(layer: LayerDef) -> LayerDef:
+    assert layer.name not in LAYERS, f"layer {layer.name} registered twice"
+    LAYERS[layer.name] = layer
+    return layer
+
+
+def numel(shape: Shape) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+from . import activations, core, dense  # noqa: E402,F401  (registration side effects)

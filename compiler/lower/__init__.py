@@ -1,0 +1,72 @@
+"""Lowering targets behind one interface, and the on-disk kernel cache.
+
+A target turns the optimised training and prediction graphs into the source of one Python
+module. The source is written to `<cache>/<target>_<sha256>.py` (write to a temporary file, then
+rename) and imported from there, so Numba's `cache=True` finds its compiled code on the next run
+and a person can read exactly what ran. Set RECIPEC_CACHE_DIR to move the cache.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Callable
+
+from ..ir import Graph
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    emit: Callable[[Graph, Graph], str]
+
+
+def _cpu_emit(train: Graph, predict: Graph) -> str:
+    from .cpu import emit_module
+
+    return emit_module(train, predict)
+
+
+TARGETS = {"cpu": Target("cpu", _cpu_emit)}
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("RECIPEC_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "recipec")
+    path = Path(root) / "kernels"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@dataclass
+class KernelModule:
+    source: str
+    path: Path
+    module: ModuleType
+
+
+def load_source(source: str, target: str) -> KernelModule:
+    digest = hashlib.sha256(source.encode()).hexdigest()[:24]
+    name = f"recipec_{target}_{digest}"
+    path = cache_dir() / f"{name}.py"
+    if not path.exists():
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w") as f:
+            f.write(source)
+        os.replace(tmp, path)
+    if name in sys.modules:
+        return KernelModule(source, path, sys.modules[name])
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return KernelModule(source, path, module)
+
+
+def lower(train: Graph, predict: Graph, target: str = "cpu") -> KernelModule:
+    return load_source(TARGETS[target].emit(train, predict), target)

@@ -1,0 +1,87 @@
+"""Matrix products (lowered to BLAS sgemm through np.dot) and sum reductions."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..ir import TensorType
+from . import OpDef, register
+
+
+def _mm_infer(types, attrs):
+    a, b = types
+    assert a.rank == 2 and b.rank == 2, f"matmul wants 2-D operands, got {a}, {b}"
+    m, k = (a.shape[1], a.shape[0]) if attrs.get("trans_a") else a.shape
+    k2, n = (b.shape[1], b.shape[0]) if attrs.get("trans_b") else b.shape
+    assert k == k2, f"matmul inner dimensions differ: {a} x {b} (attrs {attrs})"
+    return [TensorType((m, n), a.dtype)]
+
+
+def _mm_ref(a, b, *, trans_a=False, trans_b=False):
+    return (a.T if trans_a else a) @ (b.T if trans_b else b)
+
+
+def _mm_vjp(g, n, ct):
+    # d(AB) = dA B + A dB; with C = op(A) op(B): dA = dC B^T, dB = A^T dC (transposes folded).
+    a, b = n.inputs
+    ta, tb = n.attrs.get("trans_a", False), n.attrs.get("trans_b", False)
+    d = ct[0]
+    da = (g.add("matmul", b, d, trans_a=tb, trans_b=True) if ta
+          else g.add("matmul", d, b, trans_b=not tb))
+    db = (g.add("matmul", d, a, trans_a=True, trans_b=ta) if tb
+          else g.add("matmul", a, d, trans_a=not ta))
+    return [da, db]  # an unneeded one (e.g. for the input batch) is removed by dead-code elimination
+
+
+def _mm_emit(n, ctx):
+    a, b = n.inputs
+    ea = ctx.name(a) + (".T" if n.attrs.get("trans_a") else "")
+    eb = ctx.name(b) + (".T" if n.attrs.get("trans_b") else "")
+    return [f"np.dot({ea}, {eb}, {ctx.name(n.outputs[0])})"]
+
+
+register(OpDef("matmul", _mm_infer, _mm_ref, vjp=_mm_vjp, emit=_mm_emit,
+               doc="C = op(A) @ op(B), op = transpose when trans_a / trans_b"))
+
+
+def _rs_infer(types, attrs):
+    (x,) = types
+    return [TensorType(tuple(d for i, d in enumerate(x.shape) if i not in attrs["axes"]), x.dtype)]
+
+
+def _rs_ref(x, *, axes):
+    return x.sum(axis=tuple(axes), dtype=np.float64).astype(x.dtype)
+
+
+def _rs_emit(n, ctx):
+    """Kept axes outermost (the first one parallel), reduced axes inside, float64 accumulator.
+
+    Each output element has exactly one writer and a fixed summation order, so the result does
+    not depend on the thread count.
+    """
+    (x,) = n.inputs
+    out = n.outputs[0]
+    dims = ctx.shape(x)
+    axes = n.attrs["axes"]
+    kept = [i for i in range(len(dims)) if i not in axes]
+    lines, pad = [], ""
+    for depth, i in enumerate(kept):
+        loop = "prange" if depth == 0 else "range"
+        lines.append(f"{pad}for i{i} in {loop}({dims[i]}):")
+        pad += "    "
+    lines.append(f"{pad}acc = 0.0")
+    inner = pad
+    for i in axes:
+        lines.append(f"{inner}for i{i} in range({dims[i]}):")
+        inner += "    "
+    index = ", ".join(f"i{i}" for i in range(len(dims)))
+    lines.append(f"{inner}acc += {ctx.name(x)}[{index}]")
+    target = ctx.name(out)
+    if kept:
+        lines.append(f"{pad}{target}[{', '.join(f'i{i}' for i in kept)}] = acc")
+    else:
+        lines.append(f"{pad}{target} = np.float32(acc)")
+    return lines
+
+
+register(OpDef("reduce_sum", _rs_infer, _rs_ref, emit=_rs_emit,
+               doc="sum over `axes` (appears only in gradients, so it has no VJP of its own)"))

@@ -1,0 +1,48 @@
+"""Declarative option schemas shared by layers, optimizers, schedules, losses and data sources.
+
+The checker validates a call like `adam(lr = 1e-3)` against a tuple of `Opt`s: unknown names
+get a did-you-mean, values are type- and range-checked, defaults are filled in.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# Value kinds an option can take. 'duration' is a number with a unit (`10 epochs`, `500 steps`),
+# checked into a `Duration`; 'shape' is a list of positive ints; 'call' names a `Choice`.
+KINDS = ("int", "float", "bool", "str", "enum", "duration", "shape", "call")
+
+
+@dataclass(frozen=True)
+class Opt:
+    name: str
+    kind: str
+    default: Any = None
+    required: bool = False
+    min: float | None = None
+    max: float | None = None
+    min_inclusive: bool = True
+    max_inclusive: bool = True
+    choices: tuple[str, ...] = ()
+    positional: bool = False  # may be given without `name =`, in declaration order
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A length of training time: `every = 10 epochs` or `every = 500 steps`."""
+
+    amount: int
+    unit: str  # "epochs" or "steps"
+
+    def in_steps(self, steps_per_epoch: int) -> int:
+        return self.amount * steps_per_epoch if self.unit == "epochs" else self.amount
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One named alternative of a value such as `optimizer = adam(...)` or `source = csv(...)`."""
+
+    name: str
+    opts: tuple[Opt, ...] = ()
+    doc: str = ""

@@ -1,0 +1,27 @@
+"""IR -> IR passes. Each is a named, pure step; `PIPELINE` lists them in the order they run."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from ..ir import Graph
+
+
+@dataclass(frozen=True)
+class Pass:
+    name: str
+    run: Callable[[Graph], Graph]
+    doc: str
+
+
+def _pipeline() -> list[Pass]:
+    from .dce import dead_code_elimination
+    from .fuse import fuse_elementwise
+
+    return [
+        Pass("dce", dead_code_elimination, "drop nodes whose results nobody uses"),
+        Pass("fuse", fuse_elementwise, "merge neighbouring elementwise ops into one loop"),
+    ]
+
+
+PIPELINE = _pipeline()

@@ -1,0 +1,86 @@
+"""The checked recipe: what the static check hands to the IR builder and the runtime.
+
+Everything here is validated, defaulted and typed; nothing downstream re-checks user input.
+Options are plain dicts (name -> python value) filled with the schema's defaults.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .diagnostics import Span
+
+
+@dataclass(frozen=True)
+class Call:
+    """A checked choice with its options, e.g. adam(lr=0.001, beta1=0.9, ...)."""
+
+    kind: str
+    options: dict[str, Any]
+    span: Span
+
+    def __getitem__(self, key: str) -> Any:
+        return self.options[key]
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    kind: str                      # registry name: "dense", "relu", "residual", ...
+    name: str                      # unique in the model: "dense_1", "relu_2", ...
+    options: dict[str, Any]
+    span: Span
+    in_shape: tuple[int, ...]      # per-sample shape (no batch dimension)
+    out_shape: tuple[int, ...]
+    params: int                    # trainable parameter count (including body)
+    flops: int                     # forward FLOPs per sample (including body)
+    body: tuple["LayerSpec", ...] = ()  # inner layers of a block layer such as residual
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    input_shape: tuple[int, ...]
+    layers: tuple[LayerSpec, ...]
+    span: Span
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        return self.layers[-1].out_shape if self.layers else self.input_shape
+
+    @property
+    def params(self) -> int:
+        return sum(l.params for l in self.layers)
+
+    @property
+    def flops(self) -> int:
+        return sum(l.flops for l in self.layers)
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    source: Call                   # digits(), csv(path=..., label=...), npz(path=..., x=..., y=...)
+    normalize: str                 # "none" | "standard" | "minmax"
+    validation: float              # fraction of the training rows held out, 0 <= v < 1
+    shuffle: bool
+    span: Span
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    epochs: int
+    batch: int
+    seed: int
+    span: Span
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    path: str
+    data: DataSpec
+    model: ModelSpec
+    loss: Call                     # cross_entropy() | mse()
+    optimizer: Call                # sgd(...) | adam(...)
+    schedule: Call                 # constant() | step(...) | exponential(...)
+    train: TrainSpec
+    metrics: tuple[str, ...]
+    source: str = field(default="", repr=False)

@@ -1,0 +1,78 @@
+"""Checked recipe -> the two graphs a program runs: the training step and the prediction.
+
+The training step takes a batch, computes the loss, its gradients (autodiff pass) and applies
+the optimizer's in-place updates; everything it touches is an explicit graph input, so the
+runtime owns (and can checkpoint) all state: parameters, optimizer slots, step, seed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .build import BuildContext, ParamInfo, build_forward
+from .ir import BATCH, Graph, TensorType
+from .passes.autodiff import grad
+from .recipe import Recipe
+
+SLOTS = {"sgd": ("velocity",), "adam": ("m", "v")}
+
+
+@dataclass(frozen=True)
+class SlotInfo:
+    name: str                 # "dense_1.weight:velocity"
+    shape: tuple[int, ...]
+
+
+@dataclass
+class StepGraphs:
+    train: Graph
+    predict: Graph
+    params: list[ParamInfo]
+    slots: list[SlotInfo]
+    task: str                 # "classification" | "regression"
+
+
+def label_type(recipe: Recipe) -> TensorType:
+    if recipe.loss.kind == "cross_entropy":
+        return TensorType((BATCH,), "int64")
+    return TensorType((BATCH,) + tuple(recipe.model.output_shape), "float32")
+
+
+def _attach_optimizer(g: Graph, ctx: BuildContext, recipe: Recipe, grads) -> list[SlotInfo]:
+    opt = recipe.optimizer
+    names = SLOTS[opt.kind]
+    if opt.kind == "sgd" and not opt["momentum"]:
+        names = ()
+    slots: list[SlotInfo] = []
+    lr = ctx.scalar("lr")
+    for p in g.by_role("param"):
+        state = []
+        for slot in names:
+            info = SlotInfo(f"{p.name}:{slot}", tuple(p.shape))
+            slots.append(info)
+            state.append(g.input(info.name, p.type, "slot"))
+        if opt.kind == "sgd":
+            g.add_multi("sgd_update", p, grads[p.id], *state, lr, momentum=opt["momentum"],
+                        nesterov=opt["nesterov"], weight_decay=opt["weight_decay"])
+        else:
+            g.add_multi("adam_update", p, grads[p.id], *state, lr, ctx.scalar("step"),
+                        beta1=opt["beta1"], beta2=opt["beta2"], eps=opt["eps"],
+                        weight_decay=opt["weight_decay"])
+    return slots
+
+
+def build_step_graphs(recipe: Recipe) -> StepGraphs:
+    ytype = label_type(recipe)
+    fwd = build_forward(recipe.model, training=True, label_type=ytype)
+    g = fwd.graph
+    y = g.input_named("y")
+    classification = recipe.loss.kind == "cross_entropy"
+    loss = g.add("softmax_ce" if classification else "mse", fwd.output, y)
+    g.outputs = {"loss": loss}
+    if classification:
+        g.outputs["correct"] = g.add("count_correct", fwd.output, y)
+    grads = grad(g, loss, g.by_role("param"))
+    slots = _attach_optimizer(g, fwd.ctx, recipe, grads)
+
+    pred = build_forward(recipe.model, training=False)
+    return StepGraphs(g, pred.graph, fwd.params, slots,
+                      "classification" if classification else "regression")

@@ -1,0 +1,60 @@
+"""`recipec check` output: a plain-text table of layers, shapes, params and FLOPs."""
+from __future__ import annotations
+
+from .options import Duration
+from .recipe import Call, LayerSpec, Recipe
+
+
+def _value(v) -> str:
+    if isinstance(v, Duration):
+        return f"{v.amount} {v.unit}"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return v
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def format_call(call: Call) -> str:
+    opts = ", ".join(f"{k} = {_value(v)}" for k, v in call.options.items() if v is not None)
+    return f"{call.kind}({opts})"
+
+
+def _shape(shape) -> str:
+    return "[" + ", ".join(str(d) for d in shape) + "]"
+
+
+def _rows(layers: tuple[LayerSpec, ...], depth: int):
+    for layer in layers:
+        yield ("  " * depth + layer.name, layer.kind, _shape(layer.out_shape),
+               f"{layer.params:,}", f"{layer.flops:,}")
+        yield from _rows(layer.body, depth + 1)
+
+
+def summary(recipe: Recipe) -> str:
+    """Layer table (body layers of blocks indented under them), totals, then the settings."""
+    m = recipe.model
+    header = ("layer", "kind", "output", "params", "FLOPs/sample")
+    rows = [("input", "input", _shape(m.input_shape), "0", "0")]
+    rows += list(_rows(m.layers, 0))
+    total = ("total", "", "", f"{m.params:,}", f"{m.flops:,}")
+    widths = [max(len(r[i]) for r in [header, total] + rows) for i in range(5)]
+
+    def line(r) -> str:  # text columns left-aligned, numbers right-aligned
+        cells = [r[i].ljust(widths[i]) for i in range(3)] + [r[i].rjust(widths[i]) for i in (3, 4)]
+        return "  ".join(cells).rstrip()
+
+    rule = "-" * len(line(header))
+    t, d = recipe.train, recipe.data
+    out = [f"recipe {recipe.name}  ({recipe.path})", "", line(header), rule]
+    out += [line(r) for r in rows] + [rule, line(total), ""]
+    out += [f"data       {format_call(d.source)}, normalize = {d.normalize}, "
+            f"validation = {d.validation:g}, shuffle = {_value(d.shuffle)}",
+            f"loss       {format_call(recipe.loss)}",
+            f"optimizer  {format_call(recipe.optimizer)}",
+            f"schedule   {format_call(recipe.schedule)}",
+            f"train      epochs = {t.epochs}, batch = {t.batch}, seed = {t.seed}",
+            f"metrics    {', '.join(recipe.metrics) or '(none)'}"]
+    return "\n".join(out)

@@ -1,0 +1,122 @@
+"""The `recipec` command: a thin face over the Python API.
+
+    recipec check FILE                      check and print the model summary
+    recipec run FILE [--set k=v] [--report out.json]
+    recipec compile FILE --emit ir|numba [--dump-after PASS]
+
+Exit codes: 0 success, 2 a problem with the recipe or its data (a diagnostic is printed,
+never a traceback), 1 an internal error (set RECIPEC_DEBUG=1 for the traceback).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="recipec", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("check", help="check a recipe and print its model summary")
+    c.add_argument("file")
+    c.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    r = sub.add_parser("run", help="train a recipe")
+    r.add_argument("file")
+    r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a recipe value, e.g. --set train.epochs=5")
+    r.add_argument("--report", metavar="OUT.json", help="write final metrics and timings")
+    r.add_argument("--quiet", action="store_true", help="no progress output")
+    k = sub.add_parser("compile", help="print the IR or the generated Numba source")
+    k.add_argument("file")
+    k.add_argument("--emit", choices=("ir", "numba"), default="ir")
+    k.add_argument("--dump-after", metavar="PASS", help="print the IR after this pass")
+    k.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    return p
+
+
+def _check(args) -> int:
+    import recipec
+    from ..compiler.summary import summary
+
+    print(summary(recipec.load(args.file, args.set)))
+    return 0
+
+
+def _compile(args) -> int:
+    import recipec
+    from ..compiler.interpret import format_graph
+    from ..compiler.passes import PIPELINE
+    from ..compiler.pipeline import compile_recipe
+    from ..compiler.lower import TARGETS
+
+    recipe = recipec.load(args.file, args.set)
+    if args.dump_after and args.dump_after not in [p.name for p in PIPELINE]:
+        print(f"recipec: unknown pass {args.dump_after!r}; passes: "
+              f"{', '.join(p.name for p in PIPELINE)}", file=sys.stderr)
+        return 2
+    dumps = []
+    compiled = compile_recipe(recipe, target=None, dump_after=args.dump_after,
+                              on_dump=lambda name, text: dumps.append((name, text)))
+    if dumps:
+        for name, text in dumps:
+            print(f"# IR after pass {name}\n{text}")
+    elif args.emit == "ir":
+        print("# training step\n" + format_graph(compiled.graphs.train))
+        print("\n# prediction\n" + format_graph(compiled.graphs.predict))
+    else:
+        print(TARGETS["cpu"].emit(compiled.graphs.train, compiled.graphs.predict))
+    return 0
+
+
+def _run(args) -> int:
+    import recipec
+    from .progress import ProgressLine
+    from .report import run_report, write_json_atomic
+
+    recipe = recipec.load(args.file, args.set)
+    program = recipec.compile(recipe)
+    seconds = program.warm_up()
+    if not args.quiet:
+        print(f"{recipe.name}: {recipe.model.params:,} parameters; kernels ready in "
+              f"{seconds:.2f} s", file=sys.stderr)
+    history = program.fit(progress=None if args.quiet else ProgressLine())
+    final = {}
+    for split in ("validation", "test"):
+        if getattr(program.data, split) is not None:
+            final[split] = program.evaluate(split)
+    final["train"] = program.evaluate("train")
+    for split, metrics in final.items():
+        print(f"{split}: " + "  ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
+    if args.report:
+        write_json_atomic(args.report, run_report(program, history, final))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from ..compiler.diagnostics import RecipeError, render_all
+    from .errors import DataError
+
+    try:
+        return {"check": _check, "run": _run, "compile": _compile}[args.command](args)
+    except RecipeError as err:
+        print(render_all(err), file=sys.stderr)
+        return 2
+    except DataError as err:
+        print(f"{args.file}: {err.render()}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("recipec: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # a bug in recipec, not in the user's input
+        if os.environ.get("RECIPEC_DEBUG"):
+            traceback.print_exc()
+        print(f"recipec: internal error: {type(err).__name__}: {err}\n"
+              "  (this is a bug in recipec; set RECIPEC_DEBUG=1 for the traceback)",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

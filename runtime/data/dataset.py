@@ -1,0 +1,39 @@
+"""The loaded, split and normalized data the training loop consumes."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Split:
+    x: np.ndarray          # float32, C-contiguous, shape [N, *feature_shape]
+    y: np.ndarray          # int64 [N] for classification, float32 [N, k] for regression
+
+    def __len__(self) -> int:
+        return int(self.x.shape[0])
+
+
+@dataclass
+class Data:
+    train: Split
+    validation: Split | None
+    test: Split | None                      # None: the sources have no official test split
+    feature_shape: tuple[int, ...]
+    num_classes: int | None                 # None for regression targets
+    class_names: tuple[str, ...] | None
+    source: str                             # e.g. "digits (scikit-learn, 1797 rows)"
+    norm_shift: np.ndarray | None = None    # float32 [*feature_shape]; x_norm = (x - shift) / scale
+    norm_scale: np.ndarray | None = None    # float32 [*feature_shape], never 0
+    normalize: str = "none"                 # "none" | "standard" | "minmax"
+    task: str = "classification"            # "classification" | "regression"
+
+    @property
+    def target_shape(self) -> tuple[int, ...]:
+        """Per-sample target shape: () for class labels, (k,) for regression targets."""
+        return tuple(self.train.y.shape[1:])
+
+    @property
+    def num_rows(self) -> int:
+        return sum(len(s) for s in (self.train, self.validation, self.test) if s is not None)

@@ -1,0 +1,107 @@
+"""Seeded train/validation splitting and normalization fitted on the training split only."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..errors import D003, DataError
+
+if TYPE_CHECKING:
+    from .dataset import Data
+
+NORMALIZE = ("none", "standard", "minmax")
+
+
+def split_indices(y: np.ndarray, validation: float, seed: int, *, stratify: bool,
+                  origin: str = "data", path: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (train, validation), each sorted ascending, holding out round(N * validation) rows.
+
+    With `stratify`, each class gives its share of the held-out rows (largest-remainder rounding,
+    ties broken by the seeded generator), like scikit-learn's stratified shuffle split.
+    """
+    n = int(y.shape[0])
+    if not 0.0 <= validation < 1.0:
+        raise ValueError(f"validation fraction must be in [0, 1), got {validation}")
+    n_val = int(round(n * validation))
+    if validation == 0:
+        return np.arange(n, dtype=np.int64), np.empty(0, dtype=np.int64)
+    if n_val < 1 or n - n_val < 1:
+        side = "validation" if n_val < 1 else "training"
+        raise DataError(f"{origin}: validation={validation:g} of {n} rows leaves {n_val} "
+                        f"validation and {n - n_val} training rows; each side needs at least 1 "
+                        f"({side} is empty), so change the validation fraction or add data",
+                        D003, path)
+    rng = np.random.default_rng(seed)
+    if not stratify:
+        perm = rng.permutation(n)
+        return np.sort(perm[n_val:]).astype(np.int64), np.sort(perm[:n_val]).astype(np.int64)
+
+    classes, y_idx = np.unique(y, return_inverse=True)
+    y_idx = y_idx.reshape(-1)
+    counts = np.bincount(y_idx, minlength=len(classes))
+    ideal = counts * (n_val / n)
+    take = np.floor(ideal).astype(np.int64)
+    left = n_val - int(take.sum())
+    if left > 0:
+        frac = ideal - take
+        # largest fractional part first; random tie-break so no class is favored by its index
+        order = np.lexsort((rng.random(len(classes)), -frac))
+        order = [c for c in order if take[c] < counts[c]]
+        for c in order[:left]:
+            take[c] += 1
+    val_parts = []
+    for c in range(len(classes)):
+        members = np.flatnonzero(y_idx == c)
+        val_parts.append(rng.permutation(members)[: take[c]])
+    val = np.sort(np.concatenate(val_parts)).astype(np.int64)
+    mask = np.ones(n, dtype=bool)
+    mask[val] = False
+    return np.flatnonzero(mask).astype(np.int64), val
+
+
+def fit_normalization(x: np.ndarray, method: str) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(shift, scale) per feature element of `x` [N, *feature_shape], or (None, None) for "none".
+
+    standard: shift = mean, scale = std (0 -> 1); minmax: shift = min, scale = max - min (0 -> 1).
+    """
+    if method == "none":
+        return None, None
+    x64 = np.asarray(x, dtype=np.float64)
+    if method == "standard":
+        shift = x64.mean(axis=0)
+        scale = x64.std(axis=0)
+    elif method == "minmax":
+        shift = x64.min(axis=0)
+        scale = x64.max(axis=0) - shift
+    else:
+        raise ValueError(f"unknown normalization {method!r}; expected one of {NORMALIZE}")
+    # constant features (up to rounding) are only shifted
+    scale = np.where(scale <= 1e-12 * np.maximum(1.0, np.abs(shift)), 1.0, scale)
+    return (np.ascontiguousarray(shift, dtype=np.float32),
+            np.ascontiguousarray(scale, dtype=np.float32))
+
+
+def normalize_array(x: np.ndarray, shift: np.ndarray | None,
+                    scale: np.ndarray | None) -> np.ndarray:
+    """(x - shift) / scale as float32 C-contiguous (a copy; `x` is left untouched)."""
+    x64 = np.asarray(x, dtype=np.float64)
+    if shift is not None:
+        x64 = (x64 - shift.astype(np.float64)) / scale.astype(np.float64)
+    return np.ascontiguousarray(x64, dtype=np.float32)
+
+
+def apply_normalization(x: np.ndarray, data: "Data") -> np.ndarray:
+    """Apply the training split's normalization to new inputs, e.g. for predict().
+
+    `x` is [N, *feature_shape] or a single sample [*feature_shape]; returns float32 C-contiguous
+    of the same shape.
+    """
+    x = np.asarray(x)
+    fs = tuple(data.feature_shape)
+    if tuple(x.shape[x.ndim - len(fs):]) != fs or x.ndim not in (len(fs), len(fs) + 1):
+        raise ValueError(f"inputs of shape {tuple(x.shape)} do not match the data's feature "
+                         f"shape {fs} (expected [N, {', '.join(map(str, fs))}])")
+    if x.dtype.kind not in "biuf":
+        raise ValueError(f"inputs must be numeric, got dtype {x.dtype}")
+    return normalize_array(x, data.norm_shift, data.norm_scale)

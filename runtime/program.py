@@ -1,0 +1,204 @@
+"""A compiled recipe bound to its data and state: `fit`, `evaluate`, `predict`.
+
+Python runs only at chunk boundaries: it picks the data order and learning rates for a block of
+steps, calls the compiled `train_chunk` once, and reports progress. The per-step work (every
+layer, the loss, the backward pass and the update) happens inside that one call.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..compiler.pipeline import CompiledProgram
+from ..compiler.recipe import Recipe
+from .data import Data, apply_normalization, load_data
+from .data.dataset import Split
+from .metrics import evaluate_outputs, softmax
+from .schedule import learning_rates
+from .state import TrainState, epoch_order
+from .threads import compiled_region
+
+CHUNK_SECONDS = 0.25          # aim for a progress update about this often
+
+
+@dataclass
+class EpochRecord:
+    epoch: int
+    train: dict[str, float]
+    validation: dict[str, float] | None
+    seconds: float
+    steps: int
+
+
+@dataclass
+class History:
+    epochs: list[EpochRecord] = field(default_factory=list)
+    train_seconds: float = 0.0
+    steps: int = 0
+
+    @property
+    def steps_per_second(self) -> float:
+        return self.steps / self.train_seconds if self.train_seconds else 0.0
+
+
+class Program:
+    def __init__(self, recipe: Recipe, compiled: CompiledProgram, base_dir: str | Path = "."):
+        self.recipe = recipe
+        self.compiled = compiled
+        self.graphs = compiled.graphs
+        self.kernels = compiled.kernels.module
+        self.base_dir = Path(base_dir)
+        self.state = TrainState.fresh(self.graphs, recipe.train.seed)
+        self.data: Data | None = None
+        self.compile_seconds: float | None = None
+
+    # -- data ---------------------------------------------------------------------------
+    def load_data(self) -> Data:
+        if self.data is None:
+            self.data = load_data(self.recipe.data, self.graphs.task, self.recipe.train.seed,
+                                  self.base_dir)
+            want = tuple(self.recipe.model.input_shape)
+            got = self.data.feature_shape
+            if math.prod(got) != math.prod(want):
+                from .errors import DataError
+
+                raise DataError(f"{self.data.source}: samples have shape {list(got)} but the "
+                                f"model's input is {list(want)}", code="D003")
+        return self.data
+
+    def _arrays(self, split: Split) -> tuple[np.ndarray, np.ndarray]:
+        x = np.ascontiguousarray(split.x.reshape(len(split.x), -1), dtype=np.float32)
+        return x, np.ascontiguousarray(split.y)
+
+    # -- compilation --------------------------------------------------------------------
+    def warm_up(self) -> float:
+        """Compile (or load from Numba's cache) both kernels now; returns the seconds spent."""
+        start = time.perf_counter()
+        feat = math.prod(self.recipe.model.input_shape)
+        x = np.zeros((1, feat), np.float32)
+        ytype = self.graphs.train.input_named("y").type
+        y = np.zeros((1,) + tuple(int(d) for d in ytype.shape[1:]), ytype.dtype)
+        order = np.zeros(1, np.int64)
+        with compiled_region():
+            self.kernels.train_chunk(x, y, order, 0, 0, 1, np.zeros(1, np.float32), 0, 0,
+                                     np.zeros(1, np.float32), np.zeros(1, np.int64),
+                                     *self.state.params, *self.state.slots)
+            self.kernels.predict_chunk(x, order, 0, 0, 1, np.zeros((1,) + self._out_shape()),
+                                       *self.state.params)
+        self.compile_seconds = time.perf_counter() - start
+        return self.compile_seconds
+
+    def _out_shape(self) -> tuple[int, ...]:
+        return tuple(self.recipe.model.output_shape)
+
+    # -- training -----------------------------------------------------------------------
+    def train_steps(self, x: np.ndarray, y: np.ndarray, order: np.ndarray, first: int,
+                    count: int, batch: int, steps_per_epoch: int):
+        """Run `count` steps of `batch` rows starting at order[first]; one compiled call."""
+        lrs = learning_rates(self.recipe.optimizer, self.recipe.schedule, self.state.step,
+                             count, steps_per_epoch)
+        losses = np.empty(count, np.float32)
+        corrects = np.empty(count, np.int64)
+        self.kernels.train_chunk(x, y, order, first, count, batch, lrs, self.state.step,
+                                 self.state.seed, losses, corrects,
+                                 *self.state.params, *self.state.slots)
+        self.state.step += count
+        return losses, corrects
+
+    def fit(self, epochs: int | None = None, progress=None) -> History:
+        data = self.load_data()
+        if self.compile_seconds is None:
+            self.warm_up()
+        x, y = self._arrays(data.train)
+        n, batch = len(x), min(self.recipe.train.batch, len(x))
+        full, rem = divmod(n, batch)
+        steps_per_epoch = full + (1 if rem else 0)
+        total = epochs if epochs is not None else self.recipe.train.epochs
+        history = History()
+        chunk = 8
+        if progress:
+            progress.start(self, total, steps_per_epoch)
+        with compiled_region():
+            while self.state.epoch < total:
+                epoch_start = time.perf_counter()
+                order = epoch_order(self.state.seed, self.state.epoch, n,
+                                    self.recipe.data.shuffle)
+                loss_sum = correct = seen = 0.0
+                done = 0
+                while done < steps_per_epoch:
+                    t0 = time.perf_counter()
+                    if done < full:
+                        count = min(chunk, full - done)
+                        losses, hits = self.train_steps(x, y, order, done * batch, count, batch,
+                                                        steps_per_epoch)
+                        rows = count * batch
+                        loss_sum += float(losses.sum()) * batch
+                    else:   # the last, smaller batch of the epoch
+                        count = 1
+                        losses, hits = self.train_steps(x, y, order, full * batch, 1, rem,
+                                                        steps_per_epoch)
+                        rows = rem
+                        loss_sum += float(losses[0]) * rem
+                    done += count
+                    correct += float(hits.sum())
+                    seen += rows
+                    elapsed = time.perf_counter() - t0
+                    chunk = max(1, min(4096, int(chunk * CHUNK_SECONDS / max(elapsed, 1e-4))))
+                    if progress:
+                        progress.chunk(self.state.epoch, done, loss_sum / seen,
+                                       correct / seen if self.graphs.task == "classification"
+                                       else None)
+                seconds = time.perf_counter() - epoch_start
+                train_metrics = {"loss": loss_sum / seen}
+                if self.graphs.task == "classification":
+                    train_metrics["accuracy"] = correct / seen
+                validation = (self.evaluate("validation") if data.validation is not None
+                              else None)
+                self.state.epoch += 1
+                record = EpochRecord(self.state.epoch, train_metrics, validation, seconds,
+                                     steps_per_epoch)
+                history.epochs.append(record)
+                history.train_seconds += seconds
+                history.steps += steps_per_epoch
+                if progress:
+                    progress.epoch_end(record)
+        if progress:
+            progress.finish(history)
+        return history
+
+    # -- inference ----------------------------------------------------------------------
+    def outputs(self, x: np.ndarray, batch: int = 256) -> np.ndarray:
+        """Raw model outputs (logits for classification) for already-normalised rows."""
+        x = np.ascontiguousarray(x.reshape(len(x), -1), dtype=np.float32)
+        n = len(x)
+        out = np.empty((n,) + self._out_shape(), np.float32)
+        order = np.arange(n, dtype=np.int64)
+        batch = max(1, min(batch, n))
+        full, rem = divmod(n, batch)
+        with compiled_region():
+            if full:
+                self.kernels.predict_chunk(x, order, 0, full, batch, out, *self.state.params)
+            if rem:
+                self.kernels.predict_chunk(x, order, full * batch, 1, rem, out,
+                                           *self.state.params)
+        return out
+
+    def evaluate(self, split: str = "validation") -> dict[str, float]:
+        data = self.load_data()
+        part = {"train": data.train, "validation": data.validation, "test": data.test}[split]
+        if part is None:
+            raise ValueError(f"this recipe's data has no {split} split")
+        return evaluate_outputs(self.outputs(part.x), part.y, self.graphs.task,
+                                self.recipe.metrics)
+
+    def predict(self, x: np.ndarray, normalized: bool = False) -> np.ndarray:
+        """Class probabilities (classification) or outputs (regression) for raw samples."""
+        x = np.asarray(x, dtype=np.float32)
+        if not normalized and self.data is not None:
+            x = apply_normalization(x, self.data)
+        out = self.outputs(x)
+        return softmax(out) if self.graphs.task == "classification" else out

@@ -1,0 +1,38 @@
+"""All training state, explicit: parameters, optimizer slots, step and epoch counters, seed.
+
+Dropout masks and data order are pure functions of (seed, step) and (seed, epoch), so these
+arrays and integers are everything a checkpoint has to save for an exact resume.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..compiler.step import StepGraphs
+from .init import init_params
+
+
+@dataclass
+class TrainState:
+    params: list[np.ndarray]
+    slots: list[np.ndarray]
+    step: int = 0
+    epoch: int = 0
+    seed: int = 0
+
+    @classmethod
+    def fresh(cls, graphs: StepGraphs, seed: int) -> "TrainState":
+        return cls(init_params(graphs.params, seed),
+                   [np.zeros(s.shape, np.float32) for s in graphs.slots], 0, 0, seed)
+
+    def named(self, graphs: StepGraphs) -> dict[str, np.ndarray]:
+        out = {p.name: a for p, a in zip(graphs.params, self.params)}
+        out.update({s.name: a for s, a in zip(graphs.slots, self.slots)})
+        return out
+
+
+def epoch_order(seed: int, epoch: int, n: int, shuffle: bool) -> np.ndarray:
+    if not shuffle:
+        return np.arange(n, dtype=np.int64)
+    return np.random.default_rng([seed, epoch, 0x5EED]).permutation(n).astype(np.int64)
