@@ -19,7 +19,7 @@ def _fmt(metrics: dict[str, float] | None, prefix: str = "") -> str:
 
 class ProgressLine:
     def __init__(self, stream=None):
-        self.console = Console(file=stream or sys.stderr, highlight=False)
+        self.console = Console(file=stream or sys.stderr, highlight=False, soft_wrap=True)
         self.live = self.console.is_terminal
 
     def start(self, program, epochs: int, steps_per_epoch: int):
