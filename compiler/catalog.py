@@ -23,8 +23,18 @@ SOURCES = {c.name: c for c in (
                    Opt("header", "bool", True)),
            doc="a CSV file of numbers with one label column"),
     Choice("npz", (Opt("path", "str", required=True, positional=True),
-                   Opt("x", "str", "x"), Opt("y", "str", "y")),
+                   Opt("x", "str", "x"), Opt("y", "str", "y"),
+                   Opt("x_test", "str", "", doc="test-split features array; \"\" = no test split"),
+                   Opt("y_test", "str", "", doc="test-split labels array (with x_test)")),
            doc="a NumPy .npz archive (read without pickle)"),
+    Choice("mnist", (Opt("path", "str", required=True, positional=True,
+                         doc="folder with the four original IDX files (gzipped or not)"),),
+           doc="MNIST from its IDX files: 60000 train + 10000 test images [1, 28, 28], "
+               "raw 0..255 pixel values"),
+    Choice("idx", (Opt("images", "str", required=True, positional=True),
+                   Opt("labels", "str", required=True, positional=True)),
+           doc="one pair of IDX files (images, labels), gzipped or not; all rows are training "
+               "rows"),
 )}
 
 LOSSES = {c.name: c for c in (
@@ -53,12 +63,16 @@ SCHEDULES = {c.name: c for c in (
 )}
 
 METRICS = ("accuracy", "loss", "mae")
-NORMALIZE = ("none", "standard", "minmax")
+NORMALIZE = ("none", "standard", "minmax", "per_channel")
 
 # Sections and top-level keys; the checker uses this list for did-you-mean on unknown names.
 SECTIONS = ("data", "model", "train")
 ASSIGNMENTS = ("loss", "optimizer", "schedule", "metrics")
 DATA_KEYS = (Opt("source", "call", required=True),
+             Opt("test", "call", None, doc="source of the test split; overrides a test split "
+                 "that `source` itself provides (mnist, npz with x_test)"),
+             Opt("scale", "float", 1.0, min=0.0, min_inclusive=False,
+                 doc="multiply raw input values by this before normalization"),
              Opt("normalize", "enum", "none", choices=NORMALIZE),
              Opt("validation", "float", 0.0, min=0.0, max=1.0, max_inclusive=False),
              Opt("shuffle", "bool", True))

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 # Value kinds an option can take. 'duration' is a number with a unit (`10 epochs`, `500 steps`),
-# checked into a `Duration`; 'shape' is a list of positive ints; 'call' names a `Choice`.
-KINDS = ("int", "float", "bool", "str", "enum", "duration", "shape", "call")
+# checked into a `Duration`; 'shape' is a list of positive ints; 'call' names a `Choice`;
+# 'int_or_enum' is an int (range-checked) or one of `choices` (`padding = 1` / `padding = same`).
+KINDS = ("int", "float", "bool", "str", "enum", "duration", "shape", "call", "int_or_enum")
 
 
 @dataclass(frozen=True)

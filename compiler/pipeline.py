@@ -43,7 +43,8 @@ def optimize(g: Graph, timings: dict[str, float] | None = None, check: bool = Tr
     return g
 
 
-def compile_recipe(recipe: Recipe, target: str | None = "cpu", *, check: bool = True,
+def compile_recipe(recipe: Recipe, target: str | None = "cpu", *, parallel: bool = True,
+                   check: bool = True,
                    dump_after: str | None = None,
                    on_dump: Callable[[str, str], None] | None = None) -> CompiledProgram:
     if target is not None and target not in TARGETS:
@@ -57,6 +58,6 @@ def compile_recipe(recipe: Recipe, target: str | None = "cpu", *, check: bool = 
     kernels = None
     if target is not None:
         start = time.perf_counter()
-        kernels = lower(graphs.train, graphs.predict, target)
+        kernels = lower(graphs.train, graphs.predict, target, parallel)
         timings["lower+load"] = time.perf_counter() - start
     return CompiledProgram(recipe, graphs, kernels, timings)

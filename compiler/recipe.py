@@ -58,10 +58,12 @@ class ModelSpec:
 @dataclass(frozen=True)
 class DataSpec:
     source: Call                   # digits(), csv(path=..., label=...), npz(path=..., x=..., y=...)
-    normalize: str                 # "none" | "standard" | "minmax"
+    normalize: str                 # "none" | "standard" | "minmax" | "per_channel"
     validation: float              # fraction of the training rows held out, 0 <= v < 1
     shuffle: bool
     span: Span
+    test: Call | None = None       # source of the test split; replaces the source's own one
+    scale: float = 1.0             # raw inputs are multiplied by this before normalization
 
 
 @dataclass(frozen=True)

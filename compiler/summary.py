@@ -50,7 +50,9 @@ def summary(recipe: Recipe) -> str:
     t, d = recipe.train, recipe.data
     out = [f"recipe {recipe.name}  ({recipe.path})", "", line(header), rule]
     out += [line(r) for r in rows] + [rule, line(total), ""]
-    out += [f"data       {format_call(d.source)}, normalize = {d.normalize}, "
+    extra = (f", test = {format_call(d.test)}" if d.test is not None else "") + \
+        (f", scale = {d.scale:g}" if d.scale != 1.0 else "")
+    out += [f"data       {format_call(d.source)}{extra}, normalize = {d.normalize}, "
             f"validation = {d.validation:g}, shuffle = {_value(d.shuffle)}",
             f"loss       {format_call(recipe.loss)}",
             f"optimizer  {format_call(recipe.optimizer)}",

@@ -49,6 +49,7 @@ def _compile(args) -> int:
     from ..compiler.passes import PIPELINE
     from ..compiler.pipeline import compile_recipe
     from ..compiler.lower import TARGETS
+    from .threads import numba_owns_cores
 
     recipe = recipec.load(args.file, args.set)
     if args.dump_after and args.dump_after not in [p.name for p in PIPELINE]:
@@ -65,7 +66,8 @@ def _compile(args) -> int:
         print("# training step\n" + format_graph(compiled.graphs.train))
         print("\n# prediction\n" + format_graph(compiled.graphs.predict))
     else:
-        print(TARGETS["cpu"].emit(compiled.graphs.train, compiled.graphs.predict))
+        print(TARGETS["cpu"].emit(compiled.graphs.train, compiled.graphs.predict,
+                                  numba_owns_cores()))
     return 0
 
 

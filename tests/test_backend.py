@@ -46,9 +46,14 @@ RECIPES = {
 }
 
 
-def _program(name):
+def _program(name, parallel=None):
     recipe = recipec.loads(RECIPES[name], f"{name}.recipe")
-    return recipec.compile(recipe)
+    if parallel is None:
+        return recipec.compile(recipe)
+    from recipec.compiler.pipeline import compile_recipe
+    from recipec.runtime.program import Program
+
+    return Program(recipe, compile_recipe(recipe, parallel=parallel))
 
 
 def _batch_data(program, n, rng):
@@ -60,9 +65,14 @@ def _batch_data(program, n, rng):
     return x, y
 
 
-@pytest.mark.parametrize("name", sorted(RECIPES))
-def test_compiled_steps_match_reference(name):
-    program = _program(name)
+CASES = [(name, None) for name in sorted(RECIPES)] + [("classifier_adam", True)]
+
+
+@pytest.mark.parametrize("name,parallel", CASES,
+                         ids=[f"{n}-{'prange' if p else 'default'}" for n, p in CASES])
+def test_compiled_steps_match_reference(name, parallel):
+    """parallel=True is the kernel the RECIPEC_THREADS=numba layout runs; checked as well."""
+    program = _program(name, parallel)
     rng = np.random.default_rng(0)
     batch, steps = 8, 5
     x, y = _batch_data(program, batch * steps, rng)

@@ -18,7 +18,8 @@ from .values import Ctx
 
 FILE = "<--set>"
 _TABLES = {"optimizer": catalog.OPTIMIZERS, "schedule": catalog.SCHEDULES,
-           "loss": catalog.LOSSES, "source": catalog.SOURCES}
+           "loss": catalog.LOSSES, "source": catalog.SOURCES,
+           "test": catalog.SOURCES}
 _HEADS = ("data", "train") + catalog.ASSIGNMENTS
 
 

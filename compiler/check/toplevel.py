@@ -121,9 +121,11 @@ def _keyed(ctx: Ctx, st: ast.Stmt, keys: tuple[Opt, ...], tables: dict) -> dict 
 
 
 def _data(ctx: Ctx, st: ast.Stmt) -> DataSpec | None:
-    d = _keyed(ctx, st, catalog.DATA_KEYS, {"source": catalog.SOURCES})
+    d = _keyed(ctx, st, catalog.DATA_KEYS, {"source": catalog.SOURCES,
+                                             "test": catalog.SOURCES})
     return None if d is None else DataSpec(d["source"], d["normalize"], d["validation"],
-                                           d["shuffle"], st.span)
+                                           d["shuffle"], st.span, test=d["test"],
+                                           scale=d["scale"])
 
 
 def _train(ctx: Ctx, st: ast.Stmt) -> TrainSpec | None:

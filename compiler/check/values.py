@@ -7,6 +7,7 @@ reported but still returned, so later checks (shapes) can go on with it.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 from ..diagnostics import Diagnostic, Span
@@ -90,6 +91,16 @@ def check_value(ctx: Ctx, v: ast.Value, opt: Opt, label: str,
         else:
             ctx.error(v.span, "E201", f"{label}: expected one of {', '.join(opt.choices)}, "
                       f"got {ast.describe(v)}")
+    elif kind == "int_or_enum":
+        if isinstance(v, ast.Number):
+            return _number(ctx, v, replace(opt, kind="int"), label)
+        if isinstance(v, ast.Name):
+            if v.value in opt.choices:
+                return v.value
+            ctx.error(v.span, "E104", f"unknown {label} `{v.value}`", hint(v.value, opt.choices))
+        else:
+            ctx.error(v.span, "E201", f"{label}: expected an integer or one of "
+                      f"{', '.join(opt.choices)}, got {ast.describe(v)}")
     elif kind == "duration":
         if isinstance(v, ast.Quantity):
             n = v.number.value

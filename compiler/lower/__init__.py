@@ -23,13 +23,13 @@ from ..ir import Graph
 @dataclass(frozen=True)
 class Target:
     name: str
-    emit: Callable[[Graph, Graph], str]
+    emit: Callable[[Graph, Graph, bool], str]     # (train, predict, parallel) -> source
 
 
-def _cpu_emit(train: Graph, predict: Graph) -> str:
+def _cpu_emit(train: Graph, predict: Graph, parallel: bool) -> str:
     from .cpu import emit_module
 
-    return emit_module(train, predict)
+    return emit_module(train, predict, parallel)
 
 
 TARGETS = {"cpu": Target("cpu", _cpu_emit)}
@@ -68,5 +68,5 @@ def load_source(source: str, target: str) -> KernelModule:
     return KernelModule(source, path, module)
 
 
-def lower(train: Graph, predict: Graph, target: str = "cpu") -> KernelModule:
-    return load_source(TARGETS[target].emit(train, predict), target)
+def lower(train: Graph, predict: Graph, target: str = "cpu", parallel: bool = True) -> KernelModule:
+    return load_source(TARGETS[target].emit(train, predict, parallel), target)

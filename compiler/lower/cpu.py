@@ -1,9 +1,11 @@
-"""Lowering to Numba CPU: one module with two @njit(parallel=True) functions.
+"""Lowering to Numba CPU: one module with two @njit functions.
 
 `train_chunk` runs `nsteps` whole training steps (gather batch, forward, loss, backward,
 optimizer) inside compiled code; Python calls it once per chunk. `predict_chunk` runs the
 inference graph over consecutive rows. Every buffer is allocated once per call, before the step
 loop; elementwise work is emitted as (fused) prange loop nests; matrix products call BLAS.
+`parallel` follows the runtime's threading layout (runtime/threads.py): True when Numba's
+prange owns the cores, False when BLAS does.
 """
 from __future__ import annotations
 
@@ -19,7 +21,11 @@ import numpy as np
 from numba import njit, prange
 '''
 
-DECORATOR = "@njit(parallel=True, cache=True, fastmath=False, error_model='numpy')"
+
+
+def decorator(parallel: bool) -> str:
+    # With parallel=False Numba treats prange as range, so emitters always write prange.
+    return f"@njit(parallel={parallel}, cache=True, fastmath=False, error_model='numpy')"
 
 
 class EmitContext:
@@ -116,7 +122,7 @@ def _signature(g: Graph, ctx: EmitContext, head: list[str]) -> str:
     return ", ".join(head + state)
 
 
-def emit_train(g: Graph) -> str:
+def emit_train(g: Graph, parallel: bool = True) -> str:
     ctx = EmitContext(g)
     label = g.input_named("y")
     body = emit_body(g, ctx)
@@ -125,7 +131,7 @@ def emit_train(g: Graph) -> str:
     correct = ctx.name(g.outputs["correct"]) if "correct" in g.outputs else "0"
     head = ["X", "Y", "order", "first", "nsteps", "batch", "lrs", "step0", "seed_value",
             "losses", "corrects"]
-    lines = [DECORATOR, f"def train_chunk({_signature(g, ctx, head)}):"]
+    lines = [decorator(parallel), f"def train_chunk({_signature(g, ctx, head)}):"]
     step_lines = (_gather(feature, label)
                   + ["lr = lrs[it]", "step = step0 + it", "seed = seed_value"]
                   + body
@@ -135,13 +141,13 @@ def emit_train(g: Graph) -> str:
     return "\n".join(lines) + "\n"
 
 
-def emit_predict(g: Graph) -> str:
+def emit_predict(g: Graph, parallel: bool = True) -> str:
     ctx = EmitContext(g)
     body = emit_body(g, ctx)
     prologue, feature = _prologue(g, ctx, None)
     out = ctx.name(g.outputs["output"])
     head = ["X", "order", "first", "nsteps", "batch", "out"]
-    lines = [DECORATOR, f"def predict_chunk({_signature(g, ctx, head)}):"]
+    lines = [decorator(parallel), f"def predict_chunk({_signature(g, ctx, head)}):"]
     step_lines = (_gather(feature, None) + body
                   + ["for i in prange(B):", f"    out[base + i] = {out}[i]"])
     lines += _indent(prologue + ctx.allocs, 1)
@@ -149,5 +155,6 @@ def emit_predict(g: Graph) -> str:
     return "\n".join(lines) + "\n"
 
 
-def emit_module(train: Graph, predict: Graph) -> str:
-    return "\n\n".join([HEADER + NUMBA_SOURCE, emit_train(train), emit_predict(predict)])
+def emit_module(train: Graph, predict: Graph, parallel: bool = True) -> str:
+    return "\n\n".join([HEADER + NUMBA_SOURCE, emit_train(train, parallel),
+                        emit_predict(predict, parallel)])

@@ -36,19 +36,19 @@ def keep_mask(seed: int, step: int, salt: int, shape: tuple[int, ...], rate: flo
 # Numba source of the same function, pasted into every generated kernel module so the cached
 # module depends on nothing but numpy and numba.
 NUMBA_SOURCE = f'''
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _mix64(z):
     z = (z ^ (z >> np.uint64(30))) * np.uint64({M1:#x})
     z = (z ^ (z >> np.uint64(27))) * np.uint64({M2:#x})
     return z ^ (z >> np.uint64(31))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _dropout_key(seed, step, salt):
     return _mix64(_mix64(np.uint64(seed) * np.uint64({GOLDEN:#x}) + np.uint64(salt)) + np.uint64(step))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _dropout_keep(key, flat, threshold):
     u = _mix64(key + np.uint64(flat) * np.uint64({GOLDEN:#x}))
     return (u >> np.uint64({64 - BITS})) >= np.uint64(threshold)

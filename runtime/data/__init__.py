@@ -3,7 +3,8 @@
     data = load_data(recipe.data, task="classification", seed=recipe.train.seed,
                      base_dir=Path(recipe.path).parent)
     data.train.x   # float32 [N, *feature_shape]     data.train.y  # int64 [N]
-    x_new = apply_normalization(raw_inputs, data)   # same transform for predict()
+    data.test                                       # Split or None (`test = ...`, mnist, npz x_test)
+    x_new = apply_normalization(raw_inputs, data)   # same transform (scale too) for predict()
 
 Every problem with the data itself raises `recipec.runtime.errors.DataError` (codes D001-D004).
 """
@@ -14,14 +15,17 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import D003, DataError
 from .dataset import Data, Split
 from .preprocess import (NORMALIZE, apply_normalization, fit_normalization, normalize_array,
                          split_indices)
-from .sources import TASKS, RawData, encode_targets, load_csv, load_npz, load_source, load_toy
+from .idx import read_idx, read_images, read_labels
+from .sources import (TASKS, RawData, encode_targets, load_csv, load_idx, load_mnist, load_npz,
+                      load_source, load_toy, reconcile_labels)
 
 __all__ = ["Data", "Split", "DataError", "load_data", "apply_normalization", "build_data",
-           "load_source", "load_csv", "load_npz", "load_toy", "RawData", "split_indices",
+           "load_source", "load_csv", "load_npz", "load_toy", "load_mnist", "load_idx", "read_idx",
+           "read_images", "read_labels", "RawData", "split_indices",
            "fit_normalization", "encode_targets", "NORMALIZE", "TASKS"]
 
 
@@ -29,41 +33,90 @@ def load_data(spec: Any, task: str, seed: int, base_dir: str | Path = ".") -> Da
     """Read `spec.source` (a checked DataSpec), split off `spec.validation` and normalize.
 
     task: "classification" (labels -> int64 0..C-1) or "regression" (targets -> float32 [N, k]).
-    Relative csv/npz paths resolve against `base_dir` (the recipe's folder), then the cwd.
+    Relative file paths resolve against `base_dir` (the recipe's folder), then the cwd.
+    The test split is `spec.test` when given (all its rows, or its own test split if it has one),
+    else the source's own test split (mnist, npz with x_test), else none. Validation rows
+    always come from the training part.
     """
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; expected one of {TASKS}")
     raw = load_source(spec.source, task, base_dir)
+    test_call = getattr(spec, "test", None)
+    test = (load_source(test_call, task, base_dir, min_classes=1) if test_call is not None
+            else None)
     return build_data(raw, task, seed, validation=float(spec.validation),
-                      normalize=str(spec.normalize))
+                      normalize=str(spec.normalize), scale=float(getattr(spec, "scale", 1.0)),
+                      test=test)
+
+
+_EXACT_IN_FLOAT32 = {np.dtype(t) for t in (np.uint8, np.int8, np.uint16, np.int16, np.float32)}
+
+
+def _as_float32_values(x: np.ndarray) -> np.ndarray:
+    return x if x.dtype in _EXACT_IN_FLOAT32 else np.asarray(x, dtype=np.float32)
 
 
 def build_data(raw: RawData, task: str, seed: int, *, validation: float = 0.0,
-               normalize: str = "none") -> Data:
-    """Split and normalize already-read data (deterministic for a given seed)."""
+               normalize: str = "none", scale: float = 1.0, test: RawData | None = None) -> Data:
+    """Split and normalize already-read data (deterministic for a given seed).
+
+    `test` (another source's data) replaces `raw`'s own test split; the test rows are
+    normalized with the training split's statistics.
+    """
     if normalize not in NORMALIZE:
         raise ValueError(f"unknown normalization {normalize!r}; expected one of {NORMALIZE}")
+    if not scale > 0:
+        raise ValueError(f"scale must be > 0, got {scale}")
     tr, va = split_indices(raw.y, validation, seed, stratify=(task == "classification"),
                            origin=raw.origin, path=raw.path)
     # inputs at predict time arrive as float32 too: fit and apply on the float32 values
-    x = np.asarray(raw.x, dtype=np.float32)
-    shift, scale = fit_normalization(x[tr], normalize)
+    # (small integer pixels are exact in float32 and stay compact until normalized)
+    x = _as_float32_values(raw.x)
+    shift, nscale = fit_normalization(x[tr] if va.size else x, normalize, scale)
+    num_classes = raw.num_classes
 
-    def make(idx: np.ndarray) -> Split:
-        y = raw.y[idx]
+    def make(xs: np.ndarray, y: np.ndarray) -> Split:
         y = np.ascontiguousarray(y, dtype=np.int64 if task == "classification" else np.float32)
-        return Split(normalize_array(x[idx], shift, scale), y)
+        return Split(normalize_array(_as_float32_values(xs), shift, nscale), y)
+
+    test_split = None
+    if test is not None:
+        xt, yt, num_classes = _test_part(raw, test, task)
+        test_split = make(xt, yt)
+    elif raw.x_test is not None:
+        test_split = make(raw.x_test, raw.y_test)
 
     return Data(
-        train=make(tr),
-        validation=make(va) if va.size else None,
-        test=None,
+        train=make(x[tr] if va.size else x, raw.y[tr]),
+        validation=make(x[va], raw.y[va]) if va.size else None,
+        test=test_split,
         feature_shape=tuple(int(d) for d in raw.x.shape[1:]),
-        num_classes=raw.num_classes if task == "classification" else None,
+        num_classes=num_classes if task == "classification" else None,
         class_names=raw.class_names if task == "classification" else None,
-        source=raw.description,
+        source=raw.description + (f"; test: {test.description}" if test is not None else ""),
         norm_shift=shift,
-        norm_scale=scale,
+        norm_scale=nscale,
         normalize=normalize,
         task=task,
+        scale=float(scale),
     )
+
+
+def _test_part(raw: RawData, test: RawData, task: str
+               ) -> tuple[np.ndarray, np.ndarray, int | None]:
+    """(x, y, num_classes) of a `test = ...` source, matched to the training data."""
+    if test.x_test is not None:          # a source with its own split: use that split
+        part = RawData(test.x_test, test.y_test, test.class_names, test.num_classes,
+                       test.description, test.origin, test.path)
+    else:
+        part = test
+    fs = tuple(raw.x.shape[1:])
+    xt = part.x
+    if tuple(xt.shape[1:]) != fs:
+        if int(np.prod(xt.shape[1:])) != int(np.prod(fs)):
+            raise DataError(f"test source {test.origin}: samples have shape "
+                            f"{list(xt.shape[1:])} but the training samples ({raw.origin}) have "
+                            f"{list(fs)}", D003, test.path)
+        xt = xt.reshape((xt.shape[0],) + fs)
+    yt, k, _ = reconcile_labels(raw, part, task, f"test source {test.origin}", test.path)
+    return xt, yt, k if task == "classification" else None

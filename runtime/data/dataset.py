@@ -19,15 +19,17 @@ class Split:
 class Data:
     train: Split
     validation: Split | None
-    test: Split | None                      # None: the sources have no official test split
+    test: Split | None                      # from `data { test = ... }` or the source's own split
     feature_shape: tuple[int, ...]
     num_classes: int | None                 # None for regression targets
     class_names: tuple[str, ...] | None
     source: str                             # e.g. "digits (scikit-learn, 1797 rows)"
     norm_shift: np.ndarray | None = None    # float32 [*feature_shape]; x_norm = (x - shift) / scale
     norm_scale: np.ndarray | None = None    # float32 [*feature_shape], never 0
-    normalize: str = "none"                 # "none" | "standard" | "minmax"
+    normalize: str = "none"                 # "none" | "standard" | "minmax" | "per_channel"
     task: str = "classification"            # "classification" | "regression"
+    scale: float = 1.0                      # raw inputs were multiplied by this before
+                                            # normalizing (folded into norm_shift/norm_scale)
 
     @property
     def target_shape(self) -> tuple[int, ...]:

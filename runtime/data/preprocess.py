@@ -10,7 +10,7 @@ from ..errors import D003, DataError
 if TYPE_CHECKING:
     from .dataset import Data
 
-NORMALIZE = ("none", "standard", "minmax")
+NORMALIZE = ("none", "standard", "minmax", "per_channel")
 
 
 def split_indices(y: np.ndarray, validation: float, seed: int, *, stratify: bool,
@@ -60,35 +60,76 @@ def split_indices(y: np.ndarray, validation: float, seed: int, *, stratify: bool
     return np.flatnonzero(mask).astype(np.int64), val
 
 
-def fit_normalization(x: np.ndarray, method: str) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """(shift, scale) per feature element of `x` [N, *feature_shape], or (None, None) for "none".
+def fit_normalization(x: np.ndarray, method: str, input_scale: float = 1.0
+                      ) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(shift, scale) per feature element of `x` [N, *feature_shape], or (None, None).
 
-    standard: shift = mean, scale = std (0 -> 1); minmax: shift = min, scale = max - min (0 -> 1).
+    standard: shift = mean, scale = std (0 -> 1); minmax: shift = min, scale = max - min (0 -> 1);
+    per_channel: mean and std per channel (axis 1) over the rows and every other axis, for
+    [N, C, ...] data, broadcast to the feature shape; for flat [N, F] data it is `standard`.
+
+    `input_scale` s > 0: the raw values are multiplied by s before normalizing. The result is
+    still for raw values, x_norm = (x - shift) / scale, with the statistics taken (and the
+    constant-feature rule applied) on x * s; with method "none" that is shift 0, scale 1/s.
     """
-    if method == "none":
-        return None, None
-    x64 = np.asarray(x, dtype=np.float64)
-    if method == "standard":
-        shift = x64.mean(axis=0)
-        scale = x64.std(axis=0)
-    elif method == "minmax":
-        shift = x64.min(axis=0)
-        scale = x64.max(axis=0) - shift
-    else:
+    if method not in NORMALIZE:
         raise ValueError(f"unknown normalization {method!r}; expected one of {NORMALIZE}")
+    if not input_scale > 0:
+        raise ValueError(f"input scale must be > 0, got {input_scale}")
+    s = float(input_scale)
+    fs = tuple(x.shape[1:])
+    if method == "none":
+        if s == 1.0:
+            return None, None
+        return (np.zeros(fs, np.float32), np.full(fs, 1.0 / s, np.float32))
+    x = np.asarray(x)
+    if method == "per_channel" and x.ndim < 3:
+        method = "standard"
+    if method == "standard":
+        shift = x.mean(axis=0, dtype=np.float64)
+        scale = x.std(axis=0, dtype=np.float64)
+    elif method == "minmax":
+        shift = x.min(axis=0).astype(np.float64)
+        scale = x.max(axis=0).astype(np.float64) - shift
+    else:                                            # per_channel on [N, C, ...]
+        axes = (0,) + tuple(range(2, x.ndim))
+        mean = x.mean(axis=axes, dtype=np.float64)
+        std = x.std(axis=axes, dtype=np.float64)
+        bshape = (-1,) + (1,) * (x.ndim - 2)
+        shift = np.broadcast_to(mean.reshape(bshape), fs)
+        scale = np.broadcast_to(std.reshape(bshape), fs)
+    shift, scale = shift * s, scale * s              # statistics of x * s
     # constant features (up to rounding) are only shifted
     scale = np.where(scale <= 1e-12 * np.maximum(1.0, np.abs(shift)), 1.0, scale)
-    return (np.ascontiguousarray(shift, dtype=np.float32),
-            np.ascontiguousarray(scale, dtype=np.float32))
+    return (np.ascontiguousarray(shift / s, dtype=np.float32),
+            np.ascontiguousarray(scale / s, dtype=np.float32))
+
+
+_CHUNK_ELEMENTS = 1 << 20
 
 
 def normalize_array(x: np.ndarray, shift: np.ndarray | None,
                     scale: np.ndarray | None) -> np.ndarray:
-    """(x - shift) / scale as float32 C-contiguous (a copy; `x` is left untouched)."""
-    x64 = np.asarray(x, dtype=np.float64)
-    if shift is not None:
-        x64 = (x64 - shift.astype(np.float64)) / scale.astype(np.float64)
-    return np.ascontiguousarray(x64, dtype=np.float32)
+    """(x - shift) / scale as float32 C-contiguous (a copy; `x` is left untouched).
+
+    Computed in float64, a block of rows at a time (large image sets stay fast and small).
+    """
+    x = np.asarray(x)
+    if shift is None:
+        return np.array(x, dtype=np.float32, order="C", copy=True)
+    out = np.empty(x.shape, np.float32)
+    sh, sc = shift.astype(np.float64), scale.astype(np.float64)
+    n = x.shape[0] if x.ndim else 0
+    if x.ndim == len(sh.shape):                      # a single sample
+        out[...] = (x.astype(np.float64) - sh) / sc
+        return out
+    rows = max(1, _CHUNK_ELEMENTS // max(1, int(np.prod(x.shape[1:]))))
+    for i in range(0, n, rows):
+        block = x[i:i + rows].astype(np.float64)
+        block -= sh
+        block /= sc
+        out[i:i + rows] = block
+    return out
 
 
 def apply_normalization(x: np.ndarray, data: "Data") -> np.ndarray:

@@ -25,13 +25,15 @@ TASKS = ("classification", "regression")
 
 @dataclass
 class RawData:
-    x: np.ndarray                       # float64 [N, *feature_shape], finite
+    x: np.ndarray                       # [N, *feature_shape], finite: float64, or uint8 (IDX)
     y: np.ndarray                       # int64 [N] (classification) or float32 [N, k] (regression)
     class_names: tuple[str, ...] | None
     num_classes: int | None
     description: str                    # e.g. "digits (scikit-learn, 1797 rows)"
     origin: str                         # how error messages name it: the path as given, or "iris"
     path: str | None = None             # the path as given, for DataError.path
+    x_test: np.ndarray | None = None    # the source's own test split (mnist, npz x_test), same
+    y_test: np.ndarray | None = None    # encoding as x / y; None when it has none
 
 
 # --------------------------------------------------------------------------- paths
@@ -66,7 +68,7 @@ def resolve_path(path: str, base_dir: str | Path = ".") -> Path:
 
 def encode_targets(y: np.ndarray, task: str, origin: str, path: str | None = None,
                    where: Callable[[int], str] | None = None,
-                   class_names: tuple[str, ...] | None = None
+                   class_names: tuple[str, ...] | None = None, min_classes: int = 2
                    ) -> tuple[np.ndarray, int | None, tuple[str, ...] | None]:
     """Check and encode labels for `task`; returns (y, num_classes, class_names).
 
@@ -74,6 +76,7 @@ def encode_targets(y: np.ndarray, task: str, origin: str, path: str | None = Non
 
     `y` is numeric (any shape [N, ...]) or, for classification, a string array [N].
     `where(i)` describes row i in messages ("line 7", "row 6").
+    `min_classes`: 2 for training data; a test split may hold a single class (1).
     """
     where = where or (lambda i: f"row {i}")
     n = y.shape[0]
@@ -93,7 +96,7 @@ def encode_targets(y: np.ndarray, task: str, origin: str, path: str | None = Non
             except ValueError:
                 names, codes = np.unique(y, return_inverse=True)
                 names = tuple(str(s) for s in names)
-                if len(names) < 2:
+                if len(names) < min_classes:
                     raise DataError(f"{origin}: the labels have only one class ({names[0]!r}); "
                                     f"classification needs at least 2", D004, path)
                 return codes.reshape(-1).astype(np.int64), len(names), names
@@ -127,7 +130,7 @@ def encode_targets(y: np.ndarray, task: str, origin: str, path: str | None = Non
                                 f"{k} classes", D004, path)
         else:
             k = int(y.max()) + 1 if n else 0
-        if k < 2:
+        if k < min_classes:
             raise DataError(f"{origin}: the labels have only one class (0); classification "
                             f"needs at least 2", D004, path)
         return np.ascontiguousarray(y), k, class_names
@@ -201,7 +204,7 @@ def _col_desc(j: int, header: list[str] | None) -> str:
 
 
 def load_csv(path: str, label: str = "label", header: bool = True, *, task: str = "classification",
-             base_dir: str | Path = ".") -> RawData:
+             base_dir: str | Path = ".", min_classes: int = 2) -> RawData:
     file = resolve_path(path, base_dir)
     origin = path
     if file.is_dir():
@@ -279,7 +282,8 @@ def load_csv(path: str, label: str = "label", header: bool = True, *, task: str 
                         f"{_col_desc(feat_cols[jj], names)} is not a finite number "
                         f"(NaN/inf are not allowed)", D003, path)
     y, k, class_names = encode_targets(table[:, li], task, origin, path,
-                                       where=lambda i: f"line {lines[i]}")
+                                       where=lambda i: f"line {lines[i]}",
+                                       min_classes=min_classes)
     desc = f"csv {path} ({x.shape[0]} rows, {x.shape[1]} features)"
     return RawData(x, y, class_names, k, desc, origin, path)
 
@@ -335,8 +339,15 @@ def _looks_numeric(cells: list[str]) -> bool:
 
 # --------------------------------------------------------------------------- npz
 
-def load_npz(path: str, x: str = "x", y: str = "y", *, task: str = "classification",
-             base_dir: str | Path = ".") -> RawData:
+def load_npz(path: str, x: str = "x", y: str = "y", x_test: str = "", y_test: str = "", *,
+             task: str = "classification", base_dir: str | Path = ".",
+             min_classes: int = 2) -> RawData:
+    """Arrays `x`, `y` of an .npz archive; with `x_test` and `y_test` also a test split."""
+    x_test, y_test = x_test or "", y_test or ""
+    if bool(x_test) != bool(y_test):
+        given, other = ("x_test", "y_test") if x_test else ("y_test", "x_test")
+        raise DataError(f"{path}: npz option {given} is set but {other} is not; give both "
+                        f"(e.g. x_test=\"x_test\", y_test=\"y_test\") or neither", D003, path)
     file = resolve_path(path, base_dir)
     origin = path
     if file.is_dir():
@@ -360,6 +371,25 @@ def load_npz(path: str, x: str = "x", y: str = "y", *, task: str = "classificati
         keys = list(archive.files)
         xa = _npz_array(archive, x, keys, "features", origin, path, D003)
         ya = _npz_array(archive, y, keys, "labels", origin, path, D004)
+        if x_test:
+            xt = _npz_array(archive, x_test, keys, "test features", origin, path, D003)
+            yt = _npz_array(archive, y_test, keys, "test labels", origin, path, D004)
+    train = _npz_rows(xa, ya, x, y, task, origin, path, min_classes)
+    if not x_test:
+        return train
+    test = _npz_rows(xt, yt, x_test, y_test, task, origin, path, 1)
+    if test.x.shape[1:] != train.x.shape[1:]:
+        raise DataError(f"{origin}: test features '{x_test}' have shape {tuple(test.x.shape[1:])} "
+                        f"per row but '{x}' has {tuple(train.x.shape[1:])}", D003, path)
+    yt_enc, k, names = reconcile_labels(train, test, task, f"{origin} ('{y_test}')", path)
+    train.num_classes, train.x_test, train.y_test = k, test.x, yt_enc
+    train.description = (f"npz {path} ({train.x.shape[0]} rows + {test.x.shape[0]} test rows, "
+                         f"features {tuple(train.x.shape[1:])})")
+    return train
+
+
+def _npz_rows(xa: np.ndarray, ya: np.ndarray, x: str, y: str, task: str, origin: str,
+              path: str, min_classes: int = 2) -> RawData:
     if xa.ndim == 0 or ya.ndim == 0:
         which = x if xa.ndim == 0 else y
         raise DataError(f"{origin}: array '{which}' is a scalar; expected one entry per row",
@@ -381,7 +411,8 @@ def load_npz(path: str, x: str = "x", y: str = "y", *, task: str = "classificati
         raise DataError(f"{origin}: features '{x}' have no values per row (shape "
                         f"{tuple(xa.shape)})", D003, path)
     _check_finite(xa, origin, path, lambda i: f"row {i}")
-    yy, k, class_names = encode_targets(ya, task, origin, path, where=lambda i: f"row {i}")
+    yy, k, class_names = encode_targets(ya, task, origin, path, where=lambda i: f"row {i}",
+                                        min_classes=min_classes)
     desc = f"npz {path} ({xa.shape[0]} rows, features {tuple(xa.shape[1:])})"
     return RawData(xa, yy, class_names, k, desc, origin, path)
 
@@ -411,10 +442,124 @@ def _npz_array(archive: Any, key: str, keys: list[str], what: str, origin: str, 
     return arr
 
 
+# --------------------------------------------------------------------------- test labels
+
+def reconcile_labels(train: RawData, test: RawData, task: str, origin: str,
+                     path: str | None) -> tuple[np.ndarray, int | None, tuple[str, ...] | None]:
+    """Test targets re-encoded to the training data's classes; (y_test, num_classes, names).
+
+    String classes are matched by name; numeric class indices are kept and widen num_classes
+    when the test data holds a higher one.
+    """
+    if task != "classification":
+        if test.y.shape[1:] != train.y.shape[1:]:
+            raise DataError(f"{origin}: test targets have {test.y.shape[1]} values per row but "
+                            f"the training targets have {train.y.shape[1]}", D004, path)
+        return test.y, None, None
+    k, names = train.num_classes, train.class_names
+    y = test.y
+    if test.class_names is not None and names is not None:
+        if tuple(test.class_names) != tuple(names):
+            index = {n: i for i, n in enumerate(names)}
+            unknown = [n for n in test.class_names if n not in index]
+            if unknown:
+                raise DataError(f"{origin}: test label {unknown[0]!r} is not a class of the "
+                                f"training data (classes: {', '.join(map(repr, names))})",
+                                D004, path)
+            y = np.array([index[n] for n in test.class_names], np.int64)[y]
+        return np.ascontiguousarray(y, dtype=np.int64), k, names
+    if test.class_names is not None and names is None:
+        raise DataError(f"{origin}: test labels are strings ({test.class_names[0]!r}, ...) but "
+                        f"the training labels are class indices", D004, path)
+    if names is not None:
+        if y.size and int(y.max()) >= len(names):
+            i = int(np.argmax(y >= len(names)))
+            raise DataError(f"{origin}: test label {int(y[i])} at row {i} is out of range for "
+                            f"the {len(names)} training classes", D004, path)
+        return np.ascontiguousarray(y, dtype=np.int64), k, names
+    k_test = int(y.max()) + 1 if y.size else 0
+    return np.ascontiguousarray(y, dtype=np.int64), max(k or 0, k_test), None
+
+
+# --------------------------------------------------------------------------- IDX / MNIST
+
+def _idx_file(path: str, base_dir: str | Path) -> Path:
+    file = resolve_path(path, base_dir)
+    if file.is_dir():
+        raise DataError(f"{path}: is a folder, not an IDX file", D002, path)
+    return file
+
+
+def _images_to_x(images: np.ndarray) -> np.ndarray:
+    """[N, rows, cols] -> [N, 1, rows, cols] (one channel); other ranks as they are."""
+    return images[:, None] if images.ndim == 3 else images
+
+
+def _idx_targets(labels: np.ndarray, task: str, origin: str, path: str,
+                 num_classes: int | None = None, min_classes: int = 2
+                 ) -> tuple[np.ndarray, int | None]:
+    if task == "classification" and num_classes is not None:
+        return np.ascontiguousarray(labels, dtype=np.int64), num_classes
+    y, k, _ = encode_targets(labels, task, origin, path, min_classes=min_classes)
+    return y, k
+
+
+def load_idx(images: str, labels: str, *, task: str = "classification",
+             base_dir: str | Path = ".", min_classes: int = 2) -> RawData:
+    """One (images, labels) pair of IDX files; images of any size, all rows for training."""
+    from .idx import read_pair
+
+    x, y = read_pair(_idx_file(images, base_dir), _idx_file(labels, base_dir), images, labels)
+    if x.dtype.kind == "f":
+        _check_finite(x, images, images, lambda i: f"image {i}")
+    yy, k = _idx_targets(y, task, labels, labels, min_classes=min_classes)
+    x = _images_to_x(x)
+    desc = f"idx {images} ({x.shape[0]} rows, features {tuple(x.shape[1:])})"
+    return RawData(x, yy, None, k, desc, images, images)
+
+
+def load_mnist(path: str, *, task: str = "classification",
+               base_dir: str | Path = ".") -> RawData:
+    """MNIST from a folder of its four IDX files: 60000 training and 10000 test images."""
+    from .idx import MNIST_FILES, find_mnist_files, read_pair
+
+    p = Path(os.path.expanduser(path))
+    folder = p if p.is_absolute() else Path(base_dir) / p
+    if not p.is_absolute() and not folder.is_dir() and (Path.cwd() / p).is_dir():
+        folder = Path.cwd() / p
+    if folder.is_file():
+        raise DataError(f"mnist: '{path}' is a file; mnist(path) takes the folder that holds "
+                        f"{', '.join(MNIST_FILES.values())} (gzipped or not)", D002, path)
+    files = find_mnist_files(folder, path)
+
+    def shown(key: str) -> str:
+        return str(Path(path) / files[key].name)
+
+    parts = []
+    for split in ("train", "test"):
+        xi, yi = f"{split}_images", f"{split}_labels"
+        x, y = read_pair(files[xi], files[yi], shown(xi), shown(yi), num_classes=10)
+        if x.ndim != 3 or x.shape[1:] != (28, 28) or x.dtype != np.uint8:
+            raise DataError(f"{shown(xi)}: MNIST images must be 28 x 28 uint8, this file holds "
+                            f"{' x '.join(map(str, x.shape[1:]))} {x.dtype} images (use "
+                            f"idx(images = ..., labels = ...) for other IDX data)", D003,
+                            shown(xi))
+        yy, _ = _idx_targets(y, task, shown(yi), shown(yi), num_classes=10)
+        parts.append((_images_to_x(x), yy))
+    (x, y), (xt, yt) = parts
+    desc = f"mnist {path} ({x.shape[0]} train + {xt.shape[0]} test images, 1 x 28 x 28)"
+    return RawData(x, y, None, 10 if task == "classification" else None, desc, "mnist",
+                   path, x_test=xt, y_test=yt)
+
+
 # --------------------------------------------------------------------------- dispatch
 
-def load_source(call: Any, task: str, base_dir: str | Path = ".") -> RawData:
-    """Read the source of a checked `Call` (kind + options) for `task`."""
+def load_source(call: Any, task: str, base_dir: str | Path = ".", *,
+                min_classes: int = 2) -> RawData:
+    """Read the source of a checked `Call` (kind + options) for `task`.
+
+    `min_classes=1` for a test-only source (`data { test = ... }`), whose labels may all be
+    of one class."""
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; expected one of {TASKS}")
     kind, opts = call.kind, dict(call.options)
@@ -422,8 +567,14 @@ def load_source(call: Any, task: str, base_dir: str | Path = ".") -> RawData:
         return load_toy(kind, task)
     if kind == "csv":
         return load_csv(opts["path"], opts.get("label", "label"), bool(opts.get("header", True)),
-                        task=task, base_dir=base_dir)
+                        task=task, base_dir=base_dir, min_classes=min_classes)
     if kind == "npz":
         return load_npz(opts["path"], opts.get("x", "x"), opts.get("y", "y"),
-                        task=task, base_dir=base_dir)
+                        opts.get("x_test") or "", opts.get("y_test") or "",
+                        task=task, base_dir=base_dir, min_classes=min_classes)
+    if kind == "mnist":
+        return load_mnist(opts["path"], task=task, base_dir=base_dir)
+    if kind == "idx":
+        return load_idx(opts["images"], opts["labels"], task=task, base_dir=base_dir,
+                        min_classes=min_classes)
     raise ValueError(f"unknown data source {kind!r}")
