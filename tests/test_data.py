@@ -14,9 +14,9 @@ from recipec.runtime.errors import DataError
 
 
 def spec(kind: str, normalize: str = "none", validation: float = 0.0, shuffle: bool = True,
-         **options) -> DataSpec:
+         scale: float = 1.0, test: Call | None = None, **options) -> DataSpec:
     return DataSpec(Call(kind, options, Span.unknown()), normalize, validation, shuffle,
-                    Span.unknown())
+                    Span.unknown(), test=test, scale=scale)
 
 
 def csv_spec(path, label="label", header=True, **kw) -> DataSpec:
@@ -410,3 +410,209 @@ def test_error_message_names_file_when_given_relative(tmp_path, monkeypatch):
         z.writestr("y.npy", b"garbage")
     err = raises("D002", ["z.npz"], load_data, npz_spec("z.npz"), "classification", 0)
     assert err.path == "z.npz"
+
+
+# --------------------------------------------------------------------------- test splits
+
+MNIST1D = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "mnist1d",
+                       "mnist1d_data.npz")
+
+
+def test_npz_named_test_arrays(tmp_path):
+    rng = np.random.default_rng(1)
+    p = tmp_path / "split.npz"
+    np.savez(p, x=rng.normal(size=(30, 6)), y=np.arange(30) % 3,
+             x_test=rng.normal(size=(9, 6)) + 5, y_test=np.arange(9) % 3, extra=np.ones(2))
+    d = load_data(npz_spec(p, x_test="x_test", y_test="y_test", normalize="standard",
+                           validation=0.2), "classification", 0)
+    check_arrays(d)
+    assert len(d.train) == 24 and len(d.validation) == 6 and len(d.test) == 9
+    assert d.test.x.dtype == np.float32 and d.test.y.tolist() == [0, 1, 2] * 3
+    # the test rows use the training statistics: shifted by about +5 standard deviations
+    assert d.test.x.mean() > 3 and abs(d.train.x.mean()) < 1e-5
+    assert "9 test rows" in d.source
+    # defaults: no test split
+    assert load_data(npz_spec(p), "classification", 0).test is None
+    # regression targets for the test split as well
+    r = load_data(npz_spec(p, x_test="x_test", y_test="y_test"), "regression", 0)
+    assert r.test.y.shape == (9, 1) and r.test.y.dtype == np.float32
+
+
+def test_npz_test_array_errors(tmp_path):
+    p = tmp_path / "t.npz"
+    np.savez(p, x=np.ones((4, 3)), y=np.array([0, 1, 0, 1]), xt=np.ones((2, 4)),
+             yt=np.array([0, 1, 1]))
+    raises("D003", ["t.npz", "no array 'x_tset'", "available: 'x', 'y', 'xt', 'yt'"], load_data,
+           npz_spec(p, x_test="x_tset", y_test="yt"), "classification", 0)
+    raises("D004", ["t.npz", "no array 'y_test' (test labels)", "'yt'"], load_data,
+           npz_spec(p, x_test="xt", y_test="y_test"), "classification", 0)
+    raises("D003", ["t.npz", "x_test is set but y_test is not"], load_data,
+           npz_spec(p, x_test="xt"), "classification", 0)
+    raises("D003", ["t.npz", "'xt' has 2 rows but 'yt' has 3"], load_data,
+           npz_spec(p, x_test="xt", y_test="yt"), "classification", 0)
+    np.savez(p, x=np.ones((4, 3)), y=np.array([0, 1, 0, 1]), xt=np.ones((2, 4)),
+             yt=np.array([0, 1]))
+    raises("D003", ["t.npz", "test features 'xt' have shape (4,)", "(3,)"], load_data,
+           npz_spec(p, x_test="xt", y_test="yt"), "classification", 0)
+
+
+TEST_KEY_RECIPE = """\
+data {{
+  source = csv("{train}", label = "y")
+  {test}
+  normalize = {normalize}
+  validation = 0.25
+}}
+model {{
+  input [2]
+  dense(4) relu
+  dense(3)
+}}
+loss = cross_entropy
+optimizer = sgd(0.1)
+train {{ epochs = 1 }}
+"""
+
+
+def test_test_key_through_recipe(tmp_path):
+    import recipec
+
+    train = tmp_path / "train.csv"
+    train.write_text("a,b,y\n" + "".join(f"{i},{i % 5},{c}\n" for i, c in
+                                         zip(range(12), ["cat", "dog", "emu"] * 4)))
+    test = tmp_path / "test.csv"
+    test.write_text("a,b,y\n100,1,emu\n101,2,cat\n")        # only 2 of the 3 classes
+    text = TEST_KEY_RECIPE.format(train=train, test=f'test = csv("{test}", label = "y")',
+                                  normalize="standard")
+    r = recipec.loads(text)
+    assert r.data.test is not None and r.data.test.kind == "csv"
+    assert r.data.test.options == {"path": str(test), "label": "y", "header": True}
+    assert r.data.scale == 1.0
+    d = load_data(r.data, "classification", r.train.seed)
+    assert len(d.train) == 9 and len(d.validation) == 3 and len(d.test) == 2
+    assert d.class_names == ("cat", "dog", "emu") and d.num_classes == 3
+    assert d.test.y.tolist() == [2, 0]                       # matched by class name
+    expect = (np.array([[100, 1], [101, 2]]) - d.norm_shift) / d.norm_scale
+    assert np.allclose(d.test.x, expect, rtol=1e-6)
+    assert "test: csv" in d.source
+
+    # the summary shows it; --set can change it
+    from recipec.compiler.summary import summary
+    assert 'test = csv(path = ' in summary(r) or "test = csv(" in summary(r)
+    other = tmp_path / "other.csv"
+    other.write_text("a,b,y\n1,1,dog\n")
+    r2 = recipec.loads(text, overrides=[f'data.test.path="{other}"'])
+    assert load_data(r2.data, "classification", 0).test.y.tolist() == [1]
+
+    # without `test`, no test split; a default DataSpec has none either
+    r3 = recipec.loads(TEST_KEY_RECIPE.format(train=train, test="", normalize="none"))
+    assert r3.data.test is None and load_data(r3.data, "classification", 0).test is None
+    assert spec("iris").test is None and spec("iris").scale == 1.0
+
+
+def test_test_key_errors(tmp_path):
+    import recipec
+
+    train = tmp_path / "train.csv"
+    train.write_text("a,b,y\n1,2,cat\n3,4,dog\n5,6,cat\n7,8,dog\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b,y\n1,2,cow\n")
+    r = recipec.loads(TEST_KEY_RECIPE.format(train=train, test=f'test = csv("{bad}", '
+                                             f'label = "y")', normalize="none"))
+    raises("D004", ["test source", "bad.csv", "'cow' is not a class", "'cat', 'dog'"],
+           load_data, r.data, "classification", 0)
+    wide = tmp_path / "wide.csv"
+    wide.write_text("a,b,c,y\n1,2,3,cat\n")
+    r = recipec.loads(TEST_KEY_RECIPE.format(train=train, test=f'test = csv("{wide}", '
+                                             f'label = "y")', normalize="none"))
+    raises("D003", ["test source", "wide.csv", "[3]", "[2]"], load_data, r.data,
+           "classification", 0)
+    r = recipec.loads(TEST_KEY_RECIPE.format(train=train, test=f'test = csv("{tmp_path}/no.csv")',
+                                             normalize="none"))
+    raises("D001", ["no.csv", "not found"], load_data, r.data, "classification", 0)
+    num = tmp_path / "num.csv"
+    num.write_text("a,b,y\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n")
+    numtest = tmp_path / "numtest.csv"
+    numtest.write_text("a,b,y\n1,2,cat\n")
+    r = recipec.loads(TEST_KEY_RECIPE.format(train=num, test=f'test = csv("{numtest}", '
+                                             f'label = "y")', normalize="none"))
+    raises("D004", ["numtest.csv", "strings", "class indices"], load_data, r.data,
+           "classification", 0)
+
+
+def test_test_key_overrides_source_test_split(tmp_path):
+    p = tmp_path / "own.npz"
+    np.savez(p, x=np.ones((6, 2)), y=np.array([0, 1] * 3), x_test=np.zeros((3, 2)),
+             y_test=np.array([0, 1, 0]))
+    q = tmp_path / "other.npz"
+    np.savez(q, x=np.full((5, 2), 2.0), y=np.array([1, 0, 1, 0, 3]))
+    s = DataSpec(Call("npz", {"path": str(p), "x": "x", "y": "y", "x_test": "x_test",
+                              "y_test": "y_test"}, Span.unknown()), "none", 0.0, True,
+                 Span.unknown(), test=Call("npz", {"path": str(q)}, Span.unknown()))
+    d = load_data(s, "classification", 0)
+    assert len(d.test) == 5 and np.all(d.test.x == 2.0)
+    assert d.num_classes == 4                 # numeric test labels may widen the classes
+    # a test source with its own test split contributes that split
+    s2 = DataSpec(s.source, "none", 0.0, True, Span.unknown(), test=s.source)
+    assert len(load_data(s2, "classification", 0).test) == 3
+
+
+# --------------------------------------------------------------------------- scale, per_channel
+
+def test_scale_before_normalization(tmp_path):
+    x = np.array([[0, 10], [255, 20], [128, 30], [64, 40]], float)
+    p = tmp_path / "s.npz"
+    np.savez(p, x=x, y=np.array([0, 1, 0, 1]))
+    d = load_data(npz_spec(p, scale=0.00390625), "classification", 0)
+    assert np.array_equal(d.train.x, (x / 256).astype(np.float32))
+    assert np.array_equal(apply_normalization(x, d), d.train.x)      # predict() sees the same
+    assert d.scale == 0.00390625
+    # standard/minmax results do not depend on the scale...
+    for method in ("standard", "minmax", "per_channel"):
+        a = load_data(npz_spec(p, normalize=method), "classification", 0)
+        b = load_data(npz_spec(p, normalize=method, scale=0.5), "classification", 0)
+        assert np.allclose(a.train.x, b.train.x, atol=1e-6)
+        assert np.allclose(apply_normalization(x, b), b.train.x)
+    # ...except for constant features, whose scale is 1 in scaled units: only shifted
+    c = tmp_path / "c.npz"
+    np.savez(c, x=np.array([[3.0, 1], [3.0, 2]]), y=np.array([0, 1]))
+    d = load_data(npz_spec(c, normalize="standard", scale=0.5), "classification", 0)
+    assert d.train.x[:, 0].tolist() == [0.0, 0.0]
+
+
+def test_per_channel_normalization(tmp_path):
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(50, 3, 4, 5)) * np.array([1, 10, 100])[None, :, None, None] \
+        + np.array([0, -5, 50])[None, :, None, None]
+    p = tmp_path / "img.npz"
+    np.savez(p, x=x, y=np.arange(50) % 2)
+    d = load_data(npz_spec(p, normalize="per_channel", validation=0.2), "classification", 0)
+    assert d.normalize == "per_channel" and d.norm_shift.shape == (3, 4, 5)
+    for c in range(3):
+        ch = d.train.x[:, c]
+        assert ch.mean() == pytest.approx(0, abs=1e-5) and ch.std() == pytest.approx(1, abs=1e-5)
+        assert np.unique(d.norm_shift[c]).size == 1 and np.unique(d.norm_scale[c]).size == 1
+    # statistics come from the training rows only
+    assert d.validation.x.shape == (10, 3, 4, 5)
+    assert abs(d.validation.x.mean()) > 1e-4
+    assert np.allclose(apply_normalization(x[:3], d)[:, 1],
+                       (x[:3, 1] - d.norm_shift[1, 0, 0]) / d.norm_scale[1, 0, 0], atol=1e-5)
+    # [N, C, L] data: per channel over L
+    q = tmp_path / "seq.npz"
+    np.savez(q, x=x[:, :, 0, :], y=np.arange(50) % 2)
+    d = load_data(npz_spec(q, normalize="per_channel"), "classification", 0)
+    assert np.allclose(d.train.x.mean(axis=(0, 2)), 0, atol=1e-5)
+    # flat data: the same as `standard`
+    a = load_data(spec("iris", normalize="per_channel"), "classification", 0)
+    b = load_data(spec("iris", normalize="standard"), "classification", 0)
+    assert np.array_equal(a.train.x, b.train.x) and np.array_equal(a.norm_scale, b.norm_scale)
+
+
+@pytest.mark.skipif(not os.path.exists(MNIST1D), reason="../shared/data/mnist1d not present")
+def test_real_mnist1d():
+    d = load_data(npz_spec(MNIST1D, x_test="x_test", y_test="y_test"), "classification", 0)
+    assert d.train.x.shape == (4000, 40) and d.test.x.shape == (1000, 40)
+    assert d.feature_shape == (40,) and d.num_classes == 10
+    raw = np.load(MNIST1D)
+    assert np.array_equal(d.test.x, raw["x_test"].astype(np.float32))
+    assert np.array_equal(d.test.y, raw["y_test"])
