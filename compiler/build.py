@@ -21,6 +21,8 @@ class ParamInfo:
     init: str                 # "he", "xavier", "zeros", ...
     fan_in: int
     fan_out: int
+    lr_mult: float = 1.0      # Caffe's lr_mult / decay_mult for this parameter
+    decay_mult: float = 1.0
 
 
 class BuildContext:
@@ -32,7 +34,10 @@ class BuildContext:
 
     def param(self, spec: LayerSpec, suffix: str, shape, init: str, fan_in: int,
               fan_out: int) -> Value:
-        info = ParamInfo(f"{spec.name}.{suffix}", tuple(shape), init, fan_in, fan_out)
+        prefix = "bias_" if suffix == "bias" else ""
+        info = ParamInfo(f"{spec.name}.{suffix}", tuple(shape), init, fan_in, fan_out,
+                         spec.options.get(f"{prefix}lr_mult", 1.0),
+                         spec.options.get(f"{prefix}decay_mult", 1.0))
         self.params.append(info)
         return self.graph.input(info.name, TensorType(info.shape), "param")
 

@@ -60,6 +60,9 @@ SCHEDULES = {c.name: c for c in (
                                min_inclusive=False, max=1.0),
                            Opt("every", "duration", None, doc="default: 1 epochs")),
            doc="lr = base * gamma ** (t / every)"),
+    Choice("inv", (Opt("gamma", "float", required=True, min=0.0, min_inclusive=False),
+                   Opt("power", "float", required=True, min=0.0, min_inclusive=False)),
+           doc="Caffe's inv policy: lr = base * (1 + gamma * step) ** -power"),
 )}
 
 METRICS = ("accuracy", "loss", "mae")
@@ -76,6 +79,8 @@ DATA_KEYS = (Opt("source", "call", required=True),
              Opt("normalize", "enum", "none", choices=NORMALIZE),
              Opt("validation", "float", 0.0, min=0.0, max=1.0, max_inclusive=False),
              Opt("shuffle", "bool", True))
-TRAIN_KEYS = (Opt("epochs", "int", required=True, min=1),
+# Exactly one of epochs / steps (Caffe's max_iter) bounds the training; the checker enforces it.
+TRAIN_KEYS = (Opt("epochs", "int", None, min=1),
+              Opt("steps", "int", None, min=1, doc="total optimizer steps, across epochs"),
               Opt("batch", "int", 32, min=1),
               Opt("seed", "int", 0, min=0))

@@ -68,10 +68,14 @@ class DataSpec:
 
 @dataclass(frozen=True)
 class TrainSpec:
-    epochs: int
+    epochs: int | None             # None when the run is bounded by `steps` instead
     batch: int
     seed: int
     span: Span
+    steps: int | None = None
+
+    def total_steps(self, steps_per_epoch: int) -> int:
+        return self.steps if self.steps is not None else self.epochs * steps_per_epoch
 
 
 @dataclass(frozen=True)

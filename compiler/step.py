@@ -44,19 +44,20 @@ def _attach_optimizer(g: Graph, ctx: BuildContext, recipe: Recipe, grads) -> lis
         names = ()
     slots: list[SlotInfo] = []
     lr = ctx.scalar("lr")
-    for p in g.by_role("param"):
+    for p, pinfo in zip(g.by_role("param"), ctx.params):
         state = []
+        wd = opt["weight_decay"] * pinfo.decay_mult
         for slot in names:
             info = SlotInfo(f"{p.name}:{slot}", tuple(p.shape))
             slots.append(info)
             state.append(g.input(info.name, p.type, "slot"))
         if opt.kind == "sgd":
             g.add_multi("sgd_update", p, grads[p.id], *state, lr, momentum=opt["momentum"],
-                        nesterov=opt["nesterov"], weight_decay=opt["weight_decay"])
+                        nesterov=opt["nesterov"], weight_decay=wd, lr_mult=pinfo.lr_mult)
         else:
             g.add_multi("adam_update", p, grads[p.id], *state, lr, ctx.scalar("step"),
                         beta1=opt["beta1"], beta2=opt["beta2"], eps=opt["eps"],
-                        weight_decay=opt["weight_decay"])
+                        weight_decay=wd, lr_mult=pinfo.lr_mult)
     return slots
 
 

@@ -57,6 +57,7 @@ def summary(recipe: Recipe) -> str:
             f"loss       {format_call(recipe.loss)}",
             f"optimizer  {format_call(recipe.optimizer)}",
             f"schedule   {format_call(recipe.schedule)}",
-            f"train      epochs = {t.epochs}, batch = {t.batch}, seed = {t.seed}",
+            f"train      {'epochs' if t.steps is None else 'steps'} = "
+            f"{t.epochs if t.steps is None else t.steps}, batch = {t.batch}, seed = {t.seed}",
             f"metrics    {', '.join(recipe.metrics) or '(none)'}"]
     return "\n".join(out)

@@ -55,6 +55,7 @@ class Program:
         self.state = TrainState.fresh(self.graphs, recipe.train.seed)
         self.data: Data | None = None
         self.compile_seconds: float | None = None
+        self._chunk = 8                   # steps per compiled call; adapted to CHUNK_SECONDS
 
     # -- data ---------------------------------------------------------------------------
     def load_data(self) -> Data:
@@ -110,65 +111,68 @@ class Program:
         return losses, corrects
 
     def fit(self, epochs: int | None = None, progress=None) -> History:
+        """Train until `epochs` (default: the recipe's epochs or steps) are done.
+
+        Position is derived from the step counter alone (epoch = step // steps_per_epoch), so a
+        restored state continues exactly where it stopped.
+        """
         data = self.load_data()
         if self.compile_seconds is None:
             self.warm_up()
         x, y = self._arrays(data.train)
         n, batch = len(x), min(self.recipe.train.batch, len(x))
         full, rem = divmod(n, batch)
-        steps_per_epoch = full + (1 if rem else 0)
-        total = epochs if epochs is not None else self.recipe.train.epochs
+        spe = full + (1 if rem else 0)
+        target = epochs * spe if epochs is not None else self.recipe.train.total_steps(spe)
         history = History()
-        chunk = 8
         if progress:
-            progress.start(self, total, steps_per_epoch)
+            progress.start(self, -(-target // spe), spe)
         with compiled_region():
-            while self.state.epoch < total:
-                epoch_start = time.perf_counter()
-                order = epoch_order(self.state.seed, self.state.epoch, n,
-                                    self.recipe.data.shuffle)
-                loss_sum = correct = seen = 0.0
-                done = 0
-                while done < steps_per_epoch:
-                    t0 = time.perf_counter()
-                    if done < full:
-                        count = min(chunk, full - done)
-                        losses, hits = self.train_steps(x, y, order, done * batch, count, batch,
-                                                        steps_per_epoch)
-                        rows = count * batch
-                        loss_sum += float(losses.sum()) * batch
-                    else:   # the last, smaller batch of the epoch
-                        count = 1
-                        losses, hits = self.train_steps(x, y, order, full * batch, 1, rem,
-                                                        steps_per_epoch)
-                        rows = rem
-                        loss_sum += float(losses[0]) * rem
-                    done += count
-                    correct += float(hits.sum())
-                    seen += rows
-                    elapsed = time.perf_counter() - t0
-                    chunk = max(1, min(4096, int(chunk * CHUNK_SECONDS / max(elapsed, 1e-4))))
-                    if progress:
-                        progress.chunk(self.state.epoch, done, loss_sum / seen,
-                                       correct / seen if self.graphs.task == "classification"
-                                       else None)
-                seconds = time.perf_counter() - epoch_start
-                train_metrics = {"loss": loss_sum / seen}
-                if self.graphs.task == "classification":
-                    train_metrics["accuracy"] = correct / seen
-                validation = (self.evaluate("validation") if data.validation is not None
-                              else None)
-                self.state.epoch += 1
-                record = EpochRecord(self.state.epoch, train_metrics, validation, seconds,
-                                     steps_per_epoch)
+            while self.state.step < target:
+                epoch, pos = divmod(self.state.step, spe)
+                stop = min(spe, pos + target - self.state.step)
+                record = self._run_epoch(x, y, epoch, pos, stop, full, rem, batch, progress)
+                self.state.epoch = self.state.step // spe
                 history.epochs.append(record)
-                history.train_seconds += seconds
-                history.steps += steps_per_epoch
+                history.train_seconds += record.seconds
+                history.steps += record.steps
                 if progress:
                     progress.epoch_end(record)
         if progress:
             progress.finish(history)
         return history
+
+    def _run_epoch(self, x, y, epoch, pos, stop, full, rem, batch, progress) -> EpochRecord:
+        """Steps pos..stop-1 of `epoch`, in chunks sized to take about CHUNK_SECONDS each."""
+        start_time = time.perf_counter()
+        spe = full + (1 if rem else 0)
+        order = epoch_order(self.state.seed, epoch, len(x), self.recipe.data.shuffle)
+        loss_sum = correct = seen = 0.0
+        step = pos
+        while step < stop:
+            t0 = time.perf_counter()
+            if step < full:
+                count = min(self._chunk, full - step, stop - step)
+                losses, hits = self.train_steps(x, y, order, step * batch, count, batch, spe)
+                rows = count * batch
+            else:   # the last, smaller batch of the epoch
+                count, rows = 1, rem
+                losses, hits = self.train_steps(x, y, order, full * batch, 1, rem, spe)
+            loss_sum += float(losses.astype(np.float64).sum()) * (rows / count)
+            correct += float(hits.sum())
+            seen += rows
+            step += count
+            elapsed = time.perf_counter() - t0
+            self._chunk = max(1, min(4096, int(count * CHUNK_SECONDS / max(elapsed, 1e-4))))
+            if progress:
+                progress.chunk(epoch, step, loss_sum / seen,
+                               correct / seen if self.graphs.task == "classification" else None)
+        train_metrics = {"loss": loss_sum / seen}
+        if self.graphs.task == "classification":
+            train_metrics["accuracy"] = correct / seen
+        seconds = time.perf_counter() - start_time
+        validation = self.evaluate("validation") if self.data.validation is not None else None
+        return EpochRecord(epoch + 1, train_metrics, validation, seconds, stop - pos)
 
     # -- inference ----------------------------------------------------------------------
     def outputs(self, x: np.ndarray, batch: int = 256) -> np.ndarray:

@@ -23,6 +23,8 @@ def learning_rates(optimizer: Call, schedule: Call, first_step: int, count: int,
     elif schedule.kind == "exponential":
         every = (schedule["every"] or Duration(1, "epochs")).in_steps(steps_per_epoch)
         lr = base * schedule["gamma"] ** (t / every)
+    elif schedule.kind == "inv":
+        lr = base * (1.0 + schedule["gamma"] * t) ** -schedule["power"]
     else:
         raise ValueError(f"unknown schedule {schedule.kind!r}")
     return lr.astype(np.float32)

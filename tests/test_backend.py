@@ -22,7 +22,7 @@ RECIPES = {
           dense(16, init = xavier) leaky_relu(0.1)
           dropout(0.3)
           residual { dense(16, init = normal) tanh }
-          dense(8, init = uniform) sigmoid
+          dense(8, init = uniform, lr_mult = 0.5) sigmoid
           dense(3, init = glorot)
         }
         loss = cross_entropy
@@ -39,9 +39,13 @@ RECIPES = {
         optimizer = sgd(lr = 0.1, momentum = 0.9, nesterov = true, weight_decay = 1e-3)
     """,
     "classifier_plain_sgd": HEADER + """
-        model { input [5] dense(7, init = he) relu dense(4, bias_init = zeros) }
+        model {
+          input [5]
+          dense(7, init = he, bias_lr_mult = 2, bias_decay_mult = 0) relu   # Caffe-style
+          dense(4, bias_init = zeros)
+        }
         loss = cross_entropy
-        optimizer = sgd(lr = 0.05)
+        optimizer = sgd(lr = 0.05, weight_decay = 1e-3)
     """,
 }
 

@@ -130,7 +130,14 @@ def _data(ctx: Ctx, st: ast.Stmt) -> DataSpec | None:
 
 def _train(ctx: Ctx, st: ast.Stmt) -> TrainSpec | None:
     t = _keyed(ctx, st, catalog.TRAIN_KEYS, {})
-    return None if t is None else TrainSpec(t["epochs"], t["batch"], t["seed"], st.span)
+    if t is None:
+        return None
+    if (t["epochs"] is None) == (t["steps"] is None):
+        ctx.error(st.name_span, "E106" if t["epochs"] is None else "E105",
+                  "train needs exactly one of `epochs = N` or `steps = N`",
+                  "`steps` counts optimizer updates (Caffe's max_iter); `epochs` passes over the data")
+        return None
+    return TrainSpec(t["epochs"], t["batch"], t["seed"], st.span, steps=t["steps"])
 
 
 def _choice(ctx: Ctx, found: dict, key: str, table: dict) -> Call | None:

@@ -38,6 +38,13 @@ class LayerDef:
 
 LAYERS: dict[str, LayerDef] = {}
 
+# Per-parameter learning-rate and weight-decay multipliers (Caffe's lr_mult / decay_mult), taken
+# by every layer with parameters: `dense(500, bias_lr_mult = 2)` trains the bias at twice the rate.
+PARAM_OPTS = tuple(Opt(f"{prefix}{kind}_mult", "float", 1.0, min=0.0,
+                       doc=f"multiplies the {'bias' if prefix else 'weight'}'s "
+                           f"{'learning rate' if kind == 'lr' else 'weight decay'}")
+                   for prefix in ("", "bias_") for kind in ("lr", "decay"))
+
 
 def register(layer: LayerDef) -> LayerDef:
     assert layer.name not in LAYERS, f"layer {layer.name} registered twice"

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..options import Opt
-from . import LayerDef, ShapeError, register
+from . import PARAM_OPTS, LayerDef, ShapeError, register
 
 INITS = ("zeros", "uniform", "normal", "xavier", "glorot", "he", "kaiming")
 
@@ -37,7 +37,7 @@ register(LayerDef(
     (Opt("units", "int", required=True, min=1, positional=True, doc="output features"),
      Opt("bias", "bool", True),
      Opt("init", "enum", "he", choices=INITS, doc="weight initialiser"),
-     Opt("bias_init", "enum", "zeros", choices=INITS)),
+     Opt("bias_init", "enum", "zeros", choices=INITS)) + PARAM_OPTS,
     _shape, _build, _params, _flops,
     doc="fully-connected layer",
 ))

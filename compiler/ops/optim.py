@@ -20,8 +20,8 @@ def _flush(a):
     a[np.abs(a) < TINY] = 0.0
 
 
-def _sgd_ref(p, g, *rest, momentum, nesterov, weight_decay):
-    lr = rest[-1]
+def _sgd_ref(p, g, *rest, momentum, nesterov, weight_decay, lr_mult=1.0):
+    lr = np.float32(rest[-1]) * np.float32(lr_mult)
     d = g + np.float32(weight_decay) * p if weight_decay else g.copy()
     if momentum:
         v = rest[0]
@@ -45,6 +45,10 @@ def _sgd_emit(n, ctx):
     views, lines = _flat_views(ctx, n, 3 if has_v else 2)
     pf, gf = views[0], views[1]
     lr = ctx.name(n.inputs[-1])
+    if n.attrs.get("lr_mult", 1.0) != 1.0:
+        scaled = ctx.fresh("lr")
+        lines.append(f"{scaled} = {lr} * {f32(n.attrs['lr_mult'])}")
+        lr = scaled
     lines.append(f"for k in prange({pf}.size):")
     lines.append(f"    d = {gf}[k]" + (f" + {f32(wd)} * {pf}[k]" if wd else ""))
     if has_v:
@@ -64,8 +68,9 @@ register(OpDef(
 ))
 
 
-def _adam_ref(p, g, m, v, lr, step, *, beta1, beta2, eps, weight_decay):
+def _adam_ref(p, g, m, v, lr, step, *, beta1, beta2, eps, weight_decay, lr_mult=1.0):
     t = int(step) + 1
+    lr = np.float32(lr) * np.float32(lr_mult)
     d = g + np.float32(weight_decay) * p if weight_decay else g
     m *= np.float32(beta1)
     m += np.float32(1 - beta1) * d
@@ -83,8 +88,9 @@ def _adam_emit(n, ctx):
     (pf, gf, mf, vf), lines = _flat_views(ctx, n, 4)
     lr, step = ctx.name(n.inputs[4]), ctx.name(n.inputs[5])
     step_size, bc2 = ctx.fresh("step_size"), ctx.fresh("bc2")
+    lr_mult = n.attrs.get("lr_mult", 1.0)
     lines += [
-        f"{step_size} = np.float32({lr} / (1.0 - {b1!r} ** ({step} + 1)))",
+        f"{step_size} = np.float32({lr} * {f32(lr_mult)} / (1.0 - {b1!r} ** ({step} + 1)))",
         f"{bc2} = np.float32(np.sqrt(1.0 - {b2!r} ** ({step} + 1)))",
         f"for k in prange({pf}.size):",
         f"    d = {gf}[k]" + (f" + {f32(wd)} * {pf}[k]" if wd else ""),
