@@ -110,8 +110,9 @@ class Program:
         self.state.step += count
         return losses, corrects
 
-    def fit(self, epochs: int | None = None, progress=None) -> History:
-        """Train until `epochs` (default: the recipe's epochs or steps) are done.
+    def fit(self, epochs: int | None = None, progress=None, steps: int | None = None) -> History:
+        """Train until `epochs` in total (default: the recipe's epochs or steps) are done, or
+        for `steps` more steps when that is given.
 
         Position is derived from the step counter alone (epoch = step // steps_per_epoch), so a
         restored state continues exactly where it stopped.
@@ -123,7 +124,12 @@ class Program:
         n, batch = len(x), min(self.recipe.train.batch, len(x))
         full, rem = divmod(n, batch)
         spe = full + (1 if rem else 0)
-        target = epochs * spe if epochs is not None else self.recipe.train.total_steps(spe)
+        if steps is not None:
+            target = self.state.step + steps
+        elif epochs is not None:
+            target = epochs * spe
+        else:
+            target = self.recipe.train.total_steps(spe)
         history = History()
         if progress:
             progress.start(self, -(-target // spe), spe)

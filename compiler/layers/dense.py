@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..options import Opt
 from . import PARAM_OPTS, LayerDef, ShapeError, register
 
-INITS = ("zeros", "uniform", "normal", "xavier", "glorot", "he", "kaiming")
+INITS = ("zeros", "uniform", "normal", "xavier", "glorot", "he", "kaiming", "pytorch")
 
 
 def _shape(shape, opts):

@@ -1,0 +1,39 @@
+"""Full trainings of the example recipes against their published figures.
+
+Marked slow: `python -m pytest -m slow` (minutes; not part of CI). Thresholds come from
+../shared/data/REFERENCES.md and the issues; each recipe's header names its source.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import recipec
+from recipec.runtime.errors import DataError
+
+RECIPES = Path(__file__).resolve().parents[1] / "recipes"
+
+TARGETS = {                     # recipe: (split, lowest accuracy, highest accuracy)
+    "iris_mlp": ("validation", 0.93, 1.0),
+    "digits_mlp": ("validation", 0.97, 1.0),
+    "mnist1d_logreg": ("test", 0.30, 0.34),
+    "mnist1d_mlp": ("test", 0.63, 1.0),
+    "mnist_mlp": ("test", 0.98, 1.0),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(TARGETS))
+def test_recipe_reaches_published_accuracy(name):
+    split, low, high = TARGETS[name]
+    program = recipec.compile(recipec.load(RECIPES / f"{name}.recipe"))
+    try:
+        program.load_data()
+    except DataError as err:
+        pytest.skip(str(err))
+    history = program.fit()
+    accuracy = program.evaluate(split)["accuracy"]
+    print(f"{name}: {split} accuracy {accuracy:.4f} in {history.train_seconds:.1f} s "
+          f"({history.steps_per_second:,.0f} steps/s)")
+    assert low <= accuracy <= high
