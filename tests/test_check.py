@@ -72,7 +72,9 @@ def test_valid_recipe():
     assert res.params == 128 * 128 + 128
     assert m.params == 64 * 128 + 128 + (128 * 128 + 128) + 128 * 10 + 10
     assert m.layers[0].flops == 2 * 64 * 128 + 128
-    assert m.layers[0].options == {"units": 128, "bias": True, "init": "he", "bias_init": "zeros"}
+    assert m.layers[0].options == {"units": 128, "bias": True, "init": "he", "bias_init": "zeros",
+                                   "lr_mult": 1.0, "decay_mult": 1.0, "bias_lr_mult": 1.0,
+                                   "bias_decay_mult": 1.0}
     assert m.layers[0].span.line == 10 and m.layers[0].span.col == 3
 
 

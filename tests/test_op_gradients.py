@@ -41,6 +41,29 @@ CASES = [
     ("reshape", [((3, 2, 4), "w")], "reshape", {"shape": (3, 8)}),
     ("softmax_ce", [((6, 4), "w"), ((6,), "labels")], "softmax_ce", {}),
     ("mse", [((5, 3), "w"), ((5, 3), "const")], "mse", {}),
+    # convolutions (x [B, C, *S], w [F, C, *K]); pads are (before, after) per spatial axis
+    ("conv2d", [((2, 3, 5, 4), "w"), ((4, 3, 3, 2), "w")], "conv",
+     {"stride": (1, 1), "padding": ((0, 0), (0, 0))}),
+    ("conv2d_stride2_pad1", [((2, 2, 6, 5), "w"), ((3, 2, 3, 3), "w")], "conv",
+     {"stride": (2, 2), "padding": ((1, 1), (1, 1))}),
+    ("conv2d_same_even_kernel", [((1, 2, 5, 6), "w"), ((2, 2, 2, 4), "w")], "conv",
+     {"stride": (1, 1), "padding": ((0, 1), (1, 2))}),
+    ("conv2d_stride_not_dividing", [((2, 1, 7, 6), "w"), ((2, 1, 3, 2), "w")], "conv",
+     {"stride": (3, 2), "padding": ((0, 0), (2, 2))}),
+    ("conv1d", [((2, 3, 9), "w"), ((4, 3, 3), "w")], "conv",
+     {"stride": (1,), "padding": ((0, 0),)}),
+    ("conv1d_stride2_pad1", [((3, 2, 10), "w"), ((2, 2, 5), "w")], "conv",
+     {"stride": (2,), "padding": ((1, 1),)}),
+    ("conv1d_same", [((2, 2, 7), "w"), ((3, 2, 4), "w")], "conv",
+     {"stride": (1,), "padding": ((1, 2),)}),
+    # pooling; "kink" inputs keep values apart so no window's maximum is within the FD step
+    ("maxpool2d", [((2, 3, 6, 4), "kink")], "maxpool", {"size": (2, 2), "stride": (2, 2)}),
+    ("maxpool2d_overlap", [((2, 2, 7, 6), "kink")], "maxpool",
+     {"size": (3, 2), "stride": (2, 1)}),
+    ("maxpool1d", [((2, 3, 9), "kink")], "maxpool", {"size": (3,), "stride": (2,)}),
+    ("avgpool2d", [((2, 3, 5, 7), "w")], "avgpool", {"size": (2, 3), "stride": (2, 2)}),
+    ("avgpool1d_overlap", [((2, 2, 8), "w")], "avgpool", {"size": (3,), "stride": (1,)}),
+    ("global_avgpool2d", [((3, 4, 5, 3), "w")], "avgpool", {"size": (5, 3), "stride": (5, 3)}),
 ]
 
 
