@@ -24,6 +24,9 @@ def _draw(rng: np.random.Generator, p: ParamInfo) -> np.ndarray:
         return rng.uniform(-limit, limit, p.shape)
     if p.init in ("he", "kaiming"):               # He et al. 2015, normal variant
         return rng.normal(0.0, np.sqrt(2.0 / p.fan_in), p.shape)
+    if p.init == "lecun_uniform":                 # U(+-sqrt(3 / fan_in)): Caffe's "xavier" filler
+        bound = np.sqrt(3.0 / p.fan_in)
+        return rng.uniform(-bound, bound, p.shape)
     if p.init == "pytorch":                       # nn.Linear / nn.Conv default, weight and bias
         bound = 1.0 / np.sqrt(p.fan_in)           # (kaiming_uniform with a = sqrt(5))
         return rng.uniform(-bound, bound, p.shape)

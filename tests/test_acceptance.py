@@ -20,6 +20,9 @@ TARGETS = {                     # recipe: (split, lowest accuracy, highest accur
     "mnist1d_logreg": ("test", 0.30, 0.34),
     "mnist1d_mlp": ("test", 0.63, 1.0),
     "mnist_mlp": ("test", 0.98, 1.0),
+    "mnist1d_cnn": ("test", 0.92, 1.0),
+    "mnist_lenet_caffe": ("test", 0.989, 1.0),
+    "mnist_convnet_keras": ("test", 0.990, 1.0),
 }
 
 

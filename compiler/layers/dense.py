@@ -4,7 +4,8 @@ from __future__ import annotations
 from ..options import Opt
 from . import PARAM_OPTS, LayerDef, ShapeError, register
 
-INITS = ("zeros", "uniform", "normal", "xavier", "glorot", "he", "kaiming", "pytorch")
+INITS = ("zeros", "uniform", "normal", "xavier", "glorot", "he", "kaiming", "pytorch",
+         "lecun_uniform")
 
 
 def _shape(shape, opts):
