@@ -25,11 +25,21 @@ class ParamInfo:
     decay_mult: float = 1.0
 
 
+@dataclass(frozen=True)
+class StatInfo:
+    """Non-trained state a layer keeps (batchnorm's running statistics)."""
+
+    name: str                 # "batchnorm_1.running_mean"
+    shape: tuple[int, ...]
+    initial: float
+
+
 class BuildContext:
     def __init__(self, graph: Graph, training: bool):
         self.graph = graph
         self.training = training
         self.params: list[ParamInfo] = []
+        self.stats: list[StatInfo] = []
         self._scalars: dict[str, Value] = {}
 
     def param(self, spec: LayerSpec, suffix: str, shape, init: str, fan_in: int,
@@ -40,6 +50,11 @@ class BuildContext:
                          spec.options.get(f"{prefix}decay_mult", 1.0))
         self.params.append(info)
         return self.graph.input(info.name, TensorType(info.shape), "param")
+
+    def stat(self, spec: LayerSpec, suffix: str, shape, initial: float) -> Value:
+        info = StatInfo(f"{spec.name}.{suffix}", tuple(shape), initial)
+        self.stats.append(info)
+        return self.graph.input(info.name, TensorType(info.shape), "stat")
 
     def scalar(self, name: str) -> Value:
         if name not in self._scalars:
@@ -64,14 +79,19 @@ class Forward:
     ctx: BuildContext
 
 
-def build_forward(model: ModelSpec, training: bool, label_type: TensorType | None = None) -> Forward:
-    """Inputs: the batch `x` [B, *input_shape] (and labels `y` when `label_type` is given)."""
+def build_forward(model: ModelSpec, training: bool, label_type: TensorType | None = None,
+                  augment: tuple = ()) -> Forward:
+    """Inputs: the batch `x` [B, *input_shape] (and labels `y` when `label_type` is given).
+    When training, the `augment` calls (DataSpec.augment) transform `x` before the layers."""
     g = Graph()
     x = g.input("x", TensorType((BATCH,) + tuple(model.input_shape)), "x")
     if label_type is not None:
         g.input("y", label_type, "y")
     ctx = BuildContext(g, training)
     h = x
+    if training and augment:
+        from .augment import apply_augmentation
+        h = apply_augmentation(ctx, x, tuple(augment))
     for spec in model.layers:
         h = ctx.build_layer(h, spec)
     g.outputs["output"] = h

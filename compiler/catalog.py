@@ -65,6 +65,28 @@ SCHEDULES = {c.name: c for c in (
            doc="Caffe's inv policy: lr = base * (1 + gamma * step) ** -power"),
 )}
 
+# Random image transforms applied to each training batch inside the compiled step (ops/augment.py);
+# `data { augment = [shift(2), flip(), rotate(10), noise(0.1)] }` applies them in list order.
+AUGMENTS = {c.name: c for c in (
+    Choice("shift", (Opt("pixels", "int", required=True, min=0, positional=True,
+                         doc="largest offset per axis"),),
+           doc="translate by a random integer offset in [-pixels, pixels] per axis, zero fill "
+               "(random crop with zero padding `pixels`); needs an image input [C, H, W]"),
+    Choice("flip", (Opt("horizontal", "bool", True, positional=True,
+                        doc="mirror left-right (the W axis)"),
+                    Opt("vertical", "bool", False, positional=True,
+                        doc="mirror top-bottom (the H axis)")),
+           doc="mirror each enabled axis with probability 1/2; needs an image input [C, H, W]"),
+    Choice("rotate", (Opt("degrees", "float", required=True, min=0.0, max=180.0,
+                          positional=True, doc="largest angle"),),
+           doc="rotate about the centre by a uniform angle in [-degrees, degrees], bilinear, "
+               "zero fill; needs an image input [C, H, W]"),
+    Choice("noise", (Opt("std", "float", required=True, min=0.0, positional=True,
+                         doc="standard deviation"),),
+           doc="add gaussian noise std * N(0, 1) to every input value (any input shape)"),
+)}
+IMAGE_AUGMENTS = ("shift", "flip", "rotate")
+
 METRICS = ("accuracy", "loss", "mae")
 NORMALIZE = ("none", "standard", "minmax", "per_channel")
 
@@ -78,7 +100,9 @@ DATA_KEYS = (Opt("source", "call", required=True),
                  doc="multiply raw input values by this before normalization"),
              Opt("normalize", "enum", "none", choices=NORMALIZE),
              Opt("validation", "float", 0.0, min=0.0, max=1.0, max_inclusive=False),
-             Opt("shuffle", "bool", True))
+             Opt("shuffle", "bool", True),
+             Opt("augment", "call_list", (), doc="random transforms of each training batch, "
+                 "in order: shift(p), flip(), rotate(deg), noise(std); training only"))
 # Exactly one of epochs / steps (Caffe's max_iter) bounds the training; the checker enforces it.
 TRAIN_KEYS = (Opt("epochs", "int", None, min=1),
               Opt("steps", "int", None, min=1, doc="total optimizer steps, across epochs"),

@@ -10,8 +10,10 @@ from typing import Any
 
 # Value kinds an option can take. 'duration' is a number with a unit (`10 epochs`, `500 steps`),
 # checked into a `Duration`; 'shape' is a list of positive ints; 'call' names a `Choice`;
-# 'int_or_enum' is an int (range-checked) or one of `choices` (`padding = 1` / `padding = same`).
-KINDS = ("int", "float", "bool", "str", "enum", "duration", "shape", "call", "int_or_enum")
+# 'int_or_enum' is an int (range-checked) or one of `choices` (`padding = 1` / `padding = same`);
+# 'call_list' is a list of calls, each naming a `Choice` (`augment = [shift(2), flip()]`).
+KINDS = ("int", "float", "bool", "str", "enum", "duration", "shape", "call", "int_or_enum",
+         "call_list")
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,7 @@ class DataSpec:
     span: Span
     test: Call | None = None       # source of the test split; replaces the source's own one
     scale: float = 1.0             # raw inputs are multiplied by this before normalization
+    augment: tuple[Call, ...] = () # random transforms of each training batch, in order
 
 
 @dataclass(frozen=True)

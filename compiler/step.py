@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .build import BuildContext, ParamInfo, build_forward
+from .build import BuildContext, ParamInfo, StatInfo, build_forward
 from .ir import BATCH, Graph, TensorType
 from .passes.autodiff import grad
 from .recipe import Recipe
@@ -28,6 +28,7 @@ class StepGraphs:
     predict: Graph
     params: list[ParamInfo]
     slots: list[SlotInfo]
+    stats: list[StatInfo]
     task: str                 # "classification" | "regression"
 
 
@@ -63,7 +64,8 @@ def _attach_optimizer(g: Graph, ctx: BuildContext, recipe: Recipe, grads) -> lis
 
 def build_step_graphs(recipe: Recipe) -> StepGraphs:
     ytype = label_type(recipe)
-    fwd = build_forward(recipe.model, training=True, label_type=ytype)
+    fwd = build_forward(recipe.model, training=True, label_type=ytype,
+                        augment=recipe.data.augment)
     g = fwd.graph
     y = g.input_named("y")
     classification = recipe.loss.kind == "cross_entropy"
@@ -75,5 +77,5 @@ def build_step_graphs(recipe: Recipe) -> StepGraphs:
     slots = _attach_optimizer(g, fwd.ctx, recipe, grads)
 
     pred = build_forward(recipe.model, training=False)
-    return StepGraphs(g, pred.graph, fwd.params, slots,
+    return StepGraphs(g, pred.graph, fwd.params, slots, fwd.ctx.stats,
                       "classification" if classification else "regression")

@@ -15,6 +15,8 @@ from ..compiler.build import ParamInfo
 def _draw(rng: np.random.Generator, p: ParamInfo) -> np.ndarray:
     if p.init == "zeros":
         return np.zeros(p.shape)
+    if p.init == "ones":                          # batchnorm's scale
+        return np.ones(p.shape)
     if p.init == "uniform":                       # Keras' RandomUniform default
         return rng.uniform(-0.05, 0.05, p.shape)
     if p.init == "normal":                        # Keras' RandomNormal default

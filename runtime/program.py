@@ -87,9 +87,9 @@ class Program:
         with compiled_region():
             self.kernels.train_chunk(x, y, order, 0, 0, 1, np.zeros(1, np.float32), 0, 0,
                                      np.zeros(1, np.float32), np.zeros(1, np.int64),
-                                     *self.state.params, *self.state.slots)
+                                     *self.state.params, *self.state.slots, *self.state.stats)
             self.kernels.predict_chunk(x, order, 0, 0, 1, np.zeros((1,) + self._out_shape()),
-                                       *self.state.params)
+                                       *self.state.params, *self.state.stats)
         self.compile_seconds = time.perf_counter() - start
         return self.compile_seconds
 
@@ -106,7 +106,7 @@ class Program:
         corrects = np.empty(count, np.int64)
         self.kernels.train_chunk(x, y, order, first, count, batch, lrs, self.state.step,
                                  self.state.seed, losses, corrects,
-                                 *self.state.params, *self.state.slots)
+                                 *self.state.params, *self.state.slots, *self.state.stats)
         self.state.step += count
         return losses, corrects
 
@@ -191,10 +191,11 @@ class Program:
         full, rem = divmod(n, batch)
         with compiled_region():
             if full:
-                self.kernels.predict_chunk(x, order, 0, full, batch, out, *self.state.params)
+                self.kernels.predict_chunk(x, order, 0, full, batch, out, *self.state.params,
+                                           *self.state.stats)
             if rem:
                 self.kernels.predict_chunk(x, order, full * batch, 1, rem, out,
-                                           *self.state.params)
+                                           *self.state.params, *self.state.stats)
         return out
 
     def evaluate(self, split: str = "validation") -> dict[str, float]:

@@ -1,11 +1,12 @@
-"""All training state, explicit: parameters, optimizer slots, step and epoch counters, seed.
+"""All training state, explicit: parameters, optimizer slots, layer statistics, step and epoch
+counters, seed.
 
 Dropout masks and data order are pure functions of (seed, step) and (seed, epoch), so these
 arrays and integers are everything a checkpoint has to save for an exact resume.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -17,6 +18,7 @@ from .init import init_params
 class TrainState:
     params: list[np.ndarray]
     slots: list[np.ndarray]
+    stats: list[np.ndarray] = field(default_factory=list)   # e.g. batchnorm running statistics
     step: int = 0
     epoch: int = 0
     seed: int = 0
@@ -24,11 +26,13 @@ class TrainState:
     @classmethod
     def fresh(cls, graphs: StepGraphs, seed: int) -> "TrainState":
         return cls(init_params(graphs.params, seed),
-                   [np.zeros(s.shape, np.float32) for s in graphs.slots], 0, 0, seed)
+                   [np.zeros(s.shape, np.float32) for s in graphs.slots],
+                   [np.full(s.shape, s.initial, np.float32) for s in graphs.stats], 0, 0, seed)
 
     def named(self, graphs: StepGraphs) -> dict[str, np.ndarray]:
         out = {p.name: a for p, a in zip(graphs.params, self.params)}
         out.update({s.name: a for s, a in zip(graphs.slots, self.slots)})
+        out.update({s.name: a for s, a in zip(graphs.stats, self.stats)})
         return out
 
 

@@ -1,7 +1,7 @@
 """The compiled Numba CPU step against the numpy reference interpreter, on whole recipes.
 
 Together the recipes below use every op and layer: dense (with/without bias, every
-initialiser), relu, leaky_relu, sigmoid, tanh, softmax, dropout, flatten, residual;
+initialiser), relu, leaky_relu, sigmoid, tanh, softmax, dropout, flatten, residual, batchnorm;
 cross_entropy and mse; sgd (plain, momentum, Nesterov, weight decay) and adam.
 """
 from __future__ import annotations
@@ -32,7 +32,7 @@ RECIPES = {
         model {
           input [2, 3]
           flatten
-          dense(8, init = kaiming) relu
+          dense(8, init = kaiming) batchnorm(momentum = 0.8) relu
           dense(4, bias = false) softmax
         }
         loss = mse
@@ -82,7 +82,8 @@ def test_compiled_steps_match_reference(name, parallel):
     x, y = _batch_data(program, batch * steps, rng)
     flat = x.reshape(len(x), -1)
     reference = TrainState([p.copy() for p in program.state.params],
-                           [s.copy() for s in program.state.slots], seed=program.state.seed)
+                           [s.copy() for s in program.state.slots],
+                           [s.copy() for s in program.state.stats], seed=program.state.seed)
 
     order = np.arange(len(x), dtype=np.int64)
     losses, _ = program.train_steps(flat, y, order, 0, steps, batch, steps_per_epoch=steps)
@@ -98,6 +99,8 @@ def test_compiled_steps_match_reference(name, parallel):
                                    err_msg=f"loss at step {it}")
     for info, got, want in zip(program.graphs.params, program.state.params, reference.params):
         np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-5, err_msg=info.name)
+    for info, got, want in zip(program.graphs.stats, program.state.stats, reference.stats):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6, err_msg=info.name)
 
     # prediction kernel vs the interpreter on the prediction graph (dropout off)
     pred = program.outputs(x[:11])

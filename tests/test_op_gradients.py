@@ -41,6 +41,10 @@ CASES = [
     ("reshape", [((3, 2, 4), "w")], "reshape", {"shape": (3, 8)}),
     ("softmax_ce", [((6, 4), "w"), ((6,), "labels")], "softmax_ce", {}),
     ("mse", [((5, 3), "w"), ((5, 3), "const")], "mse", {}),
+    ("batchnorm_dense", [((6, 4), "w"), ((4,), "w"), ((4,), "w")], "batchnorm_train",
+     {"eps": 1e-5}),
+    ("batchnorm_conv", [((3, 2, 4, 5), "w"), ((2,), "w"), ((2,), "w")], "batchnorm_train",
+     {"eps": 1e-3}),
     # convolutions (x [B, C, *S], w [F, C, *K]); pads are (before, after) per spatial axis
     ("conv2d", [((2, 3, 5, 4), "w"), ((4, 3, 3, 2), "w")], "conv",
      {"stride": (1, 1), "padding": ((0, 0), (0, 0))}),
@@ -88,7 +92,7 @@ def _build(case, rng):
         else:
             g.input(vname, TensorType(shape, F64), "y")
             feeds[vname] = rng.standard_normal(shape)
-    out = g.add(op, *g.inputs, **attrs)
+    out = g.add_multi(op, *g.inputs, **attrs)[0]     # multi-output ops: check the first
     if out.shape == ():
         loss = out
     else:

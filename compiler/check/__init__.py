@@ -6,7 +6,7 @@ Error codes (see each module for the exact messages):
   E104 unknown choice       E105 duplicate        E106 missing required
   E201 wrong type/form      E202 out of range     E203 too many/misplaced positional args
   E301 bad/missing input    E302 shape mismatch   E303 loss/output mismatch
-  E304 metric incompatible with loss
+  E304 metric incompatible with loss  E305 augmentation needs an image input [C, H, W]
 """
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ CODES = {
     "E201": "wrong type", "E202": "out of range", "E203": "bad positional arguments",
     "E301": "bad model input", "E302": "shape mismatch", "E303": "loss/output mismatch",
     "E304": "metric incompatible with loss",
+    "E305": "augmentation incompatible with the input shape",
 }
 
 

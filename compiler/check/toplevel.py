@@ -38,6 +38,8 @@ def check_ast(ctx: Ctx, file: ast.File, text: str) -> Recipe | None:
     metrics = _metrics(ctx, found.get("metrics"), loss)
     if loss is not None and out is not None:
         _loss_output(ctx, loss, out)
+    if data is not None and model is not None:
+        _augment_input(ctx, data, model.input_shape)
     if ctx.diagnostics:
         return None
     return Recipe(name=file.name or Path(ctx.file).stem, path=ctx.file, data=data, model=model,
@@ -122,10 +124,26 @@ def _keyed(ctx: Ctx, st: ast.Stmt, keys: tuple[Opt, ...], tables: dict) -> dict 
 
 def _data(ctx: Ctx, st: ast.Stmt) -> DataSpec | None:
     d = _keyed(ctx, st, catalog.DATA_KEYS, {"source": catalog.SOURCES,
-                                             "test": catalog.SOURCES})
+                                             "test": catalog.SOURCES,
+                                             "augment": catalog.AUGMENTS})
+    if d is not None:
+        for call in d["augment"]:
+            if call.kind == "flip" and not (call["horizontal"] or call["vertical"]):
+                ctx.error(call.span, "E202", "flip with horizontal = false and vertical = "
+                          "false does nothing", "enable an axis or remove `flip`")
     return None if d is None else DataSpec(d["source"], d["normalize"], d["validation"],
                                            d["shuffle"], st.span, test=d["test"],
-                                           scale=d["scale"])
+                                           scale=d["scale"], augment=d["augment"])
+
+
+def _augment_input(ctx: Ctx, data: DataSpec, input_shape: tuple[int, ...]) -> None:
+    """Image transforms need a per-sample input [C, H, W]; noise takes any shape."""
+    for call in data.augment:
+        if call.kind in catalog.IMAGE_AUGMENTS and len(input_shape) != 3:
+            ctx.error(call.span, "E305", f"augment `{call.kind}` needs an image input "
+                      f"[C, H, W]; the model input is {list(input_shape)}",
+                      "use it with e.g. `input [1, 28, 28]`, or use `noise(std)`, which "
+                      "works for any input")
 
 
 def _train(ctx: Ctx, st: ast.Stmt) -> TrainSpec | None:

@@ -120,7 +120,20 @@ def check_value(ctx: Ctx, v: ast.Value, opt: Opt, label: str,
     elif kind == "call":
         call = check_choice(ctx, v, table or {}, label)
         return MISSING if call is None else call
+    elif kind == "call_list":
+        return check_call_list(ctx, v, table or {}, label)
     return MISSING
+
+
+def check_call_list(ctx: Ctx, v: ast.Value, table: dict[str, Choice], label: str) -> Any:
+    """`[shift(2), flip]` (or one call without brackets) -> a tuple of checked `Call`s."""
+    items = v.items if isinstance(v, ast.List) else (v,)
+    calls, ok = [], True
+    for item in items:
+        call = check_choice(ctx, item, table, label)
+        ok = ok and call is not None
+        calls.append(call)
+    return tuple(calls) if ok else MISSING
 
 
 def check_shape(ctx: Ctx, v: ast.Value | None, label: str, code: str) -> Any:

@@ -59,4 +59,4 @@ def numel(shape: Shape) -> int:
     return n
 
 
-from . import activations, conv, core, dense  # noqa: E402,F401  (registration side effects)
+from . import activations, conv, core, dense, norm  # noqa: E402,F401  (registration side effects)

@@ -39,14 +39,11 @@ class EmitContext:
         self.allocs: list[str] = []
         self._allocated: set[int] = set()
         self._fresh = 0
-        params = slots = 0
+        counts = {"param": 0, "slot": 0, "stat": 0}
         for v in graph.inputs:
-            if v.role == "param":
-                self.names[v.id] = f"p{params}"
-                params += 1
-            elif v.role == "slot":
-                self.names[v.id] = f"s{slots}"
-                slots += 1
+            if v.role in counts:
+                self.names[v.id] = f"{v.role[0] if v.role != 'stat' else 'r'}{counts[v.role]}"
+                counts[v.role] += 1
             else:
                 self.names[v.id] = {"x": "x", "y": "yb"}.get(v.role, v.name)
 
@@ -124,8 +121,11 @@ def _prologue(g: Graph, ctx: EmitContext, label: Value | None) -> tuple[list[str
     return lines, feature
 
 
+STATE_ROLES = ("param", "slot", "stat")    # the kernels' state arguments, in this order
+
+
 def _signature(g: Graph, ctx: EmitContext, head: list[str]) -> str:
-    state = [ctx.name(v) for v in g.inputs if v.role in ("param", "slot")]
+    state = [ctx.name(v) for role in STATE_ROLES for v in g.inputs if v.role == role]
     return ", ".join(head + state)
 
 

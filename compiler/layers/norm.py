@@ -1,0 +1,38 @@
+"""batchnorm: normalise each channel (axis 0 of the per-sample shape) over the batch."""
+from __future__ import annotations
+
+from ..options import Opt
+from . import PARAM_OPTS, LayerDef, ShapeError, numel, register
+
+
+def _shape(shape, opts):
+    if not shape:
+        raise ShapeError("batchnorm needs at least a channel axis")
+    return shape
+
+
+def _build(ctx, x, spec):
+    channels, eps = spec.in_shape[0], spec.options["eps"]
+    gamma = ctx.param(spec, "weight", (channels,), "ones", channels, channels)
+    beta = ctx.param(spec, "bias", (channels,), "zeros", channels, channels)
+    running_mean = ctx.stat(spec, "running_mean", (channels,), 0.0)
+    running_var = ctx.stat(spec, "running_var", (channels,), 1.0)
+    g = ctx.graph
+    if not ctx.training:
+        return g.add("batchnorm_infer", x, gamma, beta, running_mean, running_var, eps=eps)
+    y, mean, invstd = g.add_multi("batchnorm_train", x, gamma, beta, eps=eps)
+    g.add_multi("batchnorm_stats_update", running_mean, running_var, mean, invstd, x,
+                momentum=spec.options["momentum"], eps=eps)
+    return y
+
+
+register(LayerDef(
+    "batchnorm",
+    (Opt("momentum", "float", 0.9, min=0.0, max=1.0, max_inclusive=False,
+         doc="weight of the old running statistics (Keras' convention; PyTorch's 0.1 is 0.9)"),
+     Opt("eps", "float", 1e-5, min=0.0, min_inclusive=False)) + PARAM_OPTS,
+    _shape, _build,
+    params=lambda shape, opts: 2 * shape[0],
+    flops=lambda i, o, opts: 4 * numel(o),
+    doc="batch normalisation with a learned scale and shift per channel",
+))
