@@ -1,16 +1,21 @@
-"""Who owns the cores: BLAS or Numba's prange. Decided once, deliberately.
+"""Who owns the cores: Numba's prange or BLAS. Decided once, deliberately.
 
 Both pools spinning at once oversubscribes the cores (measured 35-80x slower on 2 cores), so
 exactly one of them is multi-threaded while compiled code runs:
 
-  RECIPEC_THREADS=blas   (default) kernels are compiled serial (parallel=False) and BLAS runs
-                         the matrix products on every core.
-  RECIPEC_THREADS=numba  kernels are compiled with parallel=True, prange loops own the cores
-                         and BLAS is limited to one thread.
+  RECIPEC_THREADS=numba  (default) kernels are compiled with parallel=True, prange loops own the
+                         cores and BLAS is limited to one thread per call.
+  RECIPEC_THREADS=blas   kernels are compiled serial (parallel=False: prange acts as range) and
+                         BLAS runs each matrix product on every core.
 
-Measured on 2 cores (samples/s, MLP 784-128-10 SGD at batch 64 / 256, MLP 784-512-256-10 Adam
-at batch 128): blas 219k / 273k / 56k; numba 167k / 202k / 35k. The matrix products dominate
-these steps, and serial kernels also compile in half the time (5.5 s vs 11.8 s for digits_mlp).
+Measured on 2 cores, samples/s (MLP 784-128-10 SGD at batch 64 / 256; MLP 784-512-256-10 Adam
+at batch 128):
+  quiet machine    numba 167k / 202k / 35k     blas 219k / 273k / 56k
+  machine shared   numba 166k / 172k / 20k     blas 110k (3.8k-217k) / 19k / 3.6k
+OpenBLAS's worker threads spin-wait for each other after every call; when another process
+takes a core they lose whole scheduler slices per matrix product, and a convnet's many small
+products collapsed to ~50 samples/s. `blas` is faster on a dedicated quiet machine; `numba`
+degrades gracefully on a shared one, so it is the default.
 """
 from __future__ import annotations
 
@@ -19,11 +24,11 @@ import os
 
 from threadpoolctl import threadpool_limits
 
-LAYOUTS = ("blas", "numba")
+LAYOUTS = ("numba", "blas")
 
 
 def layout() -> str:
-    value = os.environ.get("RECIPEC_THREADS", "blas")
+    value = os.environ.get("RECIPEC_THREADS", "numba")
     if value not in LAYOUTS:
         raise ValueError(f"RECIPEC_THREADS must be one of {', '.join(LAYOUTS)}, got {value!r}")
     return value

@@ -13,20 +13,38 @@ Output size per axis: floor((L + lo + hi - k) / s) + 1.
 
 Convolutions lower to BLAS through im2col: for sample b the column matrix cols[C*kh*kw, Ho*Wo]
 holds the receptive fields, so the forward is one sgemm y[b] = W[F, C*kh*kw] @ cols[b], written
-straight into the NCHW output (its [F, Ho*Wo] view). `IM2COL` picks the strategy; "sample" is
-the default because it was faster in both threading layouts on the Keras MNIST convnet at batch
-64 on 2 cores (best of repeated runs on a shared machine, samples/s: RECIPEC_THREADS=blas
-sample 2,670 vs batch 2,390; numba sample 1,460 vs batch 880). The suite runs "sample";
+straight into the NCHW output (its [F, Ho*Wo] view). `IM2COL` picks the strategy:
+  "sample"  (default) per sample: its columns, then one sgemm (under RECIPEC_THREADS=numba each
+            thread calls a single-threaded sgemm, so the GEMMs use every core; under the
+            default `blas` layout the loop is serial and BLAS threads)
+  "batch"   one column matrix [C*kh*kw, B*Ho*Wo] and one big sgemm per op, with transposes
+            between NCHW and [F, B*Ho*Wo]
+Measured per op (Keras MNIST convnet shapes, serial Numba loops as in the `blas` layout, ms
+per call, best of 15, variants alternated in one process, 2-core AMD EPYC shared with other
+jobs; numba 0.68.1, OpenBLAS 0.3.31 via scipy), BLAS 2 threads, batch 64 / 128:
+  conv1 (1->32, 28x28, C*kh*kw=9)   fwd  sample 0.60 / 1.47  batch 0.72 / 2.07  direct 1.34 / 2.70
+                                    dW   sample 0.63 / 1.44  batch 1.23 / 3.24
+  conv2 (32->64, 13x13, C*kh*kw=288) fwd  sample 3.25 / 6.43  batch 3.96 / 8.41
+                                    dW   sample 3.28 / 6.66  batch 3.97 / 7.52 (best layout)
+                                    dX   sample 2.78 / 5.43  batch 3.50 / 7.40
+(BLAS 1 thread: same ranking, e.g. conv2 fwd 4.22 / 8.49 vs 5.48 / 13.08.) The batched forms
+lose because their im2col / transpose passes stream B*Ho*Wo*C*kh*kw floats (9 MB for conv2 at
+batch 64) through memory serially, while one sample's columns (139 KB) stay in L2 between
+im2col and its sgemm; conv2's per-sample GEMMs (64x288x121) already run at ~70-90 GFLOP/s. A
+direct (no im2col) loop for conv1 is 2x slower than sample im2col + sgemm. So "sample" stays.
+The five conv ops together take ~10.5 ms of the ~24 ms step at batch 64; full step, same
+script, PyTorch eager 2.13 CPU (2 threads) alongside: recipec 2,700 / 2,410 samples/s vs
+PyTorch 4,310 / 4,250 at batch 64 / 128 (recipec's figure drops to ~2,000 / 1,860 when timed
+after PyTorch has run in the same process, probably its OpenMP threads spinning). Other per-step
+costs at batch 64 (serial loops, ms): maxpool_grad 1.05 (conv1 side) + 0.36, maxpool 0.18 +
+0.12, bias reduce_sum 1.13 + 0.40 (a float64 accumulation chain), relu_grad 0.67 + 0.74.
 "batch" passed tests/test_conv.py's compiled-recipe tests when last switched on by hand.
-  "sample"  prange over samples: each sample's columns, then one sgemm per sample (under
-            RECIPEC_THREADS=numba each thread calls a single-threaded sgemm, so the GEMMs use
-            every core; under the default `blas` layout the loop is serial and BLAS threads)
-  "batch"   one column matrix [C*kh*kw, B*Ho*Wo] built in parallel and one big sgemm, then a
-            parallel transpose into NCHW
 Backward: dW = sum_b dY[b] @ cols[b]^T (the columns are recomputed from x rather than kept from
 the forward pass: they cost one memory pass, while keeping them would pin C*kh*kw*Ho*Wo floats
 per sample per layer between the passes, and the inference graph never needs them); per-sample
-partial products are summed over the batch in a fixed order with float64 accumulators.
+partial products are summed over the batch in a fixed order with float64 accumulators (B
+partial sums per weight; float64 so the sum's error does not grow with the batch). Not timed
+on its own: conv2's whole dW (columns, B sgemms, this sum) costs about what its forward does.
 dX = col2im(W^T @ dY[b]); col2im runs one thread per sample, so every element of dX has exactly
 one writer and a fixed accumulation order: results do not depend on the thread count.
 """

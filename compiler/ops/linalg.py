@@ -52,12 +52,58 @@ def _rs_ref(x, *, axes):
     return x.sum(axis=tuple(axes), dtype=np.float64).astype(x.dtype)
 
 
-def _rs_emit(n, ctx):
-    """Kept axes outermost (the first one parallel), reduced axes inside, float64 accumulator.
+def _split(dims: list[str], axes) -> tuple[str, str, str] | None:
+    """[P, K, Q] products when the reduced axes are a leading block (P) and a trailing block
+    (Q) around contiguous kept axes (K): bias gradients are (0,) and (0, 2, 3)."""
+    kept = [i for i in range(len(dims)) if i not in axes]
+    if not kept or kept != list(range(kept[0], kept[-1] + 1)):
+        return None
 
-    Each output element has exactly one writer and a fixed summation order, so the result does
-    not depend on the thread count.
+    def prod(ix):
+        return " * ".join(dims[i] for i in ix) or "1"
+
+    return (prod(range(kept[0])), prod(kept), prod(range(kept[-1] + 1, len(dims))))
+
+
+def _rs_emit(n, ctx):
+    """Sums with float64 accumulators in a fixed order: each output element has one writer, so
+    the result does not depend on the thread count.
+
+    NOTE: a single float64 accumulator is a dependency chain LLVM may not vectorise (no
+    reassociation without fastmath; measured 1.1 ms for a conv bias gradient at batch 64).
+    So the innermost loop always runs over contiguous elements into a vector of partial sums.
     """
+    (x,) = n.inputs
+    dims = ctx.shape(x)
+    split = _split(dims, n.attrs["axes"])
+    if split is None:
+        return _rs_emit_generic(n, ctx)
+    p, k, q = split
+    out, xv = ctx.name(n.outputs[0]), ctx.fresh("xv")
+    lines = [f"{xv} = {ctx.name(x)}.reshape(({p}, {k}, {q}))"]
+    if q == "1":    # leading axes only: accumulate whole rows
+        acc = ctx.scratch((k,), "float64")
+        return lines + [f"{acc}[:] = 0.0",
+                        f"for r in range({p}):",
+                        f"    for c in range({k}):",
+                        f"        {acc}[c] += {xv}[r, c, 0]",
+                        f"for c in prange({k}):",
+                        f"    {out}[c] = {acc}[c]"]
+    part = ctx.scratch((k, q), "float64")
+    return lines + [f"for c in prange({k}):",
+                    f"    for t in range({q}):",
+                    f"        {part}[c, t] = 0.0",
+                    f"    for r in range({p}):",
+                    f"        for t in range({q}):",
+                    f"            {part}[c, t] += {xv}[r, c, t]",
+                    "    total = 0.0",
+                    f"    for t in range({q}):",
+                    f"        total += {part}[c, t]",
+                    f"    {out}[c] = total"]
+
+
+def _rs_emit_generic(n, ctx):
+    """Any axes: kept axes outermost (the first one parallel), reduced axes inside."""
     (x,) = n.inputs
     out = n.outputs[0]
     dims = ctx.shape(x)
