@@ -69,13 +69,13 @@ def _batch_data(program, n, rng):
     return x, y
 
 
-CASES = [(name, None) for name in sorted(RECIPES)] + [("classifier_adam", True)]
+CASES = [(name, None) for name in sorted(RECIPES)] + [("classifier_adam", False)]
 
 
 @pytest.mark.parametrize("name,parallel", CASES,
-                         ids=[f"{n}-{'prange' if p else 'default'}" for n, p in CASES])
+                         ids=[f"{n}-{'serial' if p is False else 'default'}" for n, p in CASES])
 def test_compiled_steps_match_reference(name, parallel):
-    """parallel=True is the kernel the RECIPEC_THREADS=numba layout runs; checked as well."""
+    """parallel=False is the kernel the RECIPEC_THREADS=blas layout runs; checked as well."""
     program = _program(name, parallel)
     rng = np.random.default_rng(0)
     batch, steps = 8, 5
