@@ -53,6 +53,7 @@ class Case:
     batch: int
     needs_conv: bool = False
     parity: bool = False      # check the first steps' losses against PyTorch
+    parity_sgd: bool = False  # the same check with the model trained by SGD (see run.py)
     seed: int = 0
 
     def recipe_text(self) -> str:
@@ -73,7 +74,7 @@ CASES = [
     _case("mlp512_adam_b128", "MLP 784-512-256-10, Adam, batch 128", "mlp512_adam", MLP2, ADAM,
           128),
     _case("cnn_adam_b64", "CNN c32-p-c64-p-128, Adam, batch 64", "cnn_adam", CNN, ADAM, 64,
-          needs_conv=True, parity=True),
+          needs_conv=True, parity=True, parity_sgd=True),
     _case("cnn_adam_b128", "CNN c32-p-c64-p-128, Adam, batch 128", "cnn_adam", CNN, ADAM, 128,
           needs_conv=True),
 ]

@@ -64,11 +64,12 @@ def print_report(res: dict, console: Console | None = None) -> None:
                        _rate(c["torch"]) if "torch" in c else "—")
         console.print(t2)
     for c in res["cases"]:
-        p = c.get("parity")
-        if p:
-            console.print(f"parity {c['key']}: first {p['steps']} step losses, max relative "
-                          f"difference {p['max_rel_diff']:.2e} (rtol {p['rtol']:g}) → "
-                          + ("[green]PASS[/green]" if p["pass"] else "[red]FAIL[/red]"))
+        for key, label in (("parity", ""), ("parity_sgd", " (same model, SGD)")):
+            p = c.get(key)
+            if p:
+                console.print(f"parity {c['key']}{label}: first {p['steps']} step losses, max "
+                              f"relative difference {p['max_rel_diff']:.2e} (rtol {p['rtol']:g})"
+                              " → " + ("[green]PASS[/green]" if p["pass"] else "[red]FAIL[/red]"))
     if "lenet" in res:
         le = res["lenet"]
         for s in ("recipec", "torch"):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import statistics
 import time
@@ -16,7 +17,7 @@ from recipec.runtime.state import TrainState, epoch_order
 from recipec.runtime.threads import compiled_region
 
 from . import machine, report
-from .cases import CASES, LAYOUT_CASES, LENET_CASE, LENET_ITERATIONS, conv_available
+from .cases import CASES, LAYOUT_CASES, LENET_CASE, LENET_ITERATIONS, SGD, conv_available
 from .mnist import DEFAULT_DIR, load_mnist, synthetic
 
 PARITY_STEPS = 100
@@ -123,6 +124,14 @@ def run_case(case, data, args, default_layout, torch_ok, sgemm):
         if case.parity:
             out["parity"] = parity(case, program, data, parity_steps, default_layout,
                                    TorchRunner)
+        if case.parity_sgd:
+            # Adam divides by sqrt(v): rounding-level differences in near-zero gradients become
+            # full-size steps, so Adam trajectories drift apart even when both systems compute
+            # the same gradients. The same model under SGD checks the computation itself.
+            sgd_case = dataclasses.replace(case, optimizer=SGD, model=case.model + "_sgd")
+            sgd_program = recipec.compile(recipec.loads(sgd_case.recipe_text(), "parity.recipe"))
+            out["parity_sgd"] = parity(sgd_case, sgd_program, data, parity_steps,
+                                       default_layout, TorchRunner)
     names, init = fresh_state(program)
     runner = TorchRunner(case, names, init, data.x, data.y) if torch_ok else None
     # warm-up: one chunk per layout, a few torch steps
