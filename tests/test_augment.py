@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import recipec
+from oracle import assert_steps_match_reference
 from recipec.compiler.augment import apply_augmentation, augment_salt
 from recipec.compiler.build import build_forward
 from recipec.compiler.diagnostics import RecipeError
@@ -218,20 +219,8 @@ def test_compiled_augmented_steps_match_reference():
     x = rng_.standard_normal((batch * steps, 1, 5, 7)).astype(np.float32)
     y = rng_.integers(0, 3, batch * steps).astype(np.int64)
     reference = copy.deepcopy(program.state)
-    order = np.arange(len(x), dtype=np.int64)
-    losses, _ = program.train_steps(x.reshape(len(x), -1), y, order, 0, steps, batch,
-                                    steps_per_epoch=steps)
-    g = program.graphs.train
-    for it in range(steps):
-        rows = slice(it * batch, (it + 1) * batch)
-        feeds = {"x": x[rows], "y": y[rows], "lr": np.float32(0.5), "step": np.int64(it),
-                 "seed": np.int64(reference.seed)}
-        feeds.update(reference.named(program.graphs))
-        out = run_graph(g, feeds)
-        np.testing.assert_allclose(losses[it], out["loss"], rtol=1e-5, atol=1e-6,
-                                   err_msg=f"loss at step {it}")
-    for info, got, want in zip(program.graphs.params, program.state.params, reference.params):
-        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=info.name)
+    assert_steps_match_reference(program, x, y, batch, steps, lr=0.5, loss_rtol=1e-5,
+                                 state_rtol=1e-5)
     # the batch the step trained on really was transformed
     aug_x = run_graph(_augment_only(program), {"x": x[:batch], "step": np.int64(0),
                                                "seed": np.int64(reference.seed)})["output"]

@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 import recipec
-from recipec.compiler.interpret import run_graph
-from recipec.runtime.state import TrainState
+from oracle import assert_predict_matches_reference, assert_steps_match_reference, random_batches
 
 HEADER = 'data { source = npz("unused.npz") }\ntrain { epochs = 1 batch = 8 seed = 3 }\n'
 
@@ -60,15 +59,6 @@ def _program(name, parallel=None):
     return Program(recipe, compile_recipe(recipe, parallel=parallel))
 
 
-def _batch_data(program, n, rng):
-    x = rng.standard_normal((n,) + tuple(program.recipe.model.input_shape)).astype(np.float32)
-    if program.graphs.task == "classification":
-        y = rng.integers(0, program.recipe.model.output_shape[0], n).astype(np.int64)
-    else:
-        y = rng.standard_normal((n,) + tuple(program.recipe.model.output_shape)).astype(np.float32)
-    return x, y
-
-
 CASES = [(name, None) for name in sorted(RECIPES)] + [("classifier_adam", False)]
 
 
@@ -77,36 +67,9 @@ CASES = [(name, None) for name in sorted(RECIPES)] + [("classifier_adam", False)
 def test_compiled_steps_match_reference(name, parallel):
     """parallel=False is the kernel the RECIPEC_THREADS=blas layout runs; checked as well."""
     program = _program(name, parallel)
-    rng = np.random.default_rng(0)
-    batch, steps = 8, 5
-    x, y = _batch_data(program, batch * steps, rng)
-    flat = x.reshape(len(x), -1)
-    reference = TrainState([p.copy() for p in program.state.params],
-                           [s.copy() for s in program.state.slots],
-                           [s.copy() for s in program.state.stats], seed=program.state.seed)
-
-    order = np.arange(len(x), dtype=np.int64)
-    losses, _ = program.train_steps(flat, y, order, 0, steps, batch, steps_per_epoch=steps)
-
-    g = program.graphs.train
-    for it in range(steps):
-        rows = slice(it * batch, (it + 1) * batch)
-        feeds = {"x": x[rows], "y": y[rows], "lr": np.float32(program.recipe.optimizer["lr"]),
-                 "step": np.int64(it), "seed": np.int64(reference.seed)}
-        feeds.update(reference.named(program.graphs))
-        out = run_graph(g, feeds)
-        np.testing.assert_allclose(losses[it], out["loss"], rtol=1e-4, atol=1e-6,
-                                   err_msg=f"loss at step {it}")
-    for info, got, want in zip(program.graphs.params, program.state.params, reference.params):
-        np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-5, err_msg=info.name)
-    for info, got, want in zip(program.graphs.stats, program.state.stats, reference.stats):
-        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6, err_msg=info.name)
-
-    # prediction kernel vs the interpreter on the prediction graph (dropout off)
-    pred = program.outputs(x[:11])
-    feeds = {"x": x[:11], **program.state.named(program.graphs)}
-    want = run_graph(program.graphs.predict, feeds)["output"]
-    np.testing.assert_allclose(pred, want, rtol=1e-4, atol=1e-5)
+    x, y = random_batches(program, 8 * 5, np.random.default_rng(0))
+    assert_steps_match_reference(program, x, y, batch=8, steps=5)
+    assert_predict_matches_reference(program, x[:11])
 
 
 def test_one_compiled_call_runs_many_steps_without_python_dispatch():
@@ -116,17 +79,17 @@ def test_one_compiled_call_runs_many_steps_without_python_dispatch():
     program = _program("classifier_adam")
     program.warm_up()
     rng = np.random.default_rng(1)
-    x, y = _batch_data(program, 8 * 200, rng)
+    x, y = random_batches(program, 8 * 200, rng)
     flat = x.reshape(len(x), -1)
     order = np.arange(len(x), dtype=np.int64)
     before = [p.copy() for p in program.state.params]
     calls = []
     sys.setprofile(lambda frame, event, arg: calls.append(event) if event == "call" else None)
     try:
-        losses, _ = program.kernels.train_chunk(
+        program.kernels.train_chunk(
             flat, y, order, 0, 200, 8, np.full(200, 0.01, np.float32), 0, 0,
             np.empty(200, np.float32), np.empty(200, np.int64),
-            *program.state.params, *program.state.slots), None
+            *program.state.params, *program.state.slots, *program.state.stats)
     finally:
         sys.setprofile(None)
     # 200 steps x 5 layers would be >= 1000 Python calls if anything dispatched per layer.

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 import recipec
+from oracle import assert_predict_matches_reference, assert_steps_match_reference, random_batches
 from recipec.compiler.check import check_source
 from recipec.compiler.diagnostics import RecipeError
 from recipec.compiler.interpret import run_graph
 from recipec.compiler.ir import Graph, TensorType
 from recipec.compiler.ops import get_op
-from recipec.runtime.state import TrainState
 
 
 # -- (a) references against direct loops (an independent implementation) --------------------
@@ -255,37 +255,13 @@ def _program(name):
 @pytest.mark.parametrize("name", sorted(RECIPES))
 def test_compiled_conv_steps_match_reference(name):
     program = _program(name)
-    rng = np.random.default_rng(0)
     batch, steps = 8, 4
     n = batch * steps
-    x = rng.standard_normal((n,) + tuple(program.recipe.model.input_shape)).astype(np.float32)
-    if program.graphs.task == "classification":
-        y = rng.integers(0, program.recipe.model.output_shape[0], n).astype(np.int64)
-    else:
-        y = rng.standard_normal((n,) + tuple(program.recipe.model.output_shape)).astype(
-            np.float32)
-    reference = TrainState([p.copy() for p in program.state.params],
-                           [s.copy() for s in program.state.slots], seed=program.state.seed)
-    order = np.arange(n, dtype=np.int64)
-    losses, _ = program.train_steps(x.reshape(n, -1), y, order, 0, steps, batch,
-                                    steps_per_epoch=steps)
-    g = program.graphs.train
-    for it in range(steps):
-        rows = slice(it * batch, (it + 1) * batch)
-        feeds = {"x": x[rows], "y": y[rows], "lr": np.float32(program.recipe.optimizer["lr"]),
-                 "step": np.int64(it), "seed": np.int64(reference.seed)}
-        feeds.update(reference.named(program.graphs))
-        out = run_graph(g, feeds)
-        np.testing.assert_allclose(losses[it], out["loss"], rtol=1e-4, atol=1e-6,
-                                   err_msg=f"loss at step {it}")
-    for info, got, want in zip(program.graphs.params, program.state.params, reference.params):
-        np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-5, err_msg=info.name)
-
+    x, y = random_batches(program, n, np.random.default_rng(0))
+    assert_steps_match_reference(program, x, y, batch, steps)
     # prediction kernel (including a last partial batch) vs the interpreter
-    pred = program.outputs(x[:11], batch=4)
-    want = run_graph(program.graphs.predict,
-                     {"x": x[:11], **program.state.named(program.graphs)})["output"]
-    np.testing.assert_allclose(pred, want, rtol=1e-4, atol=1e-5)
+    assert_predict_matches_reference(program, x[:11], batch=4)
+    order = np.arange(n, dtype=np.int64)
 
     # determinism: the same steps from the same state give bitwise the same result
     state0 = [a.copy() for a in program.state.params + program.state.slots]

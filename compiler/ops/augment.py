@@ -24,7 +24,6 @@ import math
 
 import numpy as np
 
-from ..ir import TensorType
 from . import OpDef, register
 from .rng import normal_pair, randint, rng_bits, stream_key, uniform
 

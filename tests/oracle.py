@@ -1,0 +1,53 @@
+"""The test oracle in one place: compiled kernels against the numpy reference interpreter.
+
+Used by the backend, convolution and augmentation tests, which differ only in the recipes.
+"""
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from recipec.compiler.interpret import run_graph
+
+
+def random_batches(program, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """n samples of the model's input shape and matching labels (or regression targets)."""
+    model = program.recipe.model
+    x = rng.standard_normal((n,) + tuple(model.input_shape)).astype(np.float32)
+    if program.graphs.task == "classification":
+        y = rng.integers(0, model.output_shape[0], n).astype(np.int64)
+    else:
+        y = rng.standard_normal((n,) + tuple(model.output_shape)).astype(np.float32)
+    return x, y
+
+
+def assert_steps_match_reference(program, x, y, batch: int, steps: int, lr: float | None = None,
+                                 loss_rtol: float = 1e-4, state_rtol: float = 1e-3):
+    """Run `steps` compiled steps from the current state and the same steps through the
+    interpreter from a copy of it; losses, parameters, slots and statistics must agree."""
+    reference = copy.deepcopy(program.state)
+    order = np.arange(len(x), dtype=np.int64)
+    losses, _ = program.train_steps(x.reshape(len(x), -1), y, order, 0, steps, batch,
+                                    steps_per_epoch=steps)
+    lr = program.recipe.optimizer["lr"] if lr is None else lr
+    for it in range(steps):
+        rows = slice(it * batch, (it + 1) * batch)
+        feeds = {"x": x[rows], "y": y[rows], "lr": np.float32(lr),
+                 "step": np.int64(reference.step + it), "seed": np.int64(reference.seed)}
+        feeds.update(reference.named(program.graphs))
+        out = run_graph(program.graphs.train, feeds)
+        np.testing.assert_allclose(losses[it], out["loss"], rtol=loss_rtol, atol=1e-6,
+                                   err_msg=f"loss at step {it}")
+    got, want = program.state.named(program.graphs), reference.named(program.graphs)
+    for name in want:
+        np.testing.assert_allclose(got[name], want[name], rtol=state_rtol, atol=1e-5,
+                                   err_msg=name)
+    return losses
+
+
+def assert_predict_matches_reference(program, x, batch: int = 256):
+    pred = program.outputs(x, batch=batch)
+    want = run_graph(program.graphs.predict,
+                     {"x": x, **program.state.named(program.graphs)})["output"]
+    np.testing.assert_allclose(pred, want, rtol=1e-4, atol=1e-5)
