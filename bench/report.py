@@ -109,7 +109,16 @@ def write(res: dict, out: Path) -> None:
             f.write("\n")
 
     _atomic_write(out / "latest.json", dump)
-    _atomic_write(out / "latest.png", lambda tmp: _chart(res, tmp))
+    if chart_available():
+        _atomic_write(out / "latest.png", lambda tmp: _chart(res, tmp))
+    else:
+        print("chart skipped: matplotlib is not installed (pip install -e '.[bench]')")
+
+
+def chart_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("matplotlib") is not None
 
 
 def _chart(res: dict, path: str) -> None:
