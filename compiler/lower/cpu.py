@@ -162,6 +162,23 @@ def emit_predict(g: Graph, parallel: bool = True) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _preludes(graphs: list[Graph], parallel: bool) -> list[str]:
+    """Helper functions of the ops these graphs use, once each (fused bodies included)."""
+    seen: dict[str, str] = {}
+
+    def visit(nodes):
+        for node in nodes:
+            spec = get_op(node.op)
+            if spec.prelude and node.op not in seen:
+                seen[node.op] = spec.prelude(parallel)
+            if node.op == "fused":
+                visit(node.attrs["body"])
+
+    for g in graphs:
+        visit(g.nodes)
+    return [text.strip("\n") + "\n" for text in seen.values()]
+
+
 def emit_module(train: Graph, predict: Graph, parallel: bool = True) -> str:
-    return "\n\n".join([HEADER + NUMBA_SOURCE, emit_train(train, parallel),
-                        emit_predict(predict, parallel)])
+    return "\n\n".join([HEADER + NUMBA_SOURCE, *_preludes([train, predict], parallel),
+                        emit_train(train, parallel), emit_predict(predict, parallel)])

@@ -26,6 +26,8 @@ class OpDef:
     emit: Callable | None = None
     effect: bool = False
     alias: bool = False        # output is a view of its input (no buffer of its own)
+    prelude: Callable[[bool], str] | None = None   # helper functions the emitted code calls;
+                                                   # argument: compile them parallel or not
     doc: str = ""
 
     @property

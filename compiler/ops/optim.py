@@ -32,38 +32,41 @@ def _sgd_ref(p, g, *rest, momentum, nesterov, weight_decay, lr_mult=1.0):
     p -= np.float32(lr) * d
 
 
-def _flat_views(ctx, node, count):
-    names = [ctx.fresh("f") for _ in range(count)]
-    lines = [f"{nm} = {ctx.name(v)}.reshape({ctx.name(node.inputs[0])}.size)"
-             for nm, v in zip(names, node.inputs[:count])]
-    return names, lines
+def _flat(ctx, v, like) -> str:
+    return f"{ctx.name(v)}.reshape({ctx.name(like)}.size)"
 
 
 def _sgd_emit(n, ctx):
-    mu, wd = n.attrs["momentum"], n.attrs["weight_decay"]
-    has_v = bool(mu)
-    views, lines = _flat_views(ctx, n, 3 if has_v else 2)
-    pf, gf = views[0], views[1]
-    lr = ctx.name(n.inputs[-1])
-    if n.attrs.get("lr_mult", 1.0) != 1.0:
-        scaled = ctx.fresh("lr")
-        lines.append(f"{scaled} = {lr} * {f32(n.attrs['lr_mult'])}")
-        lr = scaled
-    lines.append(f"for k in prange({pf}.size):")
-    lines.append(f"    d = {gf}[k]" + (f" + {f32(wd)} * {pf}[k]" if wd else ""))
-    if has_v:
-        vf = views[2]
-        lines += [f"    v = {f32(mu)} * {vf}[k] + d",
-                  f"    if abs(v) < {f32(TINY)}:",
-                  "        v = np.float32(0.0)",
-                  f"    {vf}[k] = v",
-                  f"    d = d + {f32(mu)} * v" if n.attrs["nesterov"] else "    d = v"]
-    lines.append(f"    {pf}[k] -= {lr} * d")
-    return lines
+    # One compiled helper serves every parameter (flat 1-D views, options as arguments): Numba
+    # compiles its loop once instead of once per parameter, which halves the cold compile.
+    p, g = n.inputs[0], n.inputs[1]
+    has_v = bool(n.attrs["momentum"])
+    v = n.inputs[2] if has_v else g             # unused when there is no momentum
+    lr = f"{ctx.name(n.inputs[-1])} * {f32(n.attrs.get('lr_mult', 1.0))}"
+    return [f"_sgd_update({_flat(ctx, p, p)}, {_flat(ctx, g, p)}, {_flat(ctx, v, p)}, {lr}, "
+            f"{f32(n.attrs['momentum'])}, {f32(n.attrs['weight_decay'])}, "
+            f"{bool(n.attrs['nesterov'])}, {has_v})"]
+
+
+def _sgd_prelude(parallel: bool) -> str:
+    return f"""
+@njit(parallel={parallel}, cache=True)
+def _sgd_update(p, g, v, lr, mu, wd, nesterov, has_v):
+    for k in prange(p.size):
+        d = g[k] + wd * p[k]
+        if has_v:
+            vk = mu * v[k] + d
+            if abs(vk) < np.float32({TINY!r}):
+                vk = np.float32(0.0)
+            v[k] = vk
+            d = d + mu * vk if nesterov else vk
+        p[k] -= lr * d
+"""
 
 
 register(OpDef(
     "sgd_update", lambda types, attrs: [], _sgd_ref, emit=_sgd_emit, effect=True,
+    prelude=_sgd_prelude,
     doc="inputs (param, grad, [velocity], lr): SGD with optional (Nesterov) momentum",
 ))
 
@@ -85,29 +88,36 @@ def _adam_ref(p, g, m, v, lr, step, *, beta1, beta2, eps, weight_decay, lr_mult=
 
 def _adam_emit(n, ctx):
     b1, b2, eps, wd = (n.attrs[k] for k in ("beta1", "beta2", "eps", "weight_decay"))
-    (pf, gf, mf, vf), lines = _flat_views(ctx, n, 4)
+    p, g, m, v = n.inputs[:4]
     lr, step = ctx.name(n.inputs[4]), ctx.name(n.inputs[5])
-    step_size, bc2 = ctx.fresh("step_size"), ctx.fresh("bc2")
     lr_mult = n.attrs.get("lr_mult", 1.0)
-    lines += [
-        f"{step_size} = np.float32({lr} * {f32(lr_mult)} / (1.0 - {b1!r} ** ({step} + 1)))",
-        f"{bc2} = np.float32(np.sqrt(1.0 - {b2!r} ** ({step} + 1)))",
-        f"for k in prange({pf}.size):",
-        f"    d = {gf}[k]" + (f" + {f32(wd)} * {pf}[k]" if wd else ""),
-        f"    m = {f32(b1)} * {mf}[k] + {f32(1 - b1)} * d",
-        f"    v = {f32(b2)} * {vf}[k] + {f32(1 - b2)} * d * d",
-        f"    if abs(m) < {f32(TINY)}:",
-        "        m = np.float32(0.0)",
-        f"    if v < {f32(TINY)}:",
-        "        v = np.float32(0.0)",
-        f"    {mf}[k] = m",
-        f"    {vf}[k] = v",
-        f"    {pf}[k] -= {step_size} * m / (np.sqrt(v) / {bc2} + {f32(eps)})",
-    ]
-    return lines
+    step_size = f"np.float32({lr} * {f32(lr_mult)} / (1.0 - {b1!r} ** ({step} + 1)))"
+    bc2 = f"np.float32(np.sqrt(1.0 - {b2!r} ** ({step} + 1)))"
+    return [f"_adam_update({_flat(ctx, p, p)}, {_flat(ctx, g, p)}, {_flat(ctx, m, p)}, "
+            f"{_flat(ctx, v, p)}, {step_size}, {bc2}, {f32(b1)}, {f32(1 - b1)}, {f32(b2)}, "
+            f"{f32(1 - b2)}, {f32(eps)}, {f32(wd)})"]
+
+
+def _adam_prelude(parallel: bool) -> str:
+    return f"""
+@njit(parallel={parallel}, cache=True)
+def _adam_update(p, g, m, v, step_size, bc2, b1, one_minus_b1, b2, one_minus_b2, eps, wd):
+    for k in prange(p.size):
+        d = g[k] + wd * p[k]
+        mk = b1 * m[k] + one_minus_b1 * d
+        vk = b2 * v[k] + one_minus_b2 * d * d
+        if abs(mk) < np.float32({TINY!r}):
+            mk = np.float32(0.0)
+        if vk < np.float32({TINY!r}):
+            vk = np.float32(0.0)
+        m[k] = mk
+        v[k] = vk
+        p[k] -= step_size * mk / (np.sqrt(vk) / bc2 + eps)
+"""
 
 
 register(OpDef(
     "adam_update", lambda types, attrs: [], _adam_ref, emit=_adam_emit, effect=True,
+    prelude=_adam_prelude,
     doc="inputs (param, grad, m, v, lr, step): Adam with bias correction as in PyTorch",
 ))
