@@ -74,7 +74,7 @@ def print_report(res: dict, console: Console | None = None) -> None:
         le = res["lenet"]
         for s in ("recipec", "torch"):
             if s in le:
-                console.print(f"{le['title']} [{s}]: {le[s]['seconds']:.1f} s, test accuracy "
+                console.print(f"{le['title']} — {s}: {le[s]['seconds']:.1f} s, test accuracy "
                               f"{le[s]['test_accuracy']:.4f}")
         console.print(f"[dim]{le['note']}[/dim]")
     for s in res["skipped"]:

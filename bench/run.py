@@ -180,8 +180,8 @@ def run_lenet(data, default_layout, torch_ok):
     per_epoch = n // batch
     order = np.arange(n, dtype=np.int64)            # Caffe reads its LMDB in file order
     out = {"key": case.key, "title": case.title, "iterations": LENET_ITERATIONS,
-           "note": "constant lr 0.01 in both (Caffe's 'inv' policy and bias lr_mult 2 are not "
-                   "expressible in a recipe); last partial batch of each pass dropped"}
+           "note": "Caffe's solver in both: inv(1e-4, 0.75), biases at 2x lr, weight decay 5e-4;"
+                   " data x/255 in file order; last partial batch of each pass dropped"}
     left, seconds = LENET_ITERATIONS, 0.0
     while left:
         count = min(left, per_epoch)

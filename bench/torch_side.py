@@ -46,15 +46,18 @@ def copy_params(model: nn.Module, names, arrays) -> None:
             p.copy_(torch.from_numpy(np.ascontiguousarray(a)))
 
 
-def make_optimizer(model: nn.Module, optimizer) -> torch.optim.Optimizer:
+def make_optimizer(model: nn.Module, optimizer, bias_lr_mult: float = 1.0) -> torch.optim.Optimizer:
     name, opts = optimizer
     lr = opts["lr"]
     wd = opts.get("weight_decay", 0.0)
+    params = [{"params": [p for p in model.parameters() if p.dim() > 1]},
+              {"params": [p for p in model.parameters() if p.dim() == 1],
+               "lr": lr * bias_lr_mult}]                      # Caffe's bias lr_mult
     if name == "sgd":
-        return torch.optim.SGD(model.parameters(), lr=lr, momentum=opts.get("momentum", 0.0),
+        return torch.optim.SGD(params, lr=lr, momentum=opts.get("momentum", 0.0),
                                nesterov=opts.get("nesterov", False), weight_decay=wd)
     if name == "adam":
-        return torch.optim.Adam(model.parameters(), lr=lr, weight_decay=wd,
+        return torch.optim.Adam(params, lr=lr, weight_decay=wd,
                                 betas=(opts.get("beta1", 0.9), opts.get("beta2", 0.999)),
                                 eps=opts.get("eps", 1e-8))
     raise ValueError(f"unknown optimizer {name}")
@@ -64,7 +67,12 @@ class TorchRunner:
     def __init__(self, case, names, arrays, x: np.ndarray, y: np.ndarray):
         self.model = build_model(case.torch_layers)
         copy_params(self.model, names, arrays)
-        self.opt = make_optimizer(self.model, case.optimizer)
+        self.opt = make_optimizer(self.model, case.optimizer, case.bias_lr_mult)
+        self.schedule = None
+        if case.inv:
+            gamma, power = case.inv
+            self.schedule = torch.optim.lr_scheduler.LambdaLR(
+                self.opt, lambda it: (1.0 + gamma * it) ** -power)
         shape = (-1, 1, 28, 28) if case.needs_conv else (-1, 784)
         self.x = torch.from_numpy(x).view(*shape)
         self.y = torch.from_numpy(y)
@@ -85,6 +93,8 @@ class TorchRunner:
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            if self.schedule is not None:
+                self.schedule.step()
             if record:
                 losses.append(float(loss.item()))
         return losses

@@ -17,6 +17,7 @@ from ..compiler.pipeline import CompiledProgram
 from ..compiler.recipe import Recipe
 from .data import Data, apply_normalization, load_data
 from .data.dataset import Split
+from .errors import DataError
 from .metrics import evaluate_outputs, softmax
 from .schedule import learning_rates
 from .state import TrainState, epoch_order
@@ -60,16 +61,31 @@ class Program:
     # -- data ---------------------------------------------------------------------------
     def load_data(self) -> Data:
         if self.data is None:
-            self.data = load_data(self.recipe.data, self.graphs.task, self.recipe.train.seed,
-                                  self.base_dir)
-            want = tuple(self.recipe.model.input_shape)
-            got = self.data.feature_shape
-            if math.prod(got) != math.prod(want):
-                from .errors import DataError
-
-                raise DataError(f"{self.data.source}: samples have shape {list(got)} but the "
-                                f"model's input is {list(want)}", code="D003")
+            data = load_data(self.recipe.data, self.graphs.task, self.recipe.train.seed,
+                             self.base_dir)
+            self._check_fits(data)
+            self.data = data
         return self.data
+
+    def _check_fits(self, data: Data) -> None:
+        """The data must match the model before any kernel indexes it (kernels do not
+        bounds-check: a label past the last logit would read foreign memory)."""
+        model = self.recipe.model
+        if math.prod(data.feature_shape) != math.prod(model.input_shape):
+            raise DataError(f"{data.source}: samples have shape {list(data.feature_shape)} "
+                            f"but the model's input is {list(model.input_shape)}", code="D003")
+        if self.graphs.task == "classification":
+            outputs = model.output_shape[0]
+            if data.num_classes is not None and data.num_classes > outputs:
+                raise DataError(f"{data.source}: labels go up to {data.num_classes - 1} "
+                                f"({data.num_classes} classes) but the model outputs {outputs} "
+                                f"logits; make the last layer dense({data.num_classes})",
+                                code="D004")
+        else:
+            got = tuple(data.train.y.shape[1:])
+            if math.prod(got) != math.prod(model.output_shape):
+                raise DataError(f"{data.source}: targets have shape {list(got)} but the "
+                                f"model outputs {list(model.output_shape)}", code="D003")
 
     def _arrays(self, split: Split) -> tuple[np.ndarray, np.ndarray]:
         x = np.ascontiguousarray(split.x.reshape(len(split.x), -1), dtype=np.float32)

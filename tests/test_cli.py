@@ -108,3 +108,11 @@ def test_compile_emits_ir_and_numba_source():
     assert "def train_chunk(" in out and "prange" in out and "np.dot" in out
     code, out, err = recipec("compile", DIGITS, "--dump-after", "dce")
     assert code == 0 and "IR after pass dce" in out
+
+
+def test_more_classes_than_logits_is_a_data_error(tmp_path):
+    """Kernels do not bounds-check, so this must be caught before training starts."""
+    recipe = tmp_path / "r.recipe"
+    recipe.write_text(VALID.replace("dense(10, init = xavier)", "dense(4, init = xavier)"))
+    code, _, err = recipec("run", recipe)
+    assert code == 2 and "10 classes" in err and "dense(10)" in err and "Traceback" not in err
