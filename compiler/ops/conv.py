@@ -11,34 +11,19 @@ One implementation serves 1-D and 2-D: a rank-3 tensor [B, C, L] is handled as [
   size     (k,) or (kh, kw)          pooling window
 Output size per axis: floor((L + lo + hi - k) / s) + 1.
 
-Convolutions lower to BLAS through im2col: for sample b the column matrix cols[C*kh*kw, Ho*Wo]
-holds the receptive fields, so the forward is one sgemm y[b] = W[F, C*kh*kw] @ cols[b], written
-straight into the NCHW output (its [F, Ho*Wo] view). `IM2COL` picks the strategy:
-  "sample"  (default) per sample: its columns, then one sgemm (under RECIPEC_THREADS=numba each
-            thread calls a single-threaded sgemm, so the GEMMs use every core; under the
-            default `blas` layout the loop is serial and BLAS threads)
-  "batch"   one column matrix [C*kh*kw, B*Ho*Wo] and one big sgemm per op, with transposes
-            between NCHW and [F, B*Ho*Wo]
-Measured per op (Keras MNIST convnet shapes, serial Numba loops as in the `blas` layout, ms
-per call, best of 15, variants alternated in one process, 2-core AMD EPYC shared with other
-jobs; numba 0.68.1, OpenBLAS 0.3.31 via scipy), BLAS 2 threads, batch 64 / 128:
-  conv1 (1->32, 28x28, C*kh*kw=9)   fwd  sample 0.60 / 1.47  batch 0.72 / 2.07  direct 1.34 / 2.70
-                                    dW   sample 0.63 / 1.44  batch 1.23 / 3.24
-  conv2 (32->64, 13x13, C*kh*kw=288) fwd  sample 3.25 / 6.43  batch 3.96 / 8.41
-                                    dW   sample 3.28 / 6.66  batch 3.97 / 7.52 (best layout)
-                                    dX   sample 2.78 / 5.43  batch 3.50 / 7.40
-(BLAS 1 thread: same ranking, e.g. conv2 fwd 4.22 / 8.49 vs 5.48 / 13.08.) The batched forms
-lose because their im2col / transpose passes stream B*Ho*Wo*C*kh*kw floats (9 MB for conv2 at
-batch 64) through memory serially, while one sample's columns (139 KB) stay in L2 between
-im2col and its sgemm; conv2's per-sample GEMMs (64x288x121) already run at ~70-90 GFLOP/s. A
-direct (no im2col) loop for conv1 is 2x slower than sample im2col + sgemm. So "sample" stays.
-The five conv ops together take ~10.5 ms of the ~24 ms step at batch 64; full step, same
-script, PyTorch eager 2.13 CPU (2 threads) alongside: recipec 2,700 / 2,410 samples/s vs
-PyTorch 4,310 / 4,250 at batch 64 / 128 (recipec's figure drops to ~2,000 / 1,860 when timed
-after PyTorch has run in the same process, probably its OpenMP threads spinning). Other per-step
-costs at batch 64 (serial loops, ms): maxpool_grad 1.05 (conv1 side) + 0.36, maxpool 0.18 +
-0.12, bias reduce_sum 1.13 + 0.40 (a float64 accumulation chain), relu_grad 0.67 + 0.74.
-"batch" passed tests/test_conv.py's compiled-recipe tests when last switched on by hand.
+Convolutions lower to BLAS through im2col, one sample at a time: sample b's column matrix
+cols[C*kh*kw, Ho*Wo] holds its receptive fields, and the forward is one sgemm
+y[b] = W[F, C*kh*kw] @ cols[b], written straight into the NCHW output (its [F, Ho*Wo] view).
+Under the default RECIPEC_THREADS=numba the loop over samples is a prange and each thread calls
+a single-threaded sgemm.
+Measured (Keras MNIST convnet shapes, 2-core AMD EPYC, OpenBLAS 0.3.31, ms per call at batch
+64 / 128, best of 15): per-sample im2col + sgemm beat one batched column matrix
+[C*kh*kw, B*Ho*Wo] with a single big sgemm for every op (conv2 forward 3.25 / 6.43 vs
+3.96 / 8.41; dW 3.28 / 6.66 vs 3.97 / 7.52; dX 2.78 / 5.43 vs 3.50 / 7.40), because the
+batched transposes stream 9 MB through memory while one sample's columns (139 KB) stay in L2;
+a direct (no im2col) loop for conv1 (C*kh*kw = 9) was 2x slower still. The batched variant was
+therefore removed. Whole CNN step, same run as PyTorch eager 2.13 (bench, quiet machine):
+4,900 / 5,100 samples/s vs 3,700 / 3,700.
 Backward: dW = sum_b dY[b] @ cols[b]^T (the columns are recomputed from x rather than kept from
 the forward pass: they cost one memory pass, while keeping them would pin C*kh*kw*Ho*Wo floats
 per sample per layer between the passes, and the inference graph never needs them); per-sample
@@ -56,7 +41,6 @@ from numpy.lib.stride_tricks import sliding_window_view
 from ..ir import TensorType
 from . import OpDef, register
 
-IM2COL = "sample"
 
 
 # -- shapes -----------------------------------------------------------------------------------
@@ -352,21 +336,10 @@ def _conv_emit(n, ctx):
     w2, y3, b = gm.v("w2"), gm.v("y3"), gm.v("b")
     lines = gm.lines + [f"{w2} = {ctx.name(w)}.reshape(({gm.F}, {gm.CKK}))",
                         f"{y3} = {ctx.name(y)}.reshape(({gm.B}, {gm.F}, {gm.P}))"]
-    if IM2COL == "sample":
-        cols = ctx.scratch((gm.B, gm.CKK, gm.P), "float32")
-        lines.append(f"for {b} in prange({gm.B}):")
-        lines += _im2col(gm, x4, b, lambda r, p: f"{cols}[{b}, {r}, {p}]", "    ")
-        lines.append(f"    np.dot({w2}, {cols}[{b}], {y3}[{b}])")
-    else:
-        cols = ctx.scratch((gm.CKK, f"{gm.B} * {gm.P}"), "float32")
-        big = ctx.scratch((gm.F, f"{gm.B} * {gm.P}"), "float32")
-        lines.append(f"for {b} in prange({gm.B}):")
-        lines += _im2col(gm, x4, b, lambda r, p: f"{cols}[{r}, {b} * {gm.P} + {p}]", "    ")
-        f, p = gm.v("f"), gm.v("p")
-        lines += [f"np.dot({w2}, {cols}, {big})",
-                  f"for {b} in prange({gm.B}):",
-                  f"    {_for(f, gm.F)}", f"        {_for(p, gm.P)}",
-                  f"            {y3}[{b}, {f}, {p}] = {big}[{f}, {b} * {gm.P} + {p}]"]
+    cols = ctx.scratch((gm.B, gm.CKK, gm.P), "float32")
+    lines.append(f"for {b} in prange({gm.B}):")
+    lines += _im2col(gm, x4, b, lambda r, p: f"{cols}[{b}, {r}, {p}]", "    ")
+    lines.append(f"    np.dot({w2}, {cols}[{b}], {y3}[{b}])")
     return lines
 
 
@@ -378,28 +351,18 @@ def _conv_gw_emit(n, ctx):
     dy3, dw2, b, f, j, bb = (gm.v(s) for s in ("dy3", "dw2", "b", "f", "j", "bb"))
     lines = gm.lines + [f"{dy3} = {ctx.name(dy)}.reshape(({gm.B}, {gm.F}, {gm.P}))",
                         f"{dw2} = {ctx.name(dw)}.reshape(({gm.F}, {gm.CKK}))"]
-    if IM2COL == "sample":
-        cols = ctx.scratch((gm.B, gm.CKK, gm.P), "float32")
-        part = ctx.scratch((gm.B, gm.F, gm.CKK), "float32")
-        acc = ctx.scratch((gm.F, gm.CKK), "float64")
-        lines.append(f"for {b} in prange({gm.B}):")
-        lines += _im2col(gm, x4, b, lambda r, p: f"{cols}[{b}, {r}, {p}]", "    ")
-        lines.append(f"    np.dot({dy3}[{b}], {cols}[{b}].T, {part}[{b}])")
-        # sum the per-sample products over the batch: fixed order, float64, one writer per row
-        lines += [f"for {f} in prange({gm.F}):",
-                  f"    {_for(j, gm.CKK)}", f"        {acc}[{f}, {j}] = 0.0",
-                  f"    {_for(bb, gm.B)}", f"        {_for(j, gm.CKK)}",
-                  f"            {acc}[{f}, {j}] += {part}[{bb}, {f}, {j}]",
-                  f"    {_for(j, gm.CKK)}", f"        {dw2}[{f}, {j}] = np.float32({acc}[{f}, {j}])"]
-    else:
-        cols = ctx.scratch((gm.CKK, f"{gm.B} * {gm.P}"), "float32")
-        dyt = ctx.scratch((gm.F, f"{gm.B} * {gm.P}"), "float32")
-        p = gm.v("p")
-        lines.append(f"for {b} in prange({gm.B}):")
-        lines += _im2col(gm, x4, b, lambda r, q: f"{cols}[{r}, {b} * {gm.P} + {q}]", "    ")
-        lines += [f"    {_for(f, gm.F)}", f"        {_for(p, gm.P)}",
-                  f"            {dyt}[{f}, {b} * {gm.P} + {p}] = {dy3}[{b}, {f}, {p}]",
-                  f"np.dot({dyt}, {cols}.T, {dw2})"]
+    cols = ctx.scratch((gm.B, gm.CKK, gm.P), "float32")
+    part = ctx.scratch((gm.B, gm.F, gm.CKK), "float32")
+    acc = ctx.scratch((gm.F, gm.CKK), "float64")
+    lines.append(f"for {b} in prange({gm.B}):")
+    lines += _im2col(gm, x4, b, lambda r, p: f"{cols}[{b}, {r}, {p}]", "    ")
+    lines.append(f"    np.dot({dy3}[{b}], {cols}[{b}].T, {part}[{b}])")
+    # sum the per-sample products over the batch: fixed order, float64, one writer per row
+    lines += [f"for {f} in prange({gm.F}):",
+              f"    {_for(j, gm.CKK)}", f"        {acc}[{f}, {j}] = 0.0",
+              f"    {_for(bb, gm.B)}", f"        {_for(j, gm.CKK)}",
+              f"            {acc}[{f}, {j}] += {part}[{bb}, {f}, {j}]",
+              f"    {_for(j, gm.CKK)}", f"        {dw2}[{f}, {j}] = np.float32({acc}[{f}, {j}])"]
     return lines
 
 
@@ -411,21 +374,10 @@ def _conv_gi_emit(n, ctx):
     w2, dy3, b = gm.v("w2"), gm.v("dy3"), gm.v("b")
     lines = gm.lines + [f"{w2} = {ctx.name(w)}.reshape(({gm.F}, {gm.CKK}))",
                         f"{dy3} = {ctx.name(dy)}.reshape(({gm.B}, {gm.F}, {gm.P}))"]
-    if IM2COL == "sample":
-        dcols = ctx.scratch((gm.B, gm.CKK, gm.P), "float32")
-        lines += [f"for {b} in prange({gm.B}):",
-                  f"    np.dot({w2}.T, {dy3}[{b}], {dcols}[{b}])"]
-        lines += _col2im(gm, dx4, b, lambda r, p: f"{dcols}[{b}, {r}, {p}]", "    ")
-    else:
-        dcols = ctx.scratch((gm.CKK, f"{gm.B} * {gm.P}"), "float32")
-        dyt = ctx.scratch((gm.F, f"{gm.B} * {gm.P}"), "float32")
-        f, p = gm.v("f"), gm.v("p")
-        lines += [f"for {b} in prange({gm.B}):",
-                  f"    {_for(f, gm.F)}", f"        {_for(p, gm.P)}",
-                  f"            {dyt}[{f}, {b} * {gm.P} + {p}] = {dy3}[{b}, {f}, {p}]",
-                  f"np.dot({w2}.T, {dyt}, {dcols})",
-                  f"for {b} in prange({gm.B}):"]
-        lines += _col2im(gm, dx4, b, lambda r, q: f"{dcols}[{r}, {b} * {gm.P} + {q}]", "    ")
+    dcols = ctx.scratch((gm.B, gm.CKK, gm.P), "float32")
+    lines += [f"for {b} in prange({gm.B}):",
+              f"    np.dot({w2}.T, {dy3}[{b}], {dcols}[{b}])"]
+    lines += _col2im(gm, dx4, b, lambda r, p: f"{dcols}[{b}, {r}, {p}]", "    ")
     return lines
 
 
