@@ -99,6 +99,13 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from ..compiler.diagnostics import RecipeError, render_all
     from .errors import DataError
+    from .threads import layout
+
+    try:
+        layout()
+    except ValueError as err:            # a bad RECIPEC_THREADS is the user's setting
+        print(f"recipec: error: {err}", file=sys.stderr)
+        return 2
 
     try:
         return {"check": _check, "run": _run, "compile": _compile}[args.command](args)

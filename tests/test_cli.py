@@ -116,3 +116,11 @@ def test_more_classes_than_logits_is_a_data_error(tmp_path):
     recipe.write_text(VALID.replace("dense(10, init = xavier)", "dense(4, init = xavier)"))
     code, _, err = recipec("run", recipe)
     assert code == 2 and "10 classes" in err and "dense(10)" in err and "Traceback" not in err
+
+
+def test_bad_threads_setting_is_an_error_not_a_traceback():
+    proc = subprocess.run([sys.executable, "-m", "recipec", "check", str(DIGITS)],
+                          capture_output=True, text=True,
+                          env={**os.environ, "RECIPEC_THREADS": "both"})
+    assert proc.returncode == 2 and "RECIPEC_THREADS" in proc.stderr
+    assert "Traceback" not in proc.stderr
