@@ -104,7 +104,8 @@ class Program:
             self.kernels.train_chunk(x, y, order, 0, 0, 1, np.zeros(1, np.float32), 0, 0,
                                      np.zeros(1, np.float32), np.zeros(1, np.int64),
                                      *self.state.params, *self.state.slots, *self.state.stats)
-            self.kernels.predict_chunk(x, order, 0, 0, 1, np.zeros((1,) + self._out_shape()),
+            self.kernels.predict_chunk(x, order, 0, 0, 1,
+                                       np.zeros((1,) + self._out_shape(), np.float32),
                                        *self.state.params, *self.state.stats)
         self.compile_seconds = time.perf_counter() - start
         return self.compile_seconds

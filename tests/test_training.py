@@ -35,6 +35,14 @@ def test_same_seed_gives_bitwise_identical_weights():
     assert not np.array_equal(a.state.params[0], c.state.params[0])
 
 
+def test_warm_up_compiles_exactly_the_signatures_training_uses():
+    """warm_up's dummy arguments must have the real dtypes, or fit() compiles a second time."""
+    program = _trained("iris_mlp.recipe", ["train.epochs=2"])
+    program.evaluate("validation")
+    assert len(program.kernels.train_chunk.signatures) == 1
+    assert len(program.kernels.predict_chunk.signatures) == 1
+
+
 def test_predict_returns_probabilities_for_raw_inputs():
     program = _trained("iris_mlp.recipe", ["train.epochs=5"])
     from sklearn.datasets import load_iris
