@@ -6,11 +6,11 @@ import zipfile
 
 import numpy as np
 import pytest
+from expect import raises
 
 from recipec.compiler.diagnostics import Span
 from recipec.compiler.recipe import Call, DataSpec
 from recipec.runtime.data import Data, apply_normalization, load_data, split_indices
-from recipec.runtime.errors import DataError
 
 
 def spec(kind: str, normalize: str = "none", validation: float = 0.0, shuffle: bool = True,
@@ -39,17 +39,6 @@ def check_arrays(d: Data, task: str = "classification") -> None:
             assert s.y.min() >= 0 and s.y.max() < d.num_classes
         else:
             assert s.y.dtype == np.float32 and s.y.ndim == 2
-
-
-def raises(code: str, fragments, fn, *args, **kw) -> DataError:
-    with pytest.raises(DataError) as info:
-        fn(*args, **kw)
-    err = info.value
-    assert err.code == code, (err.code, str(err))
-    for f in fragments:
-        assert f in str(err), (f, str(err))
-    assert err.render().startswith(f"error[{code}]: ")
-    return err
 
 
 # --------------------------------------------------------------------------- toy sources
@@ -337,8 +326,8 @@ def test_npz_errors(tmp_path):
 
     p = tmp_path / "keys.npz"
     np.savez(p, features=np.ones((3, 2)), labels=np.array([0, 1, 0]))
-    err = raises("D003", ["keys.npz", "no array 'x'", "'features'", "'labels'"], load_data,
-                 npz_spec(p), "classification", 0)
+    raises("D003", ["keys.npz", "no array 'x'", "'features'", "'labels'"], load_data,
+           npz_spec(p), "classification", 0)
     raises("D004", ["keys.npz", "no array 'lables'", "did you mean 'labels'"], load_data,
            npz_spec(p, x="features", y="lables"), "classification", 0)
 

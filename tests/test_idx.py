@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from expect import raises
 
 import recipec
 from recipec.compiler.diagnostics import RecipeError, Span
@@ -59,16 +60,6 @@ def idx_spec(images_path, labels_path, **kw) -> DataSpec:
     return DataSpec(Call("idx", {"images": str(images_path), "labels": str(labels_path)},
                          Span.unknown()), kw.pop("normalize", "none"), kw.pop("validation", 0.0),
                     True, Span.unknown(), **kw)
-
-
-def raises(code: str, fragments, fn, *args, **kw) -> DataError:
-    with pytest.raises(DataError) as info:
-        fn(*args, **kw)
-    err = info.value
-    assert err.code == code, (err.code, str(err))
-    for f in fragments:
-        assert f in str(err), (f, str(err))
-    return err
 
 
 # --------------------------------------------------------------------------- the reader
