@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # NOTE: the data section is never read by the benchmark (it feeds arrays to train_steps
-# directly); the source only has to check. Kernels do not depend on `batch` (a runtime
-# argument), so the batch-64 and batch-256 variants of a model share one compiled kernel.
+# directly); the source only has to check. `batch` is a runtime argument of the kernels, but
+# the recipe's batch decides which loops are parallel (lower/cpu.py), so each batch variant
+# compiles its own kernel.
 TEMPLATE = """\
 recipe {name}
 data {{ source = digits()  normalize = none  validation = 0  shuffle = true }}
@@ -51,7 +52,7 @@ INV = (1e-4, 0.75)          # Caffe's lr_policy "inv": lr = base * (1 + gamma * 
 class Case:
     key: str                  # short id used in the json and the chart
     title: str
-    model: str                # model id: cases with the same model share a compiled kernel
+    model: str                # model id (names the recipe)
     layers_text: str
     torch_layers: tuple
     optimizer: tuple          # (name, options) for both systems

@@ -36,8 +36,8 @@ def print_report(res: dict, console: Console | None = None) -> None:
                           f"architecture={b['architecture']} num_threads={b['num_threads']}")
     console.print(f"OPENBLAS_CORETYPE: {m['OPENBLAS_CORETYPE'] or 'not set'}")
     console.print(f"SGEMM {sg['n']}x{sg['n']} float32, {sg['threads']} threads: numpy "
-                  f"{sg['numpy_gflops']:.1f} GFLOP/s (best {sg['numpy_gflops_best']:.1f}), "
-                  f"scipy (what Numba calls) {sg['scipy_gflops']:.1f} GFLOP/s")
+                  f"{sg['numpy_gflops']:.1f} GFLOP/s (best {sg['numpy_gflops_best']:.1f}); "
+                  f"recipec's kernels call {sg.get('kernels_call', '?')}")
     t = Table(title="samples/s: median of the timed epochs (min–max); GFLOP/s = 3 x forward "
                     "FLOPs x samples/s")
     for col in ("case", "recipec", "PyTorch", "ratio", "recipec GFLOP/s (SGEMM %)",

@@ -239,7 +239,6 @@ def main(argv=None) -> int:
     print(f"data: {data.source}")
     wanted = {k for k in args.cases.split(",") if k}
     conv = conv_available()
-    compiled: dict[str, dict] = {}
     for case in CASES:
         if wanted and case.key not in wanted:
             continue
@@ -262,9 +261,7 @@ def main(argv=None) -> int:
             results["skipped"].append({"key": case.key, "reason": f"failed: {e!r}"})
             continue
         if not args.no_compile_times:
-            if case.model not in compiled:          # batch variants share one kernel
-                compiled[case.model] = machine.compile_times(case.recipe_text())
-            res["compile"] = compiled[case.model]
+            res["compile"] = machine.compile_times(case.recipe_text())
         results["cases"].append(res)
     if args.lenet and conv and not args.smoke:
         print("running lenet_caffe (10000 iterations per system) ...", flush=True)

@@ -58,6 +58,6 @@ def compile_recipe(recipe: Recipe, target: str | None = "cpu", *, parallel: bool
     kernels = None
     if target is not None:
         start = time.perf_counter()
-        kernels = lower(graphs.train, graphs.predict, target, parallel)
+        kernels = lower(graphs.train, graphs.predict, target, parallel, recipe.train.batch)
         timings["lower+load"] = time.perf_counter() - start
     return CompiledProgram(recipe, graphs, kernels, timings)

@@ -67,7 +67,7 @@ def _compile(args) -> int:
         print("\n# prediction\n" + format_graph(compiled.graphs.predict))
     else:
         print(TARGETS["cpu"].emit(compiled.graphs.train, compiled.graphs.predict,
-                                  numba_owns_cores()))
+                                  numba_owns_cores(), recipe.train.batch))
     return 0
 
 

@@ -21,7 +21,7 @@ from .errors import DataError
 from .metrics import evaluate_outputs, softmax
 from .schedule import learning_rates
 from .state import TrainState, epoch_order
-from .threads import compiled_region
+from .threads import compiled_region, kernel_threads
 
 CHUNK_SECONDS = 0.25          # aim for a progress update about this often
 
@@ -103,10 +103,11 @@ class Program:
         with compiled_region():
             self.kernels.train_chunk(x, y, order, 0, 0, 1, np.zeros(1, np.float32), 0, 0,
                                      np.zeros(1, np.float32), np.zeros(1, np.int64),
-                                     *self.state.params, *self.state.slots, *self.state.stats)
+                                     kernel_threads(), *self.state.params, *self.state.slots,
+                                     *self.state.stats)
             self.kernels.predict_chunk(x, order, 0, 0, 1,
                                        np.zeros((1,) + self._out_shape(), np.float32),
-                                       *self.state.params, *self.state.stats)
+                                       kernel_threads(), *self.state.params, *self.state.stats)
         self.compile_seconds = time.perf_counter() - start
         return self.compile_seconds
 
@@ -122,7 +123,7 @@ class Program:
         losses = np.empty(count, np.float32)
         corrects = np.empty(count, np.int64)
         self.kernels.train_chunk(x, y, order, first, count, batch, lrs, self.state.step,
-                                 self.state.seed, losses, corrects,
+                                 self.state.seed, losses, corrects, kernel_threads(),
                                  *self.state.params, *self.state.slots, *self.state.stats)
         self.state.step += count
         return losses, corrects
@@ -208,11 +209,11 @@ class Program:
         full, rem = divmod(n, batch)
         with compiled_region():
             if full:
-                self.kernels.predict_chunk(x, order, 0, full, batch, out, *self.state.params,
-                                           *self.state.stats)
+                self.kernels.predict_chunk(x, order, 0, full, batch, out, kernel_threads(),
+                                           *self.state.params, *self.state.stats)
             if rem:
                 self.kernels.predict_chunk(x, order, full * batch, 1, rem, out,
-                                           *self.state.params, *self.state.stats)
+                                           kernel_threads(), *self.state.params, *self.state.stats)
         return out
 
     def evaluate(self, split: str = "validation") -> dict[str, float]:

@@ -38,6 +38,16 @@ def numba_owns_cores() -> bool:
     return layout() == "numba"
 
 
+def kernel_threads() -> int:
+    """The kernels' `nthreads` argument: how many blocks to cut a matrix product into (one
+    single-threaded sgemm per prange thread); 1 when BLAS threads each product itself."""
+    if not numba_owns_cores():
+        return 1
+    import numba
+
+    return numba.get_num_threads()
+
+
 @contextlib.contextmanager
 def compiled_region():
     if numba_owns_cores():

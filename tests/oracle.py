@@ -11,6 +11,16 @@ import numpy as np
 from recipec.compiler.interpret import run_graph
 
 
+def force_parallel(monkeypatch) -> None:
+    """Emit every loop as prange and update parameters in tiny parallel blocks, whatever the
+    sizes: the test recipes are far below the thresholds that keep small loops serial."""
+    from recipec.compiler.lower import cpu
+    from recipec.compiler.ops import optim
+
+    monkeypatch.setattr(cpu, "PARALLEL_MIN_ELEMENTS", 0)
+    monkeypatch.setattr(optim, "BLOCK", 4)
+
+
 def random_batches(program, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
     """n samples of the model's input shape and matching labels (or regression targets)."""
     model = program.recipe.model

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import recipec
-from oracle import assert_predict_matches_reference, assert_steps_match_reference, random_batches
+from oracle import (assert_predict_matches_reference, assert_steps_match_reference,
+                    force_parallel, random_batches)
 
 HEADER = 'data { source = npz("unused.npz") }\ntrain { epochs = 1 batch = 8 seed = 3 }\n'
 
@@ -59,13 +60,18 @@ def _program(name, parallel=None):
     return Program(recipe, compile_recipe(recipe, parallel=parallel))
 
 
-CASES = [(name, None) for name in sorted(RECIPES)] + [("classifier_adam", False)]
+CASES = ([(name, None) for name in sorted(RECIPES)] + [("classifier_adam", False)]
+         + [(name, "all") for name in sorted(RECIPES)])
+NAMES = {None: "default", False: "serial", "all": "all-parallel"}
 
 
-@pytest.mark.parametrize("name,parallel", CASES,
-                         ids=[f"{n}-{'serial' if p is False else 'default'}" for n, p in CASES])
-def test_compiled_steps_match_reference(name, parallel):
-    """parallel=False is the kernel the RECIPEC_THREADS=blas layout runs; checked as well."""
+@pytest.mark.parametrize("name,parallel", CASES, ids=[f"{n}-{NAMES[p]}" for n, p in CASES])
+def test_compiled_steps_match_reference(name, parallel, monkeypatch):
+    """parallel=False is the kernel the RECIPEC_THREADS=blas layout runs; "all" makes every
+    loop a prange (at these tiny sizes the default keeps most loops serial)."""
+    if parallel == "all":
+        force_parallel(monkeypatch)
+        parallel = None
     program = _program(name, parallel)
     x, y = random_batches(program, 8 * 5, np.random.default_rng(0))
     assert_steps_match_reference(program, x, y, batch=8, steps=5)
@@ -88,7 +94,7 @@ def test_one_compiled_call_runs_many_steps_without_python_dispatch():
     try:
         program.kernels.train_chunk(
             flat, y, order, 0, 200, 8, np.full(200, 0.01, np.float32), 0, 0,
-            np.empty(200, np.float32), np.empty(200, np.int64),
+            np.empty(200, np.float32), np.empty(200, np.int64), 2,
             *program.state.params, *program.state.slots, *program.state.stats)
     finally:
         sys.setprofile(None)

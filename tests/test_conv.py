@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import recipec
-from oracle import assert_predict_matches_reference, assert_steps_match_reference, random_batches
+from oracle import (assert_predict_matches_reference, assert_steps_match_reference,
+                    force_parallel, random_batches)
 from recipec.compiler.check import check_source
 from recipec.compiler.diagnostics import RecipeError
 from recipec.compiler.interpret import run_graph
@@ -252,8 +253,16 @@ def _program(name):
     return recipec.compile(recipec.loads(RECIPES[name], f"{name}.recipe"))
 
 
-@pytest.mark.parametrize("name", sorted(RECIPES))
-def test_compiled_conv_steps_match_reference(name):
+# conv and pooling loops are always prange; "all-parallel" also makes the small loops (bias
+# reductions over [B, C, H, W], losses) prange, which the default keeps serial at these sizes
+CONV_CASES = [(name, False) for name in sorted(RECIPES)] + [("convnet2d_momentum", True)]
+
+
+@pytest.mark.parametrize("name,all_parallel", CONV_CASES,
+                         ids=[f"{n}-{'all-parallel' if p else 'default'}" for n, p in CONV_CASES])
+def test_compiled_conv_steps_match_reference(name, all_parallel, monkeypatch):
+    if all_parallel:
+        force_parallel(monkeypatch)
     program = _program(name)
     batch, steps = 8, 4
     n = batch * steps

@@ -23,13 +23,13 @@ from ..ir import Graph
 @dataclass(frozen=True)
 class Target:
     name: str
-    emit: Callable[[Graph, Graph, bool], str]     # (train, predict, parallel) -> source
+    emit: Callable[[Graph, Graph, bool, int], str]   # (train, predict, parallel, batch) -> source
 
 
-def _cpu_emit(train: Graph, predict: Graph, parallel: bool) -> str:
+def _cpu_emit(train: Graph, predict: Graph, parallel: bool, batch: int) -> str:
     from .cpu import emit_module
 
-    return emit_module(train, predict, parallel)
+    return emit_module(train, predict, parallel, batch)
 
 
 TARGETS = {"cpu": Target("cpu", _cpu_emit)}
@@ -68,5 +68,7 @@ def load_source(source: str, target: str) -> KernelModule:
     return KernelModule(source, path, module)
 
 
-def lower(train: Graph, predict: Graph, target: str = "cpu", parallel: bool = True) -> KernelModule:
-    return load_source(TARGETS[target].emit(train, predict, parallel), target)
+def lower(train: Graph, predict: Graph, target: str = "cpu", parallel: bool = True,
+          batch: int = 256) -> KernelModule:
+    """`batch` is the training batch size, a hint for which loops are worth parallelising."""
+    return load_source(TARGETS[target].emit(train, predict, parallel, batch), target)

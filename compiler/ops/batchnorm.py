@@ -52,7 +52,7 @@ def _train_emit(n, ctx):
     xv, yv = ctx.fresh("xv"), ctx.fresh("yv")
     return [f"{xv} = {x}.reshape(({b}, {c}, {s}))",
             f"{yv} = {y}.reshape(({b}, {c}, {s}))",
-            f"for ch in prange({c}):",
+            f"for ch in {ctx.loop(b, c, s)}({c}):",
             "    acc = 0.0",
             "    sq = 0.0",
             f"    for bi in range({b}):",
@@ -109,7 +109,7 @@ def _grad_emit(n, ctx):
     return [f"{xv} = {x}.reshape(({b}, {c}, {s}))",
             f"{dyv} = {dy}.reshape(({b}, {c}, {s}))",
             f"{dxv} = {dx}.reshape(({b}, {c}, {s}))",
-            f"for ch in prange({c}):",
+            f"for ch in {ctx.loop(b, c, s)}({c}):",
             "    sb = 0.0",
             "    sg = 0.0",
             f"    mu = np.float64({mean}[ch])",
@@ -181,7 +181,7 @@ def _infer_emit(n, ctx):
     xv, yv = ctx.fresh("xv"), ctx.fresh("yv")
     return [f"{xv} = {x}.reshape(({b}, {c}, {s}))",
             f"{yv} = {y}.reshape(({b}, {c}, {s}))",
-            f"for ch in prange({c}):",
+            f"for ch in {ctx.loop(b, c, s)}({c}):",
             f"    inv = 1.0 / np.sqrt(np.float64({rv}[ch]) + {n.attrs['eps']!r})",
             f"    scale = np.float32(inv * {gamma}[ch])",
             f"    shift = np.float32({beta}[ch] - {rm}[ch] * inv * {gamma}[ch])",

@@ -339,7 +339,7 @@ def _conv_emit(n, ctx):
     cols = ctx.scratch((gm.B, gm.CKK, gm.P), "float32")
     lines.append(f"for {b} in prange({gm.B}):")
     lines += _im2col(gm, x4, b, lambda r, p: f"{cols}[{b}, {r}, {p}]", "    ")
-    lines.append(f"    np.dot({w2}, {cols}[{b}], {y3}[{b}])")
+    lines.append("    " + ctx.gemm(w2, f"{cols}[{b}]", f"{y3}[{b}]", split=False))
     return lines
 
 
@@ -356,7 +356,8 @@ def _conv_gw_emit(n, ctx):
     acc = ctx.scratch((gm.F, gm.CKK), "float64")
     lines.append(f"for {b} in prange({gm.B}):")
     lines += _im2col(gm, x4, b, lambda r, p: f"{cols}[{b}, {r}, {p}]", "    ")
-    lines.append(f"    np.dot({dy3}[{b}], {cols}[{b}].T, {part}[{b}])")
+    lines.append("    " + ctx.gemm(f"{dy3}[{b}]", f"{cols}[{b}]", f"{part}[{b}]", trans_b=True,
+                                  split=False))
     # sum the per-sample products over the batch: fixed order, float64, one writer per row
     lines += [f"for {f} in prange({gm.F}):",
               f"    {_for(j, gm.CKK)}", f"        {acc}[{f}, {j}] = 0.0",
@@ -376,7 +377,7 @@ def _conv_gi_emit(n, ctx):
                         f"{dy3} = {ctx.name(dy)}.reshape(({gm.B}, {gm.F}, {gm.P}))"]
     dcols = ctx.scratch((gm.B, gm.CKK, gm.P), "float32")
     lines += [f"for {b} in prange({gm.B}):",
-              f"    np.dot({w2}.T, {dy3}[{b}], {dcols}[{b}])"]
+              "    " + ctx.gemm(w2, f"{dy3}[{b}]", f"{dcols}[{b}]", trans_a=True, split=False)]
     lines += _col2im(gm, dx4, b, lambda r, p: f"{dcols}[{b}, {r}, {p}]", "    ")
     return lines
 

@@ -27,7 +27,7 @@ def emit_elementwise(body: list[Node], external: set[int], ctx) -> list[str]:
     loops = [f"i{k}" for k in range(len(shape))]
     lines, pad = [], ""
     for k, (var, dim) in enumerate(zip(loops, shape)):
-        lines.append(f"{pad}for {var} in {'prange' if k == 0 else 'range'}({dim}):")
+        lines.append(f"{pad}for {var} in {ctx.loop(*shape) if k == 0 else 'range'}({dim}):")
         pad += "    "
     flat = loops[0]
     for var, dim in zip(loops[1:], shape[1:]):

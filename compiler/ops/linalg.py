@@ -1,4 +1,4 @@
-"""Matrix products (lowered to BLAS sgemm through np.dot) and sum reductions."""
+"""Matrix products (lowered to BLAS sgemm, see lower/cblas.py) and sum reductions."""
 from __future__ import annotations
 
 import numpy as np
@@ -34,9 +34,8 @@ def _mm_vjp(g, n, ct):
 
 def _mm_emit(n, ctx):
     a, b = n.inputs
-    ea = ctx.name(a) + (".T" if n.attrs.get("trans_a") else "")
-    eb = ctx.name(b) + (".T" if n.attrs.get("trans_b") else "")
-    return [f"np.dot({ea}, {eb}, {ctx.name(n.outputs[0])})"]
+    return [ctx.gemm(ctx.name(a), ctx.name(b), ctx.name(n.outputs[0]),
+                     n.attrs.get("trans_a", False), n.attrs.get("trans_b", False))]
 
 
 register(OpDef("matmul", _mm_infer, _mm_ref, vjp=_mm_vjp, emit=_mm_emit,
@@ -87,10 +86,10 @@ def _rs_emit(n, ctx):
                         f"for r in range({p}):",
                         f"    for c in range({k}):",
                         f"        {acc}[c] += {xv}[r, c, 0]",
-                        f"for c in prange({k}):",
+                        f"for c in {ctx.loop(k)}({k}):",
                         f"    {out}[c] = {acc}[c]"]
     part = ctx.scratch((k, q), "float64")
-    return lines + [f"for c in prange({k}):",
+    return lines + [f"for c in {ctx.loop(*dims)}({k}):",
                     f"    for t in range({q}):",
                     f"        {part}[c, t] = 0.0",
                     f"    for r in range({p}):",
@@ -111,7 +110,7 @@ def _rs_emit_generic(n, ctx):
     kept = [i for i in range(len(dims)) if i not in axes]
     lines, pad = [], ""
     for depth, i in enumerate(kept):
-        loop = "prange" if depth == 0 else "range"
+        loop = ctx.loop(*dims) if depth == 0 else "range"
         lines.append(f"{pad}for i{i} in {loop}({dims[i]}):")
         pad += "    "
     lines.append(f"{pad}acc = 0.0")

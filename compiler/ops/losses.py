@@ -46,7 +46,7 @@ def _ce_emit(n, ctx):
     logits, labels = (ctx.name(v) for v in n.inputs)
     b, c = ctx.shape(n.inputs[0])
     rows = ctx.scratch((b,), "float64")
-    lines = [f"for i in prange({b}):"]
+    lines = [f"for i in {ctx.loop(*ctx.shape(n.inputs[0]))}({b}):"]
     _row_logsumexp(lines, logits, c)
     total = ctx.fresh("total")
     lines += [f"    {rows}[i] = np.log(s) + m - {logits}[i, {labels}[i]]",
@@ -75,7 +75,7 @@ def _ce_grad_emit(n, ctx):
     b, c = ctx.shape(n.inputs[0])
     out = ctx.name(n.outputs[0])
     scale = ctx.fresh("scale")
-    lines = [f"{scale} = {d} / {b}", f"for i in prange({b}):"]
+    lines = [f"{scale} = {d} / {b}", f"for i in {ctx.loop(*ctx.shape(n.inputs[0]))}({b}):"]
     _row_logsumexp(lines, logits, c)
     lines += [f"    for j in range({c}):",
               f"        p = np.exp({logits}[i, j] - m) / s",
@@ -94,7 +94,7 @@ def _softmax_emit(n, ctx):
     x = ctx.name(n.inputs[0])
     b, c = ctx.shape(n.inputs[0])
     out = ctx.name(n.outputs[0])
-    lines = [f"for i in prange({b}):"]
+    lines = [f"for i in {ctx.loop(*ctx.shape(n.inputs[0]))}({b}):"]
     _row_logsumexp(lines, x, c)
     lines += [f"    for j in range({c}):",
               f"        {out}[i, j] = np.float32(np.exp({x}[i, j] - m) / s)"]
@@ -105,7 +105,7 @@ def _softmax_grad_emit(n, ctx):
     y, d = (ctx.name(v) for v in n.inputs)
     b, c = ctx.shape(n.inputs[0])
     out = ctx.name(n.outputs[0])
-    return [f"for i in prange({b}):",
+    return [f"for i in {ctx.loop(*ctx.shape(n.inputs[0]))}({b}):",
             "    dot = 0.0",
             f"    for j in range({c}):",
             f"        dot += {y}[i, j] * {d}[i, j]",
@@ -132,7 +132,7 @@ def _mse_emit(n, ctx):
     b, k = ctx.shape(n.inputs[0])
     rows = ctx.scratch((b,), "float64")
     total = ctx.fresh("total")
-    return [f"for i in prange({b}):",
+    return [f"for i in {ctx.loop(*ctx.shape(n.inputs[0]))}({b}):",
             "    s = 0.0",
             f"    for j in range({k}):",
             f"        e = {p}[i, j] - {t}[i, j]",
@@ -149,7 +149,7 @@ def _mse_grad_emit(n, ctx):
     b, k = ctx.shape(n.inputs[0])
     out, scale = ctx.name(n.outputs[0]), ctx.fresh("scale")
     return [f"{scale} = np.float32(2.0 * {d} / ({b} * {k}))",
-            f"for i in prange({b}):",
+            f"for i in {ctx.loop(*ctx.shape(n.inputs[0]))}({b}):",
             f"    for j in range({k}):",
             f"        {out}[i, j] = ({p}[i, j] - {t}[i, j]) * {scale}"]
 
@@ -172,7 +172,7 @@ def _correct_emit(n, ctx):
     logits, labels = (ctx.name(v) for v in n.inputs)
     b, c = ctx.shape(n.inputs[0])
     hits = ctx.scratch((b,), "int64")
-    return [f"for i in prange({b}):",
+    return [f"for i in {ctx.loop(*ctx.shape(n.inputs[0]))}({b}):",
             "    best = 0",
             f"    for j in range(1, {c}):",
             f"        if {logits}[i, j] > {logits}[i, best]:",

@@ -15,6 +15,39 @@ from .elementwise import f32
 
 TINY = 1e-30
 
+# Parameters are updated in blocks of this many elements, one prange iteration each; a
+# parameter that fits in one block is updated without opening a parallel region (~3 us, more
+# than updating a bias or a small layer takes).
+BLOCK = 32768
+
+
+def _blocked(name: str, arrays: str, scalars: str, body: str, parallel: bool) -> str:
+    """Source of `name(arrays, scalars)`: a serial `name_block` running `body` for every k of
+    its (sliced) arrays, and the driver that runs the blocks (in parallel when there are
+    several).
+    NOTE: the block gets slices and loops over range(size) rather than range(k0, k1): Numba
+    must assume an index from range(k0, k1) may be negative and wraps it, which stops LLVM from
+    vectorising (measured 107 us vs 16 us for a 100k-parameter momentum update)."""
+    sliced = ", ".join(f"{a.strip()}[k0:k1]" for a in arrays.split(","))
+    return f"""
+@njit(cache=True, error_model='numpy')
+def {name}_block({arrays}, {scalars}):
+    for k in range(p.size):
+{body}
+
+
+@njit(parallel={parallel}, cache=True, error_model='numpy')
+def {name}({arrays}, {scalars}):
+    blocks = (p.size + {BLOCK} - 1) // {BLOCK}
+    if blocks <= 1:
+        {name}_block({arrays}, {scalars})
+    else:
+        for b in prange(blocks):
+            k0 = b * {BLOCK}
+            k1 = min(p.size, k0 + {BLOCK})
+            {name}_block({sliced}, {scalars})
+"""
+
 
 def _flush(a):
     a[np.abs(a) < TINY] = 0.0
@@ -49,10 +82,7 @@ def _sgd_emit(n, ctx):
 
 
 def _sgd_prelude(parallel: bool) -> str:
-    return f"""
-@njit(parallel={parallel}, cache=True)
-def _sgd_update(p, g, v, lr, mu, wd, nesterov, has_v):
-    for k in prange(p.size):
+    return _blocked("_sgd_update", "p, g, v", "lr, mu, wd, nesterov, has_v", f"""\
         d = g[k] + wd * p[k]
         if has_v:
             vk = mu * v[k] + d
@@ -60,8 +90,7 @@ def _sgd_update(p, g, v, lr, mu, wd, nesterov, has_v):
                 vk = np.float32(0.0)
             v[k] = vk
             d = d + mu * vk if nesterov else vk
-        p[k] -= lr * d
-"""
+        p[k] -= lr * d""", parallel)
 
 
 register(OpDef(
@@ -99,10 +128,9 @@ def _adam_emit(n, ctx):
 
 
 def _adam_prelude(parallel: bool) -> str:
-    return f"""
-@njit(parallel={parallel}, cache=True)
-def _adam_update(p, g, m, v, step_size, bc2, b1, one_minus_b1, b2, one_minus_b2, eps, wd):
-    for k in prange(p.size):
+    return _blocked("_adam_update", "p, g, m, v",
+                    "step_size, bc2, b1, one_minus_b1, b2, one_minus_b2, eps, wd",
+                    f"""\
         d = g[k] + wd * p[k]
         mk = b1 * m[k] + one_minus_b1 * d
         vk = b2 * v[k] + one_minus_b2 * d * d
@@ -112,8 +140,7 @@ def _adam_update(p, g, m, v, step_size, bc2, b1, one_minus_b1, b2, one_minus_b2,
             vk = np.float32(0.0)
         m[k] = mk
         v[k] = vk
-        p[k] -= step_size * mk / (np.sqrt(vk) / bc2 + eps)
-"""
+        p[k] -= step_size * mk / (np.sqrt(vk) / bc2 + eps)""", parallel)
 
 
 register(OpDef(

@@ -1,0 +1,83 @@
+"""The CBLAS product helpers the kernels call (compiler/lower/cblas.py), against numpy."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import recipec
+from recipec.compiler.lower import cblas, cpu
+
+needs_cblas = pytest.mark.skipif(cblas.find() is None, reason="numpy's BLAS exports no cblas")
+
+
+@pytest.fixture(scope="module")
+def helpers():
+    namespace: dict = {}
+    source = "import numpy as np\nfrom numba import njit, prange\n" + cblas.prelude(True)
+    exec(compile(source.replace("cache=True", "cache=False"), "<cblas prelude>", "exec"),
+         namespace)
+    return namespace
+
+
+# (m, k, n): row splits (m >= n), column splits (n > m), sizes that do not divide into the
+# 16-aligned blocks, and products below the split threshold (one call)
+SHAPES = [(100, 70, 50), (37, 90, 150), (64, 784, 128), (784, 64, 128), (5, 3, 7), (1, 9, 300)]
+
+
+@needs_cblas
+@pytest.mark.parametrize("m,k,n", SHAPES)
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
+@pytest.mark.parametrize("nthreads", [1, 2, 3])
+def test_gemm_blocks_compute_the_whole_product(helpers, m, k, n, ta, tb, nthreads):
+    rng = np.random.default_rng(m * n + k)
+    a = rng.standard_normal((k, m) if ta else (m, k)).astype(np.float32)
+    b = rng.standard_normal((n, k) if tb else (k, n)).astype(np.float32)
+    c = np.full((m, n), np.nan, np.float32)
+    helpers["gemm"](a, b, c, ta, tb, nthreads)
+    want = (a.T if ta else a).astype(np.float64) @ (b.T if tb else b).astype(np.float64)
+    np.testing.assert_allclose(c, want, rtol=1e-4, atol=1e-4 * np.sqrt(k))
+    c2 = np.full((m, n), np.nan, np.float32)
+    helpers["gemm_serial"](a, b, c2, ta, tb)
+    np.testing.assert_allclose(c2, c, rtol=1e-5, atol=1e-6)     # one call == the blocks
+
+
+@needs_cblas
+def test_gemm_refuses_strided_operands(helpers):
+    a = np.ones((8, 8), np.float32)[:, ::2]
+    with pytest.raises(ValueError, match="C-contiguous"):
+        helpers["gemm_serial"](a, np.ones((4, 3), np.float32), np.empty((8, 3), np.float32),
+                               False, False)
+
+
+def test_without_cblas_products_lower_to_np_dot(monkeypatch, tmp_path):
+    """RECIPEC_BLAS=numba (or a numpy without CBLAS symbols): the same recipe compiles to
+    np.dot and still trains."""
+    monkeypatch.setenv("RECIPEC_BLAS", "numba")
+    cblas.find.cache_clear()
+    try:
+        assert cblas.prelude(True) == ""
+        assert cblas.emit_gemm("a", "b", "c", True, False, split=True) == "np.dot(a.T, b, c)"
+        recipe = recipec.loads(
+            'data { source = npz("unused.npz") }\ntrain { epochs = 1 batch = 8 seed = 3 }\n'
+            "model { input [5] dense(6) relu dense(3) }\n"
+            "loss = cross_entropy\noptimizer = sgd(lr = 0.1)\n", "nodot.recipe")
+        program = recipec.compile(recipe)
+        source = open(program.kernels.__file__).read()
+        assert "np.dot(" in source and "gemm(" not in source
+        from oracle import assert_steps_match_reference, random_batches
+
+        x, y = random_batches(program, 16, np.random.default_rng(0))
+        assert_steps_match_reference(program, x, y, batch=8, steps=2)
+    finally:
+        monkeypatch.delenv("RECIPEC_BLAS")
+        cblas.find.cache_clear()
+
+
+def test_small_loops_stay_serial_and_large_ones_parallel():
+    from recipec.compiler.ir import Graph
+
+    ctx = cpu.EmitContext(Graph(), batch_hint=64)
+    assert ctx.loop("B", "10") == "range"                 # 640 elements
+    assert ctx.loop("B", "784") == "prange"               # 50k elements
+    assert ctx.loop("B * 32", "26 * 26") == "prange"
+    assert ctx.loop("n_rows") == "prange"                 # unknown size: assume large
