@@ -32,14 +32,19 @@ def emit_elementwise(body: list[Node], external: set[int], ctx) -> list[str]:
     flat = loops[0]
     for var, dim in zip(loops[1:], shape[1:]):
         flat = f"({flat} * {dim} + {var})"
+    # NOTE: every input is loaded into a local before any expression uses it. Loads written
+    # inside a conditional expression (relu_grad's `dy if y > 0 else 0`) cannot be hoisted by
+    # LLVM, so the select stayed a branch: not vectorised and mispredicted half the time
+    # (measured 3.5 ms vs 0.25 ms over [64, 32, 26, 26]).
     local: dict[int, str] = {}
     for node in body:
         args = []
         for v in node.inputs:
-            if v.id in local:
-                args.append(local[v.id])
-            else:
-                args.append(ctx.name(v) + _index(shape, tuple(v.shape), loops))
+            if v.id not in local:
+                local[v.id] = ctx.fresh("ld")
+                lines.append(f"{pad}{local[v.id]} = "
+                             f"{ctx.name(v)}{_index(shape, tuple(v.shape), loops)}")
+            args.append(local[v.id])
         expr = get_op(node.op).scalar(args, node.attrs, flat)
         out = node.outputs[0]
         tmp = ctx.fresh("t")
