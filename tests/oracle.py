@@ -12,13 +12,15 @@ from recipec.compiler.interpret import run_graph
 
 
 def force_parallel(monkeypatch) -> None:
-    """Emit every loop as prange and update parameters in tiny parallel blocks, whatever the
-    sizes: the test recipes are far below the thresholds that keep small loops serial."""
+    """Emit every loop as prange, update parameters in tiny parallel blocks and accumulate
+    convolution weight gradients in chunks of 3 samples (a batch of 8: 3 + 3 + 2), whatever
+    the sizes: the test recipes are far below the thresholds and chunk sizes used normally."""
     from recipec.compiler.lower import cpu
-    from recipec.compiler.ops import optim
+    from recipec.compiler.ops import conv, optim
 
     monkeypatch.setattr(cpu, "PARALLEL_MIN_ELEMENTS", 0)
     monkeypatch.setattr(optim, "BLOCK", 4)
+    monkeypatch.setattr(conv, "DW_CHUNK", 3)
 
 
 def random_batches(program, n: int, rng) -> tuple[np.ndarray, np.ndarray]:

@@ -82,10 +82,10 @@ _sgemm = _external("{symbol}", {bits})
 
 
 @njit(cache=True)
-def gemm_block(ta, tb, m, n, k, pa, lda, pb, ldb, pc, ldc):
+def gemm_block(ta, tb, m, n, k, pa, lda, pb, ldb, beta, pc, ldc):
     # row-major CBLAS (101); 111 = no transpose, 112 = transpose
     _sgemm(101, 112 if ta else 111, 112 if tb else 111, m, n, k, np.float32(1.0),
-           pa, lda, pb, ldb, np.float32(0.0), pc, ldc)
+           pa, lda, pb, ldb, np.float32(beta), pc, ldc)
 
 
 @njit(cache=True)
@@ -103,10 +103,10 @@ def _dims(a, b, c, ta):
 
 
 @njit(cache=True)
-def gemm_serial(a, b, c, ta, tb):
-    """c = op(a) @ op(b) in one BLAS call (for use inside a prange loop)."""
+def gemm_serial(a, b, c, ta, tb, beta):
+    """c = op(a) @ op(b) + beta * c in one BLAS call (for use inside a prange loop)."""
     m, n, k = _dims(a, b, c, ta)
-    gemm_block(ta, tb, m, n, k, a.ctypes.data, a.shape[1], b.ctypes.data, b.shape[1],
+    gemm_block(ta, tb, m, n, k, a.ctypes.data, a.shape[1], b.ctypes.data, b.shape[1], beta,
                c.ctypes.data, n)
 
 
@@ -120,7 +120,7 @@ def gemm(a, b, c, ta, tb, nthreads):
     pa, pb, pc = a.ctypes.data, b.ctypes.data, c.ctypes.data
     chunks = nthreads if m * n * k >= {split_min} else 1
     if chunks <= 1:
-        gemm_block(ta, tb, m, n, k, pa, lda, pb, ldb, pc, n)
+        gemm_block(ta, tb, m, n, k, pa, lda, pb, ldb, 0.0, pc, n)
     elif m >= n:
         step = ((m + chunks - 1) // chunks + 15) // 16 * 16
         for t in prange(chunks):
@@ -128,7 +128,7 @@ def gemm(a, b, c, ta, tb, nthreads):
             i1 = min(m, i0 + step)
             if i1 > i0:
                 gemm_block(ta, tb, i1 - i0, n, k, pa + 4 * (i0 if ta else i0 * lda), lda,
-                           pb, ldb, pc + 4 * i0 * n, n)
+                           pb, ldb, 0.0, pc + 4 * i0 * n, n)
     else:
         step = ((n + chunks - 1) // chunks + 15) // 16 * 16
         for t in prange(chunks):
@@ -136,24 +136,41 @@ def gemm(a, b, c, ta, tb, nthreads):
             j1 = min(n, j0 + step)
             if j1 > j0:
                 gemm_block(ta, tb, m, j1 - j0, k, pa, lda, pb + 4 * (j0 * ldb if tb else j0),
-                           ldb, pc + 4 * j0, n)
+                           ldb, 0.0, pc + 4 * j0, n)
+'''
+
+
+# without CBLAS: np.dot allocates its product, which is then stored or accumulated
+DOT_PRELUDE = '''
+@njit(cache=True)
+def dot_into(product, c, beta):
+    if beta == 0.0:
+        c[:] = product
+    else:
+        c += product
 '''
 
 
 def prelude(parallel: bool) -> str:
-    """Helper functions every generated module defines (empty when products use np.dot)."""
+    """Helper functions every generated module defines."""
     found = find()
     if found is None:
-        return ""
+        return DOT_PRELUDE
     return PRELUDE.format(symbol=found.symbol, bits=found.bits, parallel=parallel,
                           split_min=SPLIT_MIN_MACS)
 
 
-def emit_gemm(a: str, b: str, c: str, trans_a: bool, trans_b: bool, split: bool) -> str:
-    """One line computing c = op(a) @ op(b) for C-contiguous 2-D operands. `split` cuts the
-    product across threads; pass False inside a prange loop (no nested parallel regions)."""
+def emit_gemm(a: str, b: str, c: str, trans_a: bool, trans_b: bool, split: bool,
+              beta: str = "0.0") -> str:
+    """One line computing c = op(a) @ op(b) (+ beta * c) for C-contiguous 2-D operands.
+    `split` cuts the product across threads; pass False inside a prange loop (no nested
+    parallel regions). `beta` (an expression) is only supported unsplit."""
+    assert beta == "0.0" or not split, "accumulating products are not split"
     if find() is None:
-        return f"np.dot({a}{'.T' if trans_a else ''}, {b}{'.T' if trans_b else ''}, {c})"
+        operands = f"{a}{'.T' if trans_a else ''}, {b}{'.T' if trans_b else ''}"
+        if beta == "0.0":
+            return f"np.dot({operands}, {c})"
+        return f"dot_into(np.dot({operands}), {c}, {beta})"
     if split:
         return f"gemm({a}, {b}, {c}, {trans_a}, {trans_b}, nthreads)"
-    return f"gemm_serial({a}, {b}, {c}, {trans_a}, {trans_b})"
+    return f"gemm_serial({a}, {b}, {c}, {trans_a}, {trans_b}, {beta})"

@@ -51,6 +51,9 @@ class EmitContext:
     def __init__(self, graph: Graph, batch_hint: int = 256):
         self.graph = graph
         self.batch_hint = batch_hint
+        # what one op's emitter leaves for a later op of the same function (the columns a
+        # convolution built, which its weight gradient reuses)
+        self.shared: dict[tuple, str] = {}
         self.plan = plan_buffers(graph)
         self.names: dict[int, str] = {}
         self.allocs: list[str] = []
@@ -65,9 +68,9 @@ class EmitContext:
                 self.names[v.id] = {"x": "x", "y": "yb"}.get(v.role, v.name)
 
     def gemm(self, a: str, b: str, c: str, trans_a: bool = False, trans_b: bool = False,
-             split: bool = True) -> str:
-        """A line computing c = op(a) @ op(b) (C-contiguous 2-D operands) through BLAS."""
-        return emit_gemm(a, b, c, trans_a, trans_b, split)
+             split: bool = True, beta: str = "0.0") -> str:
+        """A line computing c = op(a) @ op(b) (+ beta * c; C-contiguous 2-D operands)."""
+        return emit_gemm(a, b, c, trans_a, trans_b, split, beta)
 
     def loop(self, *dims) -> str:
         """'prange' or 'range' for a loop nest over `dims` (sizes, the batch symbol, or

@@ -264,6 +264,11 @@ class _Geom:
     def v(self, name: str) -> str:
         return f"{name}_{self.tag}"
 
+    def columns_key(self, x) -> tuple:
+        """Identifies the im2col matrix of input `x` under this geometry."""
+        return ("im2col", x.id, self.KH, self.KW, self.SH, self.SW, self.PH, self.PHH,
+                self.PW, self.PWH)
+
     def view4(self, ctx, value, channels, h, w) -> str:
         """A [B, channels, h, w] name for `value` (a reshape view when it is rank 3)."""
         if self.rank == 4:
@@ -337,10 +342,14 @@ def _conv_emit(n, ctx):
     lines = gm.lines + [f"{w2} = {ctx.name(w)}.reshape(({gm.F}, {gm.CKK}))",
                         f"{y3} = {ctx.name(y)}.reshape(({gm.B}, {gm.F}, {gm.P}))"]
     cols = ctx.scratch((gm.B, gm.CKK, gm.P), "float32")
+    ctx.shared[gm.columns_key(x)] = cols         # the weight gradient reads them again
     lines.append(f"for {b} in prange({gm.B}):")
     lines += _im2col(gm, x4, b, lambda r, p: f"{cols}[{b}, {r}, {p}]", "    ")
     lines.append("    " + ctx.gemm(w2, f"{cols}[{b}]", f"{y3}[{b}]", split=False))
     return lines
+
+
+DW_CHUNK = 16    # samples whose weight-gradient products one sgemm chain accumulates
 
 
 def _conv_gw_emit(n, ctx):
@@ -348,20 +357,29 @@ def _conv_gw_emit(n, ctx):
     dw = n.outputs[0]
     gm = _Geom(n, ctx, x, dy, n.attrs["kernel"], n.attrs["stride"], n.attrs["padding"])
     x4 = gm.view4(ctx, x, gm.C, gm.H, gm.W)
-    dy3, dw2, b, f, j, bb = (gm.v(s) for s in ("dy3", "dw2", "b", "f", "j", "bb"))
+    dy3, dw2, ch, k, b, f, j, bb = (gm.v(s) for s in ("dy3", "dw2", "ch", "k", "b", "f", "j",
+                                                      "bb"))
     lines = gm.lines + [f"{dy3} = {ctx.name(dy)}.reshape(({gm.B}, {gm.F}, {gm.P}))",
                         f"{dw2} = {ctx.name(dw)}.reshape(({gm.F}, {gm.CKK}))"]
-    cols = ctx.scratch((gm.B, gm.CKK, gm.P), "float32")
-    part = ctx.scratch((gm.B, gm.F, gm.CKK), "float32")
+    cols = ctx.shared.get(gm.columns_key(x))      # built by the forward convolution
+    chunks = f"(({gm.B} + {DW_CHUNK - 1}) // {DW_CHUNK})"
+    part = ctx.scratch((chunks, gm.F, gm.CKK), "float32")
     acc = ctx.scratch((gm.F, gm.CKK), "float64")
-    lines.append(f"for {b} in prange({gm.B}):")
-    lines += _im2col(gm, x4, b, lambda r, p: f"{cols}[{b}, {r}, {p}]", "    ")
-    lines.append("    " + ctx.gemm(f"{dy3}[{b}]", f"{cols}[{b}]", f"{part}[{b}]", trans_b=True,
-                                  split=False))
-    # sum the per-sample products over the batch: fixed order, float64, one writer per row
-    lines += [f"for {f} in prange({gm.F}):",
+    # one partial product per chunk of DW_CHUNK samples (sgemm accumulating, beta = 1), so the
+    # partials and their order depend on the batch only, never on the thread count
+    lines += [f"for {ch} in prange({chunks}):",
+              f"    for {k} in range(min({DW_CHUNK}, {gm.B} - {ch} * {DW_CHUNK})):",
+              f"        {b} = {ch} * {DW_CHUNK} + {k}"]
+    if cols is None:
+        cols = ctx.scratch((gm.B, gm.CKK, gm.P), "float32")
+        lines += _im2col(gm, x4, b, lambda r, p: f"{cols}[{b}, {r}, {p}]", "        ")
+    lines.append("        " + ctx.gemm(f"{dy3}[{b}]", f"{cols}[{b}]", f"{part}[{ch}]",
+                                      trans_b=True, split=False,
+                                      beta=f"0.0 if {k} == 0 else 1.0"))
+    # sum the chunks' partials: fixed order, float64, one writer per row
+    lines += [f"for {f} in {ctx.loop(gm.F, gm.CKK, chunks)}({gm.F}):",
               f"    {_for(j, gm.CKK)}", f"        {acc}[{f}, {j}] = 0.0",
-              f"    {_for(bb, gm.B)}", f"        {_for(j, gm.CKK)}",
+              f"    {_for(bb, chunks)}", f"        {_for(j, gm.CKK)}",
               f"            {acc}[{f}, {j}] += {part}[{bb}, {f}, {j}]",
               f"    {_for(j, gm.CKK)}", f"        {dw2}[{f}, {j}] = np.float32({acc}[{f}, {j}])"]
     return lines
