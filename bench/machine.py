@@ -100,15 +100,29 @@ print(json.dumps({"import_s": t1 - t0, "compile_s": t2 - t1, "warm_up_s": t3 - t
 """
 
 
-def compile_times(recipe_text: str) -> dict:
-    """Cold and warm compile (recipec.compile + warm_up) in fresh subprocesses.
+def _forget_recipe_kernels(cache: str) -> None:
+    """Delete the recipe's kernel modules and their compiled code, keeping the shared helper
+    library (recipec_cpulib_*)."""
+    for root, _, files in os.walk(cache):
+        for name in files:
+            if name.startswith("recipec_cpu_"):
+                os.remove(os.path.join(root, name))
 
-    Cold: an empty temporary RECIPEC_CACHE_DIR; warm: a second process on the same folder.
+
+def compile_times(recipe_text: str) -> dict:
+    """Compile times (recipec.compile + warm_up), each in a fresh subprocess:
+
+    first: an empty temporary RECIPEC_CACHE_DIR (the shared helper library is compiled too);
+    cold:  the library cached, this recipe's kernels not (any recipe run before with the same
+           ops compiled the library);
+    warm:  everything cached (a second run of the recipe).
     """
     with tempfile.TemporaryDirectory(prefix="recipec-bench-cache-") as cache:
         env = dict(os.environ, RECIPEC_CACHE_DIR=cache)
         out = {}
-        for label in ("cold", "warm"):
+        for label in ("first", "cold", "warm"):
+            if label == "cold":
+                _forget_recipe_kernels(cache)
             proc = subprocess.run([sys.executable, "-c", _COMPILE_SCRIPT], input=recipe_text,
                                   env=env, capture_output=True, text=True, timeout=600)
             if proc.returncode != 0:

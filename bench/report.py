@@ -17,7 +17,8 @@ def _rate(d):
 def _compile(c):
     if not c:
         return "—"
-    return f"{c['cold']['total_s']:.1f} / {c['warm']['total_s']:.2f}"
+    return (f"{c['first']['total_s']:.1f} / {c['cold']['total_s']:.1f} / "
+            f"{c['warm']['total_s']:.2f}")
 
 
 def print_report(res: dict, console: Console | None = None) -> None:
@@ -41,7 +42,7 @@ def print_report(res: dict, console: Console | None = None) -> None:
     t = Table(title="samples/s: median of the timed epochs (min–max); GFLOP/s = 3 x forward "
                     "FLOPs x samples/s")
     for col in ("case", "recipec", "PyTorch", "ratio", "recipec GFLOP/s (SGEMM %)",
-                "PyTorch GFLOP/s (SGEMM %)", "compile cold / warm s"):
+                "PyTorch GFLOP/s (SGEMM %)", "compile first / cold / warm s"):
         t.add_column(col, justify="left" if col == "case" else "right")
     for c in res["cases"]:
         r, th = c["recipec"], c.get("torch")

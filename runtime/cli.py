@@ -48,7 +48,7 @@ def _compile(args) -> int:
     from ..compiler.interpret import format_graph
     from ..compiler.passes import PIPELINE
     from ..compiler.pipeline import compile_recipe
-    from ..compiler.lower import TARGETS
+    from ..compiler.lower import sources
     from .threads import numba_owns_cores
 
     recipe = recipec.load(args.file, args.set)
@@ -66,8 +66,10 @@ def _compile(args) -> int:
         print("# training step\n" + format_graph(compiled.graphs.train))
         print("\n# prediction\n" + format_graph(compiled.graphs.predict))
     else:
-        print(TARGETS["cpu"].emit(compiled.graphs.train, compiled.graphs.predict,
-                                  numba_owns_cores(), recipe.train.batch))
+        library, module = sources(compiled.graphs.train, compiled.graphs.predict, "cpu",
+                                  numba_owns_cores(), recipe.train.batch)
+        print("# ---- shared helper library (the same for every recipe) ----\n" + library)
+        print("# ---- this recipe's kernels ----\n" + module)
     return 0
 
 

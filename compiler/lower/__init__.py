@@ -23,16 +23,25 @@ from ..ir import Graph
 @dataclass(frozen=True)
 class Target:
     name: str
-    emit: Callable[[Graph, Graph, bool, int], str]   # (train, predict, parallel, batch) -> source
+    # (parallel) -> source of the helpers shared by every recipe
+    library: Callable[[bool], str]
+    # (train, predict, parallel, batch, library module name) -> source of the recipe's kernels
+    emit: Callable[[Graph, Graph, bool, int, str], str]
 
 
-def _cpu_emit(train: Graph, predict: Graph, parallel: bool, batch: int) -> str:
+def _cpu_library(parallel: bool) -> str:
+    from .cpu import emit_library
+
+    return emit_library(parallel)
+
+
+def _cpu_emit(train: Graph, predict: Graph, parallel: bool, batch: int, library: str) -> str:
     from .cpu import emit_module
 
-    return emit_module(train, predict, parallel, batch)
+    return emit_module(train, predict, parallel, batch, library)
 
 
-TARGETS = {"cpu": Target("cpu", _cpu_emit)}
+TARGETS = {"cpu": Target("cpu", _cpu_library, _cpu_emit)}
 
 
 def cache_dir() -> Path:
@@ -50,9 +59,9 @@ class KernelModule:
     module: ModuleType
 
 
-def load_source(source: str, target: str) -> KernelModule:
+def load_source(source: str, target: str, kind: str = "") -> KernelModule:
     digest = hashlib.sha256(source.encode()).hexdigest()[:24]
-    name = f"recipec_{target}_{digest}"
+    name = f"recipec_{target}{kind}_{digest}"
     path = cache_dir() / f"{name}.py"
     if not path.exists():
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
@@ -68,7 +77,19 @@ def load_source(source: str, target: str) -> KernelModule:
     return KernelModule(source, path, module)
 
 
+def sources(train: Graph, predict: Graph, target: str = "cpu", parallel: bool = True,
+            batch: int = 256) -> tuple[str, str]:
+    """(library source, kernel module source); the module imports the library by the name
+    load_source gives it."""
+    library = TARGETS[target].library(parallel)
+    name = f"recipec_{target}lib_{hashlib.sha256(library.encode()).hexdigest()[:24]}"
+    return library, TARGETS[target].emit(train, predict, parallel, batch, name)
+
+
 def lower(train: Graph, predict: Graph, target: str = "cpu", parallel: bool = True,
           batch: int = 256) -> KernelModule:
-    """`batch` is the training batch size, a hint for which loops are worth parallelising."""
-    return load_source(TARGETS[target].emit(train, predict, parallel, batch), target)
+    """`batch` is the training batch size, a hint for which loops are worth parallelising.
+    The shared library is loaded first, so that the module's `import *` finds it."""
+    library, module = sources(train, predict, target, parallel, batch)
+    load_source(library, target, kind="lib")
+    return load_source(module, target)

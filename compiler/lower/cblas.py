@@ -23,6 +23,8 @@ import functools
 import os
 from dataclasses import dataclass
 
+from .njit_options import parallel_option
+
 # symbol, bits of its integer arguments; numpy's own wheels ship the first one
 CANDIDATES = (("scipy_cblas_sgemm64_", 64), ("cblas_sgemm64_", 64),
               ("scipy_cblas_sgemm", 32), ("cblas_sgemm", 32))
@@ -156,7 +158,8 @@ def prelude(parallel: bool) -> str:
     found = find()
     if found is None:
         return DOT_PRELUDE
-    return PRELUDE.format(symbol=found.symbol, bits=found.bits, parallel=parallel,
+    return PRELUDE.format(symbol=found.symbol, bits=found.bits,
+                          parallel=parallel_option(parallel),
                           split_min=SPLIT_MIN_MACS)
 
 

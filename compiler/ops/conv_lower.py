@@ -1,0 +1,260 @@
+"""Numba lowering of convolution and pooling: shape-generic library kernels plus one call each.
+
+The loops live in the shared helper library (lower/cpu.py emit_library), written once with
+the geometry as run-time integers, and every conv/pool node of every recipe emits one call with
+its geometry array. Each of these loops used to be emitted inline with constant sizes; every
+prange there became a Numba gufunc compiled for each recipe, and a convnet's kernels took
+23 s to compile cold. Now they compile once per machine. Run-time trip counts cost nothing
+measurable: the time is in the sgemm calls and in memory traffic.
+
+Layouts and algorithms (measured on the Keras MNIST convnet shapes, see conv.py's docstring):
+im2col one sample at a time into cols[b] = [C*kh*kw, Ho*Wo], forward y[b] = W @ cols[b]; the
+weight gradient reuses the forward's columns (ctx.shared) and accumulates dY[b] @ cols[b]^T
+over chunks of DW_CHUNK samples in sgemm (beta = 1), then sums the chunks in float64 in a fixed
+order, so results depend on the batch but never on the thread count; dX = col2im(W^T @ dY[b])
+with one writer per element.
+"""
+from __future__ import annotations
+
+from ..lower.cblas import emit_gemm
+from ..lower.njit_options import parallel_option
+
+DW_CHUNK = 16    # samples whose weight-gradient products one sgemm chain accumulates
+
+# the geometry array every library kernel takes (1-D problems are lifted to H = 1)
+GEOMETRY = ("B", "C", "H", "W", "F", "HO", "WO", "KH", "KW", "SH", "SW", "PH", "PHH", "PW",
+            "PWH")
+
+
+def _lift(v, fill):
+    return (fill,) + tuple(v) if len(v) == 1 else tuple(v)
+
+
+class _Geom:
+    """Concrete sizes of one conv/pool node (1-D lifted to 2-D) and the views it needs."""
+
+    def __init__(self, ctx, x, y, kernel, stride, padding):
+        xs, ys = ctx.shape(x), ctx.shape(y)
+        self.rank = len(xs)
+        self.B = xs[0]
+        self.C, self.F = int(xs[1]), int(ys[1])
+        self.H, self.W = (1, int(xs[2])) if self.rank == 3 else (int(xs[2]), int(xs[3]))
+        self.HO, self.WO = (1, int(ys[2])) if self.rank == 3 else (int(ys[2]), int(ys[3]))
+        self.KH, self.KW = _lift(kernel, 1)
+        self.SH, self.SW = _lift(stride, 1)
+        (self.PH, self.PHH), (self.PW, self.PWH) = _lift(padding, (0, 0))
+        self.CKK = self.C * self.KH * self.KW
+        self.P = self.HO * self.WO
+
+    def array(self, ctx) -> str:
+        """Name of this geometry's int64 array (built once per kernel call, before the loop)."""
+        name = ctx.fresh("geom")
+        values = ", ".join(str(getattr(self, k)) for k in GEOMETRY)
+        ctx.allocs.append(f"{name} = np.array([{values}], np.int64)")
+        return name
+
+    def view4(self, ctx, value, channels, h, w) -> str:
+        """A [B, channels, h, w] expression for `value` (a reshape when it is rank 3)."""
+        if self.rank == 4:
+            return ctx.name(value)
+        return f"{ctx.name(value)}.reshape(({self.B}, {channels}, {h}, {w}))"
+
+    def columns_key(self, x) -> tuple:
+        """Identifies the im2col matrix of input `x` under this geometry."""
+        return ("im2col", x.id, self.KH, self.KW, self.SH, self.SW, self.PH, self.PHH,
+                self.PW, self.PWH)
+
+
+# -- the library kernels -------------------------------------------------------------------
+def _for(var, n):
+    return f"for {var} in range({n}):"
+
+
+def _im2col(x4, b, cols, pad):
+    """Lines filling cols[b] with sample b's receptive fields (zeros in the padding)."""
+    lines = [_for("c", "C"), f"    {_for('ki', 'KH')}", f"        {_for('kj', 'KW')}",
+             "            r = (c * KH + ki) * KW + kj",
+             f"            {_for('oh', 'HO')}",
+             "                ih = oh * SH + ki - PH",
+             "                base = oh * WO",
+             "                if ih < 0 or ih >= H:",
+             f"                    {_for('ow', 'WO')}",
+             f"                        {cols}[{b}, r, base + ow] = np.float32(0.0)",
+             "                    continue",
+             f"                {_for('ow', 'WO')}",
+             "                    iw = ow * SW + kj - PW",
+             f"                    {cols}[{b}, r, base + ow] = ({x4}[{b}, c, ih, iw] "
+             "if iw >= 0 and iw < W else np.float32(0.0))"]
+    return [pad + ln for ln in lines]
+
+
+def _col2im(dx4, b, dcols, pad):
+    """Lines setting dx4[b] = col2im(dcols[b]); one writer per element, fixed order."""
+    lines = [_for("c", "C"),
+             f"    {_for('i', 'H')}", f"        {_for('j', 'W')}",
+             f"            {dx4}[{b}, c, i, j] = np.float32(0.0)",
+             f"    {_for('ki', 'KH')}", f"        {_for('kj', 'KW')}",
+             "            r = (c * KH + ki) * KW + kj",
+             f"            {_for('oh', 'HO')}",
+             "                ih = oh * SH + ki - PH",
+             "                if ih < 0 or ih >= H:",
+             "                    continue",
+             f"                {_for('ow', 'WO')}",
+             "                    iw = ow * SW + kj - PW",
+             "                    if iw >= 0 and iw < W:",
+             f"                        {dx4}[{b}, c, ih, iw] += {dcols}[{b}, r, oh * WO + ow]"]
+    return [pad + ln for ln in lines]
+
+
+def _plane_loop() -> list[str]:
+    """prange over (sample, channel) planes of a pooling kernel."""
+    return ["for bc in prange(B * C):", "    b = bc // C", "    c = bc % C"]
+
+
+def _zero_plane(dx4) -> list[str]:
+    return [f"    {_for('i', 'H')}", f"        {_for('j', 'W')}",
+            f"            {dx4}[b, c, i, j] = np.float32(0.0)"]
+
+
+def _window_max(x4, track: bool) -> list[str]:
+    lines = [f"            m = {x4}[b, c, oh * SH, ow * SW]"]
+    if track:
+        lines += ["            bi = 0", "            bj = 0"]
+    lines += [f"            {_for('ki', 'KH')}", f"                {_for('kj', 'KW')}",
+              f"                    t = {x4}[b, c, oh * SH + ki, ow * SW + kj]",
+              "                    if t > m:", "                        m = t"]
+    if track:
+        lines += ["                        bi = ki", "                        bj = kj"]
+    return lines
+
+
+_OUTPUTS = [f"    {_for('oh', 'HO')}", f"        {_for('ow', 'WO')}"]
+
+
+def _function(name: str, args: str, body: list[str], parallel: bool) -> str:
+    unpack = f"    {', '.join(GEOMETRY)} = " + ", ".join(f"geom[{i}]"
+                                                        for i in range(len(GEOMETRY)))
+    return "\n".join([f"@njit(parallel={parallel_option(parallel)}, cache=True, "
+                      "error_model='numpy')",
+                      f"def {name}({args}):", unpack,
+                      "    CKK = C * KH * KW", "    P = HO * WO"]
+                     + ["    " + ln for ln in body]) + "\n"
+
+
+def library_source(parallel: bool) -> str:
+    """The conv and pooling kernels of the shared helper library."""
+    gemm = emit_gemm
+    conv_forward = (["for b in prange(B):"] + _im2col("x4", "b", "cols", "    ")
+                    + ["    " + gemm("w2", "cols[b]", "y3[b]", False, False, split=False)])
+    conv_grad_input = (["for b in prange(B):",
+                        "    " + gemm("w2", "dy3[b]", "dcols[b]", True, False, split=False)]
+                       + _col2im("dx4", "b", "dcols", "    "))
+    conv_grad_weight = (
+        ["chunks = (B + chunk - 1) // chunk",
+         "for ch in prange(chunks):",
+         "    for k in range(min(chunk, B - ch * chunk)):",
+         "        b = ch * chunk + k",
+         "        if build_cols:"]
+        + _im2col("x4", "b", "cols", "            ")
+        + ["        " + gemm("dy3[b]", "cols[b]", "part[ch]", False, True, split=False,
+                             beta="0.0 if k == 0 else 1.0"),
+           # sum the chunks' partials: fixed order, float64, one writer per row
+           "for f in prange(F):",
+           f"    {_for('j', 'CKK')}", "        acc[f, j] = 0.0",
+           f"    {_for('q', 'chunks')}", f"        {_for('j', 'CKK')}",
+           "            acc[f, j] += part[q, f, j]",
+           f"    {_for('j', 'CKK')}", "        dw2[f, j] = np.float32(acc[f, j])"])
+    maxpool_forward = _plane_loop() + _OUTPUTS + _window_max("x4", False) + [
+        "            y4[b, c, oh, ow] = m"]
+    maxpool_backward = _plane_loop() + _zero_plane("dx4") + _OUTPUTS + _window_max("x4", True) + [
+        "            dx4[b, c, oh * SH + bi, ow * SW + bj] += dy4[b, c, oh, ow]"]
+    avgpool_forward = _plane_loop() + _OUTPUTS + [
+        "            acc = 0.0",
+        f"            {_for('ki', 'KH')}", f"                {_for('kj', 'KW')}",
+        "                    acc += x4[b, c, oh * SH + ki, ow * SW + kj]",
+        "            y4[b, c, oh, ow] = np.float32(acc / (KH * KW))"]
+    avgpool_backward = _plane_loop() + _zero_plane("dx4") + _OUTPUTS + [
+        "            g = dy4[b, c, oh, ow] / np.float32(KH * KW)",
+        f"            {_for('ki', 'KH')}", f"                {_for('kj', 'KW')}",
+        "                    dx4[b, c, oh * SH + ki, ow * SW + kj] += g"]
+    return "\n\n".join([
+        _function("conv_forward", "x4, w2, y3, cols, geom", conv_forward, parallel),
+        _function("conv_grad_input", "dy3, w2, dx4, dcols, geom", conv_grad_input, parallel),
+        _function("conv_grad_weight", "x4, dy3, dw2, cols, part, acc, geom, build_cols, chunk",
+                  conv_grad_weight, parallel),
+        _function("maxpool_forward", "x4, y4, geom", maxpool_forward, parallel),
+        _function("maxpool_backward", "x4, dy4, dx4, geom", maxpool_backward, parallel),
+        _function("avgpool_forward", "x4, y4, geom", avgpool_forward, parallel),
+        _function("avgpool_backward", "dy4, dx4, geom", avgpool_backward, parallel)])
+
+
+# -- one call per node ---------------------------------------------------------------------
+def _conv_geom(n, ctx, x, y, kernel):
+    return _Geom(ctx, x, y, kernel, n.attrs["stride"], n.attrs["padding"])
+
+
+def conv_emit(n, ctx):
+    x, w = n.inputs
+    y = n.outputs[0]
+    gm = _conv_geom(n, ctx, x, y, w.shape[2:])
+    cols = ctx.scratch((gm.B, gm.CKK, gm.P), "float32")
+    ctx.shared[gm.columns_key(x)] = cols         # the weight gradient reads them again
+    return [f"conv_forward({gm.view4(ctx, x, gm.C, gm.H, gm.W)}, "
+            f"{ctx.name(w)}.reshape(({gm.F}, {gm.CKK})), "
+            f"{ctx.name(y)}.reshape(({gm.B}, {gm.F}, {gm.P})), {cols}, {gm.array(ctx)})"]
+
+
+def conv_grad_weight_emit(n, ctx):
+    x, dy = n.inputs
+    dw = n.outputs[0]
+    gm = _conv_geom(n, ctx, x, dy, n.attrs["kernel"])
+    cols = ctx.shared.get(gm.columns_key(x))      # built by the forward convolution
+    build = cols is None
+    if build:
+        cols = ctx.scratch((gm.B, gm.CKK, gm.P), "float32")
+    chunks = f"(({gm.B} + {DW_CHUNK - 1}) // {DW_CHUNK})"
+    part = ctx.scratch((chunks, gm.F, gm.CKK), "float32")
+    acc = ctx.scratch((gm.F, gm.CKK), "float64")
+    return [f"conv_grad_weight({gm.view4(ctx, x, gm.C, gm.H, gm.W)}, "
+            f"{ctx.name(dy)}.reshape(({gm.B}, {gm.F}, {gm.P})), "
+            f"{ctx.name(dw)}.reshape(({gm.F}, {gm.CKK})), {cols}, {part}, {acc}, "
+            f"{gm.array(ctx)}, {build}, {DW_CHUNK})"]
+
+
+def conv_grad_input_emit(n, ctx):
+    dy, w = n.inputs
+    dx = n.outputs[0]
+    gm = _conv_geom(n, ctx, dx, dy, w.shape[2:])
+    dcols = ctx.scratch((gm.B, gm.CKK, gm.P), "float32")
+    return [f"conv_grad_input({ctx.name(dy)}.reshape(({gm.B}, {gm.F}, {gm.P})), "
+            f"{ctx.name(w)}.reshape(({gm.F}, {gm.CKK})), "
+            f"{gm.view4(ctx, dx, gm.C, gm.H, gm.W)}, {dcols}, {gm.array(ctx)})"]
+
+
+def _pool_geom(n, ctx, x, y):
+    return _Geom(ctx, x, y, n.attrs["size"], n.attrs["stride"], ((0, 0),) * (len(x.shape) - 2))
+
+
+def pool_emit(kind: str):
+    def emit(n, ctx):
+        x, y = n.inputs[0], n.outputs[0]
+        gm = _pool_geom(n, ctx, x, y)
+        return [f"{kind}pool_forward({gm.view4(ctx, x, gm.C, gm.H, gm.W)}, "
+                f"{gm.view4(ctx, y, gm.C, gm.HO, gm.WO)}, {gm.array(ctx)})"]
+    return emit
+
+
+def maxpool_grad_emit(n, ctx):
+    x, dy = n.inputs
+    dx = n.outputs[0]
+    gm = _pool_geom(n, ctx, x, dy)
+    return [f"maxpool_backward({gm.view4(ctx, x, gm.C, gm.H, gm.W)}, "
+            f"{gm.view4(ctx, dy, gm.C, gm.HO, gm.WO)}, "
+            f"{gm.view4(ctx, dx, gm.C, gm.H, gm.W)}, {gm.array(ctx)})"]
+
+
+def avgpool_grad_emit(n, ctx):
+    dy, dx = n.inputs[0], n.outputs[0]
+    gm = _pool_geom(n, ctx, dx, dy)
+    return [f"avgpool_backward({gm.view4(ctx, dy, gm.C, gm.HO, gm.WO)}, "
+            f"{gm.view4(ctx, dx, gm.C, gm.H, gm.W)}, {gm.array(ctx)})"]
