@@ -16,11 +16,11 @@ def force_parallel(monkeypatch) -> None:
     convolution weight gradients in chunks of 3 samples (a batch of 8: 3 + 3 + 2), whatever
     the sizes: the test recipes are far below the thresholds and chunk sizes used normally."""
     from recipec.compiler.lower import cpu
-    from recipec.compiler.ops import conv, optim
+    from recipec.compiler.ops import conv_lower, optim
 
     monkeypatch.setattr(cpu, "PARALLEL_MIN_ELEMENTS", 0)
     monkeypatch.setattr(optim, "BLOCK", 4)
-    monkeypatch.setattr(conv, "DW_CHUNK", 3)
+    monkeypatch.setattr(conv_lower, "DW_CHUNK", 3)
 
 
 def random_batches(program, n: int, rng) -> tuple[np.ndarray, np.ndarray]:

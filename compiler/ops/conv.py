@@ -24,14 +24,12 @@ batched transposes stream 9 MB through memory while one sample's columns (139 KB
 a direct (no im2col) loop for conv1 (C*kh*kw = 9) was 2x slower still. The batched variant was
 therefore removed. Whole CNN step, same run as PyTorch eager 2.13 (bench, quiet machine):
 4,900 / 5,100 samples/s vs 3,700 / 3,700.
-Backward: dW = sum_b dY[b] @ cols[b]^T (the columns are recomputed from x rather than kept from
-the forward pass: they cost one memory pass, while keeping them would pin C*kh*kw*Ho*Wo floats
-per sample per layer between the passes, and the inference graph never needs them); per-sample
-partial products are summed over the batch in a fixed order with float64 accumulators (B
-partial sums per weight; float64 so the sum's error does not grow with the batch). Not timed
-on its own: conv2's whole dW (columns, B sgemms, this sum) costs about what its forward does.
-dX = col2im(W^T @ dY[b]); col2im runs one thread per sample, so every element of dX has exactly
-one writer and a fixed accumulation order: results do not depend on the thread count.
+Backward: dW = sum_b dY[b] @ cols[b]^T reuses the forward's columns (measured: recomputing
+them cost the same time as reading them back, and keeping one buffer saves B*C*kh*kw*Ho*Wo
+floats per layer); sgemm accumulates the products over chunks of 16 samples and the chunks are
+summed in float64 in a fixed order. dX = col2im(W^T @ dY[b]) with one writer per element of dX.
+Neither result depends on the thread count.
+The Numba kernels (shape-generic, compiled once per machine) are in conv_lower.py.
 """
 from __future__ import annotations
 
@@ -40,6 +38,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ..ir import TensorType
 from . import OpDef, register
+from . import conv_lower as lower
 
 
 
@@ -213,274 +212,30 @@ def _conv_vjp(g, n, ct):
     return [dx, dw]   # dx of the model's input batch is dropped by dead-code elimination
 
 
-register(OpDef("conv", _conv_infer, _conv_ref, vjp=_conv_vjp,
-               emit=lambda n, ctx: _conv_emit(n, ctx),
+register(OpDef("conv", _conv_infer, _conv_ref, vjp=_conv_vjp, emit=lower.conv_emit,
+               prelude=lower.library_source,      # every conv and pooling kernel
                doc="cross-correlation of x [B, C, *S] with w [F, C, *K] -> [B, F, *S_out]"))
 register(OpDef("conv_grad_input", _conv_gi_infer, _conv_gi_ref,
-               emit=lambda n, ctx: _conv_gi_emit(n, ctx),
+               emit=lower.conv_grad_input_emit,
                doc="d conv / d x: col2im(W^T @ dy) (transposed convolution)"))
 register(OpDef("conv_grad_weight", _conv_gw_infer, _conv_gw_ref,
-               emit=lambda n, ctx: _conv_gw_emit(n, ctx),
+               emit=lower.conv_grad_weight_emit,
                doc="d conv / d w: sum over the batch of dy @ im2col(x)^T"))
 
 register(OpDef(
-    "maxpool", _pool_infer, _maxpool_ref, emit=lambda n, ctx: _maxpool_emit(n, ctx),
+    "maxpool", _pool_infer, _maxpool_ref, emit=lower.pool_emit("max"),
     vjp=lambda g, n, ct: [g.add("maxpool_grad", n.inputs[0], ct[0], **n.attrs)],
     doc="max over windows `size` moved by `stride` (no padding)"))
 register(OpDef(
     "maxpool_grad", lambda types, attrs: [types[0]], _maxpool_grad_ref,
-    emit=lambda n, ctx: _maxpool_grad_emit(n, ctx),
+    emit=lower.maxpool_grad_emit,
     doc="routes each window's cotangent to its first maximum"))
 register(OpDef(
-    "avgpool", _pool_infer, _avgpool_ref, emit=lambda n, ctx: _avgpool_emit(n, ctx),
+    "avgpool", _pool_infer, _avgpool_ref, emit=lower.pool_emit("avg"),
     vjp=lambda g, n, ct: [g.add("avgpool_grad", ct[0], in_size=tuple(n.inputs[0].shape[2:]),
                                 **n.attrs)],
     doc="mean over windows `size` moved by `stride` (no padding)"))
 register(OpDef(
     "avgpool_grad", _avgpool_grad_infer, _avgpool_grad_ref,
-    emit=lambda n, ctx: _avgpool_grad_emit(n, ctx),
+    emit=lower.avgpool_grad_emit,
     doc="spreads each window's cotangent evenly over the window"))
-
-
-# -- Numba emission ----------------------------------------------------------------------------
-class _Geom:
-    """Concrete sizes of one conv/pool node, 1-D lifted to 2-D; names of 4-D views."""
-
-    def __init__(self, n, ctx, x, y, kernel, stride, padding):
-        self.tag = ctx.fresh("c").split("_")[1]
-        xs, ys = ctx.shape(x), ctx.shape(y)
-        self.rank = len(xs)
-        self.B = xs[0]
-        self.C, self.F = int(xs[1]), int(ys[1])
-        self.H, self.W = (1, int(xs[2])) if self.rank == 3 else (int(xs[2]), int(xs[3]))
-        self.HO, self.WO = (1, int(ys[2])) if self.rank == 3 else (int(ys[2]), int(ys[3]))
-        self.KH, self.KW = _lift_attr(kernel, 1)
-        self.SH, self.SW = _lift_attr(stride, 1)
-        (self.PH, self.PHH), (self.PW, self.PWH) = _lift_attr(padding, (0, 0))
-        self.CKK = self.C * self.KH * self.KW
-        self.P = self.HO * self.WO
-        self.lines: list[str] = []
-
-    def v(self, name: str) -> str:
-        return f"{name}_{self.tag}"
-
-    def columns_key(self, x) -> tuple:
-        """Identifies the im2col matrix of input `x` under this geometry."""
-        return ("im2col", x.id, self.KH, self.KW, self.SH, self.SW, self.PH, self.PHH,
-                self.PW, self.PWH)
-
-    def view4(self, ctx, value, channels, h, w) -> str:
-        """A [B, channels, h, w] name for `value` (a reshape view when it is rank 3)."""
-        if self.rank == 4:
-            return ctx.name(value)
-        name = ctx.fresh("v4")
-        self.lines.append(f"{name} = {ctx.name(value)}.reshape(({self.B}, {channels}, {h}, {w}))")
-        return name
-
-
-def _for(var, n):
-    return f"for {var} in range({n}):"
-
-
-def _im2col(gm, x4, b, target, pad):
-    """Lines filling target(row, pos) with sample b's receptive fields (zeros in the padding)."""
-    v = gm.v
-    c, ki, kj, oh, ow, r, ih, iw, base = (v(s) for s in ("c", "ki", "kj", "oh", "ow", "r",
-                                                        "ih", "iw", "base"))
-    lines = [_for(c, gm.C), f"    {_for(ki, gm.KH)}", f"        {_for(kj, gm.KW)}",
-             f"            {r} = ({c} * {gm.KH} + {ki}) * {gm.KW} + {kj}",
-             f"            {_for(oh, gm.HO)}",
-             f"                {ih} = {oh} * {gm.SH} + {ki} - {gm.PH}",
-             f"                {base} = {oh} * {gm.WO}"]
-    pad8 = " " * 16
-    if gm.PH or gm.PHH:
-        lines += [f"{pad8}if {ih} < 0 or {ih} >= {gm.H}:",
-                  f"{pad8}    {_for(ow, gm.WO)}",
-                  f"{pad8}        {target(r, f'{base} + {ow}')} = np.float32(0.0)",
-                  f"{pad8}    continue"]
-    lines += [f"{pad8}{_for(ow, gm.WO)}",
-              f"{pad8}    {iw} = {ow} * {gm.SW} + {kj} - {gm.PW}"]
-    src = f"{x4}[{b}, {c}, {ih}, {iw}]"
-    if gm.PW or gm.PWH:
-        src = f"({src} if {iw} >= 0 and {iw} < {gm.W} else np.float32(0.0))"
-    lines.append(f"{pad8}    {target(r, f'{base} + {ow}')} = {src}")
-    return [pad + ln for ln in lines]
-
-
-def _col2im(gm, dx4, b, source, pad):
-    """Lines setting dx4[b] = col2im(source(row, pos)); one writer per element, fixed order."""
-    v = gm.v
-    c, ki, kj, oh, ow, r, ih, iw, i, j = (v(s) for s in ("c", "ki", "kj", "oh", "ow", "r",
-                                                        "ih", "iw", "i", "j"))
-    lines = [_for(c, gm.C),
-             f"    {_for(i, gm.H)}", f"        {_for(j, gm.W)}",
-             f"            {dx4}[{b}, {c}, {i}, {j}] = np.float32(0.0)",
-             f"    {_for(ki, gm.KH)}", f"        {_for(kj, gm.KW)}",
-             f"            {r} = ({c} * {gm.KH} + {ki}) * {gm.KW} + {kj}",
-             f"            {_for(oh, gm.HO)}",
-             f"                {ih} = {oh} * {gm.SH} + {ki} - {gm.PH}"]
-    pad8 = " " * 16
-    if gm.PH or gm.PHH:
-        lines.append(f"{pad8}if {ih} < 0 or {ih} >= {gm.H}:")
-        lines.append(f"{pad8}    continue")
-    lines += [f"{pad8}{_for(ow, gm.WO)}",
-              f"{pad8}    {iw} = {ow} * {gm.SW} + {kj} - {gm.PW}"]
-    inner = f"{pad8}    "
-    if gm.PW or gm.PWH:
-        lines.append(f"{inner}if {iw} >= 0 and {iw} < {gm.W}:")
-        inner += "    "
-    lines.append(f"{inner}{dx4}[{b}, {c}, {ih}, {iw}] += {source(r, f'{oh} * {gm.WO} + {ow}')}")
-    return [pad + ln for ln in lines]
-
-
-def _conv_emit(n, ctx):
-    x, w = n.inputs
-    y = n.outputs[0]
-    gm = _Geom(n, ctx, x, y, w.shape[2:], n.attrs["stride"], n.attrs["padding"])
-    x4 = gm.view4(ctx, x, gm.C, gm.H, gm.W)
-    w2, y3, b = gm.v("w2"), gm.v("y3"), gm.v("b")
-    lines = gm.lines + [f"{w2} = {ctx.name(w)}.reshape(({gm.F}, {gm.CKK}))",
-                        f"{y3} = {ctx.name(y)}.reshape(({gm.B}, {gm.F}, {gm.P}))"]
-    cols = ctx.scratch((gm.B, gm.CKK, gm.P), "float32")
-    ctx.shared[gm.columns_key(x)] = cols         # the weight gradient reads them again
-    lines.append(f"for {b} in prange({gm.B}):")
-    lines += _im2col(gm, x4, b, lambda r, p: f"{cols}[{b}, {r}, {p}]", "    ")
-    lines.append("    " + ctx.gemm(w2, f"{cols}[{b}]", f"{y3}[{b}]", split=False))
-    return lines
-
-
-DW_CHUNK = 16    # samples whose weight-gradient products one sgemm chain accumulates
-
-
-def _conv_gw_emit(n, ctx):
-    x, dy = n.inputs
-    dw = n.outputs[0]
-    gm = _Geom(n, ctx, x, dy, n.attrs["kernel"], n.attrs["stride"], n.attrs["padding"])
-    x4 = gm.view4(ctx, x, gm.C, gm.H, gm.W)
-    dy3, dw2, ch, k, b, f, j, bb = (gm.v(s) for s in ("dy3", "dw2", "ch", "k", "b", "f", "j",
-                                                      "bb"))
-    lines = gm.lines + [f"{dy3} = {ctx.name(dy)}.reshape(({gm.B}, {gm.F}, {gm.P}))",
-                        f"{dw2} = {ctx.name(dw)}.reshape(({gm.F}, {gm.CKK}))"]
-    cols = ctx.shared.get(gm.columns_key(x))      # built by the forward convolution
-    chunks = f"(({gm.B} + {DW_CHUNK - 1}) // {DW_CHUNK})"
-    part = ctx.scratch((chunks, gm.F, gm.CKK), "float32")
-    acc = ctx.scratch((gm.F, gm.CKK), "float64")
-    # one partial product per chunk of DW_CHUNK samples (sgemm accumulating, beta = 1), so the
-    # partials and their order depend on the batch only, never on the thread count
-    lines += [f"for {ch} in prange({chunks}):",
-              f"    for {k} in range(min({DW_CHUNK}, {gm.B} - {ch} * {DW_CHUNK})):",
-              f"        {b} = {ch} * {DW_CHUNK} + {k}"]
-    if cols is None:
-        cols = ctx.scratch((gm.B, gm.CKK, gm.P), "float32")
-        lines += _im2col(gm, x4, b, lambda r, p: f"{cols}[{b}, {r}, {p}]", "        ")
-    lines.append("        " + ctx.gemm(f"{dy3}[{b}]", f"{cols}[{b}]", f"{part}[{ch}]",
-                                      trans_b=True, split=False,
-                                      beta=f"0.0 if {k} == 0 else 1.0"))
-    # sum the chunks' partials: fixed order, float64, one writer per row
-    lines += [f"for {f} in {ctx.loop(gm.F, gm.CKK, chunks)}({gm.F}):",
-              f"    {_for(j, gm.CKK)}", f"        {acc}[{f}, {j}] = 0.0",
-              f"    {_for(bb, chunks)}", f"        {_for(j, gm.CKK)}",
-              f"            {acc}[{f}, {j}] += {part}[{bb}, {f}, {j}]",
-              f"    {_for(j, gm.CKK)}", f"        {dw2}[{f}, {j}] = np.float32({acc}[{f}, {j}])"]
-    return lines
-
-
-def _conv_gi_emit(n, ctx):
-    dy, w = n.inputs
-    dx = n.outputs[0]
-    gm = _Geom(n, ctx, dx, dy, w.shape[2:], n.attrs["stride"], n.attrs["padding"])
-    dx4 = gm.view4(ctx, dx, gm.C, gm.H, gm.W)
-    w2, dy3, b = gm.v("w2"), gm.v("dy3"), gm.v("b")
-    lines = gm.lines + [f"{w2} = {ctx.name(w)}.reshape(({gm.F}, {gm.CKK}))",
-                        f"{dy3} = {ctx.name(dy)}.reshape(({gm.B}, {gm.F}, {gm.P}))"]
-    dcols = ctx.scratch((gm.B, gm.CKK, gm.P), "float32")
-    lines += [f"for {b} in prange({gm.B}):",
-              "    " + ctx.gemm(w2, f"{dy3}[{b}]", f"{dcols}[{b}]", trans_a=True, split=False)]
-    lines += _col2im(gm, dx4, b, lambda r, p: f"{dcols}[{b}, {r}, {p}]", "    ")
-    return lines
-
-
-def _pool_geom(n, ctx, x, y):
-    return _Geom(n, ctx, x, y, n.attrs["size"], n.attrs["stride"],
-                 ((0, 0),) * (len(x.shape) - 2))
-
-
-def _pool_loops(gm):
-    """prange over (sample, channel) planes, then the output positions; returns (lines, pad)."""
-    bc, b, c, oh, ow = (gm.v(s) for s in ("bc", "b", "c", "oh", "ow"))
-    return [f"for {bc} in prange({gm.B} * {gm.C}):",
-            f"    {b} = {bc} // {gm.C}",
-            f"    {c} = {bc} % {gm.C}"], (b, c, oh, ow)
-
-
-def _maxpool_emit(n, ctx):
-    x, y = n.inputs[0], n.outputs[0]
-    gm = _pool_geom(n, ctx, x, y)
-    x4 = gm.view4(ctx, x, gm.C, gm.H, gm.W)
-    y4 = gm.view4(ctx, y, gm.C, gm.HO, gm.WO)
-    head, (b, c, oh, ow) = _pool_loops(gm)
-    ki, kj, m, t = (gm.v(s) for s in ("ki", "kj", "m", "t"))
-    return gm.lines + head + [
-        f"    {_for(oh, gm.HO)}", f"        {_for(ow, gm.WO)}",
-        f"            {m} = {x4}[{b}, {c}, {oh} * {gm.SH}, {ow} * {gm.SW}]",
-        f"            {_for(ki, gm.KH)}", f"                {_for(kj, gm.KW)}",
-        f"                    {t} = {x4}[{b}, {c}, {oh} * {gm.SH} + {ki}, {ow} * {gm.SW} + {kj}]",
-        f"                    if {t} > {m}:", f"                        {m} = {t}",
-        f"            {y4}[{b}, {c}, {oh}, {ow}] = {m}"]
-
-
-def _zero_plane(gm, dx4, b, c):
-    i, j = gm.v("i"), gm.v("j")
-    return [f"    {_for(i, gm.H)}", f"        {_for(j, gm.W)}",
-            f"            {dx4}[{b}, {c}, {i}, {j}] = np.float32(0.0)"]
-
-
-def _maxpool_grad_emit(n, ctx):
-    x, dy = n.inputs
-    dx = n.outputs[0]
-    gm = _pool_geom(n, ctx, x, dy)
-    x4 = gm.view4(ctx, x, gm.C, gm.H, gm.W)
-    dy4 = gm.view4(ctx, dy, gm.C, gm.HO, gm.WO)
-    dx4 = gm.view4(ctx, dx, gm.C, gm.H, gm.W)
-    head, (b, c, oh, ow) = _pool_loops(gm)
-    ki, kj, m, t, bi, bj = (gm.v(s) for s in ("ki", "kj", "m", "t", "bi", "bj"))
-    return gm.lines + head + _zero_plane(gm, dx4, b, c) + [
-        f"    {_for(oh, gm.HO)}", f"        {_for(ow, gm.WO)}",
-        f"            {m} = {x4}[{b}, {c}, {oh} * {gm.SH}, {ow} * {gm.SW}]",
-        f"            {bi} = 0", f"            {bj} = 0",
-        f"            {_for(ki, gm.KH)}", f"                {_for(kj, gm.KW)}",
-        f"                    {t} = {x4}[{b}, {c}, {oh} * {gm.SH} + {ki}, {ow} * {gm.SW} + {kj}]",
-        f"                    if {t} > {m}:",
-        f"                        {m} = {t}", f"                        {bi} = {ki}",
-        f"                        {bj} = {kj}",
-        f"            {dx4}[{b}, {c}, {oh} * {gm.SH} + {bi}, {ow} * {gm.SW} + {bj}] += "
-        f"{dy4}[{b}, {c}, {oh}, {ow}]"]
-
-
-def _avgpool_emit(n, ctx):
-    x, y = n.inputs[0], n.outputs[0]
-    gm = _pool_geom(n, ctx, x, y)
-    x4 = gm.view4(ctx, x, gm.C, gm.H, gm.W)
-    y4 = gm.view4(ctx, y, gm.C, gm.HO, gm.WO)
-    head, (b, c, oh, ow) = _pool_loops(gm)
-    ki, kj, acc = gm.v("ki"), gm.v("kj"), gm.v("acc")
-    return gm.lines + head + [
-        f"    {_for(oh, gm.HO)}", f"        {_for(ow, gm.WO)}",
-        f"            {acc} = 0.0",
-        f"            {_for(ki, gm.KH)}", f"                {_for(kj, gm.KW)}",
-        f"                    {acc} += {x4}[{b}, {c}, {oh} * {gm.SH} + {ki}, {ow} * {gm.SW} + {kj}]",
-        f"            {y4}[{b}, {c}, {oh}, {ow}] = np.float32({acc} / {gm.KH * gm.KW})"]
-
-
-def _avgpool_grad_emit(n, ctx):
-    dy, dx = n.inputs[0], n.outputs[0]
-    gm = _pool_geom(n, ctx, dx, dy)
-    dy4 = gm.view4(ctx, dy, gm.C, gm.HO, gm.WO)
-    dx4 = gm.view4(ctx, dx, gm.C, gm.H, gm.W)
-    head, (b, c, oh, ow) = _pool_loops(gm)
-    ki, kj, g = gm.v("ki"), gm.v("kj"), gm.v("g")
-    return gm.lines + head + _zero_plane(gm, dx4, b, c) + [
-        f"    {_for(oh, gm.HO)}", f"        {_for(ow, gm.WO)}",
-        f"            {g} = {dy4}[{b}, {c}, {oh}, {ow}] / np.float32({gm.KH * gm.KW})",
-        f"            {_for(ki, gm.KH)}", f"                {_for(kj, gm.KW)}",
-        f"                    {dx4}[{b}, {c}, {oh} * {gm.SH} + {ki}, {ow} * {gm.SW} + {kj}] += {g}"]
