@@ -134,10 +134,17 @@ def run_case(case, data, args, default_layout, torch_ok, sgemm):
                                        default_layout, TorchRunner)
     names, init = fresh_state(program)
     runner = TorchRunner(case, names, init, data.x, data.y) if torch_ok else None
+    # each layout runs the kernels recipec compiles under it (prange or serial loops), as a
+    # user setting RECIPEC_THREADS gets them
+    programs = {default_layout: program}
+    for lay in layouts[1:]:
+        with layout(lay):
+            programs[lay] = recipec.compile(recipe)
+            programs[lay].warm_up()
     # warm-up: one chunk per layout, a few torch steps
     warm_order = epoch_order(case.seed, 10_000, n, True)
     for lay in layouts:
-        recipec_steps(program, data.x, data.y, warm_order, min(steps, 50), batch, lay)
+        recipec_steps(programs[lay], data.x, data.y, warm_order, min(steps, 50), batch, lay)
     if runner:
         runner.steps(warm_order, 0, min(steps, 20), batch)
     timings = {lay: Timings() for lay in layouts}
@@ -145,14 +152,21 @@ def run_case(case, data, args, default_layout, torch_ok, sgemm):
     load = machine.ForeignLoad()
     for epoch in range(args.epochs):                     # alternate the systems epoch by epoch
         order = epoch_order(case.seed, epoch, n, True)
-        for lay in layouts:
-            dt, _ = recipec_steps(program, data.x, data.y, order, steps, batch, lay)
-            timings[lay].rates.append(steps * batch / dt)
+        dt, _ = recipec_steps(program, data.x, data.y, order, steps, batch, default_layout)
+        timings[default_layout].rates.append(steps * batch / dt)
         if runner:
             t0 = time.perf_counter()
             runner.steps(order, 0, steps, batch)
             torch_t.rates.append(steps * batch / (time.perf_counter() - t0))
     out["foreign_load_cores"] = load.cores()
+    # the other layouts afterwards, not interleaved: OpenBLAS's threads keep spinning for a
+    # while after a multi-threaded call and would slow whatever runs next (PyTorch measured at
+    # half speed when interleaved)
+    for epoch in range(args.epochs):
+        order = epoch_order(case.seed, epoch, n, True)
+        for lay in layouts[1:]:
+            dt, _ = recipec_steps(programs[lay], data.x, data.y, order, steps, batch, lay)
+            timings[lay].rates.append(steps * batch / dt)
     out["recipec"] = timings[default_layout].summary()
     out["recipec"]["threads"] = default_layout
     if len(layouts) > 1:

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..compiler.pipeline import CompiledProgram
+from . import compile_ahead
 from ..compiler.recipe import Recipe
 from .data import Data, apply_normalization, load_data
 from .data.dataset import Split
@@ -100,11 +101,14 @@ class Program:
         ytype = self.graphs.train.input_named("y").type
         y = np.zeros((1,) + tuple(int(d) for d in ytype.shape[1:]), ytype.dtype)
         order = np.zeros(1, np.int64)
+        state = [*self.state.params, *self.state.stats]
+        ahead = compile_ahead.start(self.compiled.kernels, feat, self._out_shape(), state)
         with compiled_region():
             self.kernels.train_chunk(x, y, order, 0, 0, 1, np.zeros(1, np.float32), 0, 0,
                                      np.zeros(1, np.float32), np.zeros(1, np.int64),
                                      kernel_threads(), *self.state.params, *self.state.slots,
                                      *self.state.stats)
+            compile_ahead.finish(ahead)         # then predict_chunk loads from the cache
             self.kernels.predict_chunk(x, order, 0, 0, 1,
                                        np.zeros((1,) + self._out_shape(), np.float32),
                                        kernel_threads(), *self.state.params, *self.state.stats)

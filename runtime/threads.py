@@ -4,12 +4,15 @@ Both pools spinning at once oversubscribes the cores (measured 35-80x slower on 
 exactly one of them is multi-threaded while compiled code runs:
 
   RECIPEC_THREADS=numba  (default) kernels are compiled with parallel=True, prange loops own the
-                         cores and BLAS is limited to one thread per call.
+                         cores and BLAS is limited to one thread per call; each large matrix
+                         product is cut into one block per thread (lower/cblas.py), so the
+                         products use every core too.
   RECIPEC_THREADS=blas   kernels are compiled serial (parallel=False: prange acts as range) and
                          BLAS runs each matrix product on every core.
 
 Measured on 2 cores, samples/s (MLP 784-128-10 SGD at batch 64 / 256; MLP 784-512-256-10 Adam
-at batch 128):
+at batch 128), before products were cut into per-thread blocks (numba then ran every product
+on one core):
   quiet machine    numba 167k / 202k / 35k     blas 219k / 273k / 56k
   machine shared   numba 166k / 172k / 20k     blas 110k (3.8k-217k) / 19k / 3.6k
 OpenBLAS's worker threads spin-wait for each other after every call; when another process

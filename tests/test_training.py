@@ -51,3 +51,27 @@ def test_predict_returns_probabilities_for_raw_inputs():
     probs = program.predict(x)
     assert probs.shape == (7, 3)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_prediction_kernel_compiles_ahead_in_a_helper_process(tmp_path, monkeypatch):
+    """On a cold cache the helper process puts predict_chunk into Numba's cache while this
+    process compiles train_chunk; this process then loads it rather than compiling it."""
+    from recipec.runtime import compile_ahead
+
+    monkeypatch.setenv("RECIPEC_CACHE_DIR", str(tmp_path))
+    # a model no other test compiles, so that this process has not imported its kernels yet
+    program = recipec.compile(recipec.loads(
+        "data { source = iris() }\nmodel { input [4] dense(13) tanh dense(3) }\n"
+        "loss = cross_entropy\noptimizer = sgd(lr = 0.1)\ntrain { epochs = 1 batch = 16 }\n",
+        "ahead.recipe"))
+    kernels = program.compiled.kernels
+    assert not compile_ahead._cached(kernels.path, "predict_chunk")
+    state = [*program.state.params, *program.state.stats]
+    helper = compile_ahead.start(kernels, 4, (3,), state)
+    assert helper is not None
+    compile_ahead.finish(helper)
+    assert helper.returncode == 0
+    assert compile_ahead._cached(kernels.path, "predict_chunk")
+    program.warm_up()                   # loads predict_chunk from the cache the helper wrote
+    stats = program.kernels.predict_chunk.stats
+    assert stats.cache_hits and not stats.cache_misses

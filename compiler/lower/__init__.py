@@ -57,6 +57,7 @@ class KernelModule:
     source: str
     path: Path
     module: ModuleType
+    library: Path | None = None       # the shared helper library the module imports
 
 
 def load_source(source: str, target: str, kind: str = "") -> KernelModule:
@@ -68,13 +69,19 @@ def load_source(source: str, target: str, kind: str = "") -> KernelModule:
         with os.fdopen(fd, "w") as f:
             f.write(source)
         os.replace(tmp, path)
+    return KernelModule(source, path, load_path(path))
+
+
+def load_path(path: Path) -> ModuleType:
+    """Import a generated module from its file (once per process; named after the file)."""
+    name = path.stem
     if name in sys.modules:
-        return KernelModule(source, path, sys.modules[name])
+        return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
-    return KernelModule(source, path, module)
+    return module
 
 
 def sources(train: Graph, predict: Graph, target: str = "cpu", parallel: bool = True,
@@ -91,5 +98,7 @@ def lower(train: Graph, predict: Graph, target: str = "cpu", parallel: bool = Tr
     """`batch` is the training batch size, a hint for which loops are worth parallelising.
     The shared library is loaded first, so that the module's `import *` finds it."""
     library, module = sources(train, predict, target, parallel, batch)
-    load_source(library, target, kind="lib")
-    return load_source(module, target)
+    lib = load_source(library, target, kind="lib")
+    kernels = load_source(module, target)
+    kernels.library = lib.path
+    return kernels
