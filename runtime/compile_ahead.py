@@ -25,7 +25,8 @@ def _cached(module_path: Path, function: str) -> bool:
     return any(folder.glob(f"{module_path.stem}.{function}-*.nbi"))
 
 
-def start(kernels, feature: int, out_shape: tuple, state: list[np.ndarray]):
+def start(kernels, feature: int, out_shape: tuple, state: list[np.ndarray],
+          stderr=subprocess.DEVNULL):
     """A running helper compiling `predict_chunk` for these argument types, or None."""
     if (os.cpu_count() or 1) < 2 or kernels.library is None or \
             _cached(kernels.path, "predict_chunk"):
@@ -35,7 +36,7 @@ def start(kernels, feature: int, out_shape: tuple, state: list[np.ndarray]):
     try:
         return subprocess.Popen([sys.executable, "-m", "recipec.runtime.compile_ahead",
                                  json.dumps(spec)], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+                                stderr=stderr)
     except OSError:
         return None
 

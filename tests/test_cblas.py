@@ -81,3 +81,21 @@ def test_small_loops_stay_serial_and_large_ones_parallel():
     assert ctx.loop("B", "784") == "prange"               # 50k elements
     assert ctx.loop("B * 32", "26 * 26") == "prange"
     assert ctx.loop("n_rows") == "prange"                 # unknown size: assume large
+
+
+@needs_cblas
+def test_find_picks_numpys_blas_whatever_was_imported_first():
+    """scipy loads its own OpenBLAS (other symbols); the choice must not depend on import
+    order, or a helper process would compile against a different library."""
+    import scipy.linalg  # noqa: F401  (loads scipy's BLAS into this process)
+
+    cblas.find.cache_clear()
+    try:
+        paths = cblas._blas_libraries()
+        found = cblas.find()
+        numpy_own = [p for p in paths if "numpy" in p.split("site-packages")[-1].split("/")[1]]
+        if numpy_own:
+            assert found.path == numpy_own[0]
+        assert cblas.external(found.symbol, found.bits) is not None
+    finally:
+        cblas.find.cache_clear()

@@ -1,6 +1,7 @@
 """The example recipes really train: accuracy on held-out data, and bitwise determinism."""
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -67,10 +68,10 @@ def test_prediction_kernel_compiles_ahead_in_a_helper_process(tmp_path, monkeypa
     kernels = program.compiled.kernels
     assert not compile_ahead._cached(kernels.path, "predict_chunk")
     state = [*program.state.params, *program.state.stats]
-    helper = compile_ahead.start(kernels, 4, (3,), state)
+    helper = compile_ahead.start(kernels, 4, (3,), state, stderr=subprocess.PIPE)
     assert helper is not None
-    compile_ahead.finish(helper)
-    assert helper.returncode == 0
+    _, err = helper.communicate(timeout=300)
+    assert helper.returncode == 0, err.decode()[-3000:]
     assert compile_ahead._cached(kernels.path, "predict_chunk")
     program.warm_up()                   # loads predict_chunk from the cache the helper wrote
     stats = program.kernels.predict_chunk.stats

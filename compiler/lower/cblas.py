@@ -41,24 +41,38 @@ class Cblas:
     bits: int
 
 
+def _blas_libraries() -> list[str]:
+    """Paths of the BLAS libraries loaded in this process, numpy's own first.
+
+    The order must not depend on what happened to be imported before (scipy brings its own
+    OpenBLAS): every process, the kernel-compiling helper included, must pick the same one.
+    """
+    import numpy
+    from threadpoolctl import threadpool_info
+
+    site = os.path.dirname(os.path.dirname(os.path.abspath(numpy.__file__)))
+    mine = (os.path.join(site, "numpy.libs"), os.path.join(site, "numpy"))
+    paths = [lib["filepath"] for lib in threadpool_info() if lib.get("user_api") == "blas"]
+    return sorted(paths, key=lambda path: not path.startswith(mine))
+
+
+def _lookup(paths: list[str], candidates) -> Cblas | None:
+    for path in paths:
+        try:
+            handle = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for symbol, bits in candidates:
+            if hasattr(handle, symbol):
+                return Cblas(path, symbol, bits)
+    return None
+
+
 @functools.cache
 def find() -> Cblas | None:
     if os.environ.get("RECIPEC_BLAS", "cblas") == "numba":
         return None
-    import numpy  # noqa: F401  (loads numpy's BLAS so that threadpoolctl can see it)
-    from threadpoolctl import threadpool_info
-
-    for lib in threadpool_info():
-        if lib.get("user_api") != "blas":
-            continue
-        try:
-            handle = ctypes.CDLL(lib["filepath"])
-        except OSError:
-            continue
-        for symbol, bits in CANDIDATES:
-            if hasattr(handle, symbol):
-                return Cblas(lib["filepath"], symbol, bits)
-    return None
+    return _lookup(_blas_libraries(), CANDIDATES)
 
 
 @functools.cache
@@ -68,8 +82,8 @@ def external(symbol: str, bits: int):
     from numba import types
     from numba.types import ExternalFunction
 
-    found = find()
-    if found is None or found.symbol != symbol:
+    found = _lookup(_blas_libraries(), [(symbol, bits)])
+    if found is None:
         raise RuntimeError(f"the BLAS symbol {symbol} these kernels were compiled for is not "
                            "available in this process; clear the kernel cache")
     llvm.load_library_permanently(found.path)
