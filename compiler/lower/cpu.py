@@ -136,13 +136,29 @@ def _indent(lines: list[str], depth: int) -> list[str]:
     return [("    " * depth + ln) if ln else ln for ln in lines]
 
 
+GATHER = '''
+@njit(parallel={parallel}, cache=True, error_model='numpy')
+def gather_rows(X, order, base, xb):
+    """xb[i] = X[order[base + i]]: the batch's input rows (in the library so that no recipe
+    compiles this loop; parallel only when it is large enough to pay for it)."""
+    rows, width = xb.shape
+    if rows * width < {threshold}:
+        for i in range(rows):
+            r = order[base + i]
+            for k in range(width):
+                xb[i, k] = X[r, k]
+    else:
+        for i in prange(rows):
+            r = order[base + i]
+            for k in range(width):
+                xb[i, k] = X[r, k]
+'''
+
+
 def _gather(ctx: EmitContext, feature: int, label: Value | None) -> list[str]:
-    lines = ["base = first + it * B",
-             f"for i in {ctx.loop(BATCH, feature)}(B):",
-             "    r = order[base + i]",
-             f"    for k in range({feature}):",
-             "        xb[i, k] = X[r, k]"]
+    lines = ["base = first + it * B", "gather_rows(X, order, base, xb)"]
     if label is not None:
+        lines += ["for i in range(B):", "    r = order[base + i]"]
         if label.type.rank == 1:
             lines.append("    yb[i] = Y[r]")
         else:
@@ -224,7 +240,9 @@ def emit_library(parallel: bool = True) -> str:
     every recipe (measured: ~3 s of each recipe's cold compile before)."""
     preludes = [OPS[name].prelude(parallel).strip("\n") + "\n"
                 for name in sorted(OPS) if OPS[name].prelude]
-    return "\n\n".join([HEADER + NUMBA_SOURCE, cblas.prelude(parallel), *preludes,
+    return "\n\n".join([HEADER + NUMBA_SOURCE, cblas.prelude(parallel),
+                        GATHER.format(parallel=parallel_option(parallel),
+                                      threshold=PARALLEL_MIN_ELEMENTS), *preludes,
                         LIBRARY_FOOTER])
 
 
