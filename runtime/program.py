@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from ..compiler.pipeline import CompiledProgram
-from . import compile_ahead
 from ..compiler.recipe import Recipe
+from . import compile_ahead
 from .data import Data, apply_normalization, load_data
 from .data.dataset import Split
 from .errors import DataError
