@@ -23,7 +23,7 @@ import functools
 import os
 from dataclasses import dataclass
 
-from .njit_options import parallel_option
+from .njit_options import decorator
 
 # symbol, bits of its integer arguments; numpy's own wheels ship the first one
 CANDIDATES = (("scipy_cblas_sgemm64_", 64), ("cblas_sgemm64_", 64),
@@ -126,7 +126,7 @@ def gemm_serial(a, b, c, ta, tb, beta):
                c.ctypes.data, n)
 
 
-@njit(parallel={parallel}, cache=True)
+{decorator}
 def gemm(a, b, c, ta, tb, nthreads):
     """c = op(a) @ op(b), cut into `nthreads` row blocks (or column blocks when c is wider
     than tall), one single-threaded sgemm per thread. Block edges are multiples of 16 so each
@@ -172,8 +172,7 @@ def prelude(parallel: bool) -> str:
     found = find()
     if found is None:
         return DOT_PRELUDE
-    return PRELUDE.format(symbol=found.symbol, bits=found.bits,
-                          parallel=parallel_option(parallel),
+    return PRELUDE.format(symbol=found.symbol, bits=found.bits, decorator=decorator(parallel),
                           split_min=SPLIT_MIN_MACS)
 
 

@@ -12,3 +12,8 @@ PRANGE_ONLY = ("{'prange': True, 'fusion': False, 'numpy': False, 'setitem': Fal
 
 def parallel_option(parallel: bool) -> str:
     return PRANGE_ONLY if parallel else "False"
+
+
+def decorator(parallel: bool) -> str:
+    """The decorator line of every generated function that may contain prange loops."""
+    return f"@njit(parallel={parallel_option(parallel)}, cache=True, error_model='numpy')"

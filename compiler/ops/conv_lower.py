@@ -19,7 +19,7 @@ with one writer per element.
 from __future__ import annotations
 
 from ..lower.cblas import emit_gemm
-from ..lower.njit_options import parallel_option
+from ..lower.njit_options import decorator
 
 DW_CHUNK = 16    # samples whose weight-gradient products one sgemm chain accumulates
 
@@ -150,8 +150,7 @@ def _with_2x2_fast_path(make, zero: str | None = None) -> list[str]:
 def _function(name: str, args: str, body: list[str], parallel: bool) -> str:
     unpack = f"    {', '.join(GEOMETRY)} = " + ", ".join(f"geom[{i}]"
                                                         for i in range(len(GEOMETRY)))
-    return "\n".join([f"@njit(parallel={parallel_option(parallel)}, cache=True, "
-                      "error_model='numpy')",
+    return "\n".join([decorator(parallel),
                       f"def {name}({args}):", unpack,
                       "    CKK = C * KH * KW", "    P = HO * WO"]
                      + ["    " + ln for ln in body]) + "\n"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..lower.njit_options import parallel_option
+from ..lower.njit_options import decorator
 from . import OpDef, register
 from .elementwise import f32
 
@@ -37,7 +37,7 @@ def {name}_block({arrays}, {scalars}):
 {body}
 
 
-@njit(parallel={parallel_option(parallel)}, cache=True, error_model='numpy')
+{decorator(parallel)}
 def {name}({arrays}, {scalars}):
     blocks = (p.size + {BLOCK} - 1) // {BLOCK}
     if blocks <= 1:
