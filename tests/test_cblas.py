@@ -12,11 +12,16 @@ needs_cblas = pytest.mark.skipif(cblas.find() is None, reason="numpy's BLAS expo
 
 @pytest.fixture(scope="module")
 def helpers():
-    namespace: dict = {}
-    source = "import numpy as np\nfrom numba import njit, prange\n" + cblas.prelude(True)
-    exec(compile(source.replace("cache=True", "cache=False"), "<cblas prelude>", "exec"),
-         namespace)
-    return namespace
+    """The shared helper library as kernel modules load it, gemm's C entry point registered
+    (compiler/lower/entry.py)."""
+    from recipec.compiler.lower import load_source
+
+    library = load_source(cpu.emit_library(True), "cpu", kind="lib").module
+    library.require("gemm")
+    return vars(library)
+
+
+NOTHING = np.empty(0, np.float32)
 
 
 # (m, k, n): row splits (m >= n), column splits (n > m), sizes that do not divide into the
@@ -33,7 +38,7 @@ def test_gemm_blocks_compute_the_whole_product(helpers, m, k, n, ta, tb, nthread
     a = rng.standard_normal((k, m) if ta else (m, k)).astype(np.float32)
     b = rng.standard_normal((n, k) if tb else (k, n)).astype(np.float32)
     c = np.full((m, n), np.nan, np.float32)
-    helpers["gemm"](a, b, c, ta, tb, nthreads)
+    helpers["gemm"](a, b, c, ta, tb, NOTHING, 0, nthreads)
     want = (a.T if ta else a).astype(np.float64) @ (b.T if tb else b).astype(np.float64)
     np.testing.assert_allclose(c, want, rtol=1e-4, atol=1e-4 * np.sqrt(k))
     c2 = np.full((m, n), np.nan, np.float32)
@@ -42,11 +47,33 @@ def test_gemm_blocks_compute_the_whole_product(helpers, m, k, n, ta, tb, nthread
 
 
 @needs_cblas
+@pytest.mark.parametrize("m,k,n", [(100, 70, 50), (37, 90, 150), (5, 3, 7)])
+@pytest.mark.parametrize("ep", ["bias", "bias_relu", "relu_mask"])
+@pytest.mark.parametrize("nthreads", [1, 2, 3])
+def test_gemm_epilogues_on_every_block(helpers, m, k, n, ep, nthreads):
+    """Each thread applies the epilogue to its own row or column block: together they must
+    cover the whole product exactly once."""
+    rng = np.random.default_rng(m + n + k)
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    aux = rng.standard_normal(n if ep != "relu_mask" else (m, n)).astype(np.float32)
+    c = np.full((m, n), np.nan, np.float32)
+    helpers["gemm"](a, b, c, False, False, aux, cblas.EPILOGUES[ep], nthreads)
+    product = a.astype(np.float64) @ b.astype(np.float64)
+    want = {"bias": product + aux, "bias_relu": np.maximum(product + aux, 0),
+            "relu_mask": np.where(aux > 0, product, 0)}[ep]
+    np.testing.assert_allclose(c, want, rtol=1e-4, atol=1e-4 * np.sqrt(k))
+
+
+@needs_cblas
 def test_gemm_refuses_strided_operands(helpers):
     a = np.ones((8, 8), np.float32)[:, ::2]
     with pytest.raises(ValueError, match="C-contiguous"):
         helpers["gemm_serial"](a, np.ones((4, 3), np.float32), np.empty((8, 3), np.float32),
                                False, False, 0.0)
+    with pytest.raises(ValueError, match="C-contiguous"):       # the entry point's shim
+        helpers["gemm"](a, np.ones((4, 3), np.float32), np.empty((8, 3), np.float32),
+                        False, False, NOTHING, 0, 2)
 
 
 def test_without_cblas_products_lower_to_np_dot(monkeypatch, tmp_path):

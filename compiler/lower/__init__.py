@@ -25,8 +25,9 @@ class Target:
     name: str
     # (parallel) -> source of the helpers shared by every recipe
     library: Callable[[bool], str]
-    # (train, predict, parallel, batch, library module name) -> source of the recipe's kernels
-    emit: Callable[[Graph, Graph, bool, int, str], str]
+    # (train, predict, parallel, batch, library module name, library source) -> source of the
+    # recipe's kernels
+    emit: Callable[[Graph, Graph, bool, int, str, str], str]
 
 
 def _cpu_library(parallel: bool) -> str:
@@ -35,10 +36,11 @@ def _cpu_library(parallel: bool) -> str:
     return emit_library(parallel)
 
 
-def _cpu_emit(train: Graph, predict: Graph, parallel: bool, batch: int, library: str) -> str:
+def _cpu_emit(train: Graph, predict: Graph, parallel: bool, batch: int, library: str,
+              library_source: str) -> str:
     from .cpu import emit_module
 
-    return emit_module(train, predict, parallel, batch, library)
+    return emit_module(train, predict, parallel, batch, library, library_source)
 
 
 TARGETS = {"cpu": Target("cpu", _cpu_library, _cpu_emit)}
@@ -90,7 +92,7 @@ def sources(train: Graph, predict: Graph, target: str = "cpu", parallel: bool = 
     load_source gives it."""
     library = TARGETS[target].library(parallel)
     name = f"recipec_{target}lib_{hashlib.sha256(library.encode()).hexdigest()[:24]}"
-    return library, TARGETS[target].emit(train, predict, parallel, batch, name)
+    return library, TARGETS[target].emit(train, predict, parallel, batch, name, library)
 
 
 def lower(train: Graph, predict: Graph, target: str = "cpu", parallel: bool = True,

@@ -23,6 +23,7 @@ import functools
 import os
 from dataclasses import dataclass
 
+from .entry import export
 from .njit_options import decorator
 
 # symbol, bits of its integer arguments; numpy's own wheels ship the first one
@@ -127,16 +128,18 @@ def gemm_serial(a, b, c, ta, tb, beta):
 
 
 {decorator}
-def gemm(a, b, c, ta, tb, nthreads):
-    """c = op(a) @ op(b), cut into `nthreads` row blocks (or column blocks when c is wider
-    than tall), one single-threaded sgemm per thread. Block edges are multiples of 16 so each
-    thread's tiles line up with the microkernel's."""
+def gemm_impl(a, b, c, ta, tb, aux, ep, nthreads):
+    """c = epilogue(op(a) @ op(b)), cut into `nthreads` row blocks (or column blocks when c is
+    wider than tall), one single-threaded sgemm per thread, each followed by the epilogue on
+    its own block while it is in cache (see `epilogue`). Block edges are multiples of 16 so
+    each thread's tiles line up with the microkernel's."""
     m, n, k = _dims(a, b, c, ta)
     lda, ldb = a.shape[1], b.shape[1]
     pa, pb, pc = a.ctypes.data, b.ctypes.data, c.ctypes.data
     chunks = nthreads if m * n * k >= {split_min} else 1
     if chunks <= 1:
         gemm_block(ta, tb, m, n, k, pa, lda, pb, ldb, 0.0, pc, n)
+        epilogue(c, aux, ep, 0, m, 0, n)
     elif m >= n:
         step = ((m + chunks - 1) // chunks + 15) // 16 * 16
         for t in prange(chunks):
@@ -145,6 +148,7 @@ def gemm(a, b, c, ta, tb, nthreads):
             if i1 > i0:
                 gemm_block(ta, tb, i1 - i0, n, k, pa + 4 * (i0 if ta else i0 * lda), lda,
                            pb, ldb, 0.0, pc + 4 * i0 * n, n)
+                epilogue(c, aux, ep, i0, i1, 0, n)
     else:
         step = ((n + chunks - 1) // chunks + 15) // 16 * 16
         for t in prange(chunks):
@@ -153,6 +157,7 @@ def gemm(a, b, c, ta, tb, nthreads):
             if j1 > j0:
                 gemm_block(ta, tb, m, j1 - j0, k, pa, lda, pb + 4 * (j0 * ldb if tb else j0),
                            ldb, 0.0, pc + 4 * j0, n)
+                epilogue(c, aux, ep, 0, m, j0, j1)
 '''
 
 
@@ -167,26 +172,67 @@ def dot_into(product, c, beta):
 '''
 
 
+# What a product's consumer does to it, applied by the product's own thread to its block while
+# the block is in cache (a separate pass would read and write all of c again): the bias of a
+# dense layer and its ReLU, or the ReLU derivative's mask in the backward pass.
+EPILOGUES = {"none": 0, "bias": 1, "bias_relu": 2, "relu_mask": 3}
+
+EPILOGUE = '''
+@njit(cache=True, error_model='numpy')
+def epilogue(c, aux, ep, i0, i1, j0, j1):
+    """On c[i0:i1, j0:j1]: 1 adds aux[j] (a bias), 2 adds it and applies ReLU, 3 keeps c where
+    aux (flat, c's shape) > 0 (ReLU's derivative). Slices and range(size) keep the indices
+    provably non-negative (no wrap-around test, so the loops vectorise)."""
+    n = c.shape[1]
+    if ep == 1 or ep == 2:
+        bias = aux[j0:j1]
+        for i in range(i0, i1):
+            row = c[i, j0:j1]
+            if ep == 2:
+                for j in range(row.size):
+                    row[j] = max(row[j] + bias[j], np.float32(0.0))
+            else:
+                for j in range(row.size):
+                    row[j] += bias[j]
+    elif ep == 3:
+        for i in range(i0, i1):
+            row = c[i, j0:j1]
+            mask = aux[i * n + j0:i * n + j1]
+            for j in range(row.size):
+                g = row[j]
+                row[j] = g if mask[j] > np.float32(0.0) else np.float32(0.0)
+'''
+
+
 def prelude(parallel: bool) -> str:
     """Helper functions every generated module defines."""
     found = find()
     if found is None:
-        return DOT_PRELUDE
-    return PRELUDE.format(symbol=found.symbol, bits=found.bits, decorator=decorator(parallel),
-                          split_min=SPLIT_MIN_MACS)
+        return EPILOGUE + DOT_PRELUDE
+    return EPILOGUE + PRELUDE.format(
+        symbol=found.symbol, bits=found.bits, decorator=decorator(parallel),
+        split_min=SPLIT_MIN_MACS) + "\n\n" + export(
+        "gemm", "a: f32[2], b: f32[2], c: f32[2], ta: bool, tb: bool, aux: f32[*], ep: int, "
+                "nthreads: int")
 
 
 def emit_gemm(a: str, b: str, c: str, trans_a: bool, trans_b: bool, split: bool,
-              beta: str = "0.0") -> str:
-    """One line computing c = op(a) @ op(b) (+ beta * c) for C-contiguous 2-D operands.
-    `split` cuts the product across threads; pass False inside a prange loop (no nested
-    parallel regions). `beta` (an expression) is only supported unsplit."""
+              beta: str = "0.0", aux: str = "", ep: str = "none") -> str:
+    """One line computing c = op(a) @ op(b) (+ beta * c) for C-contiguous 2-D operands, then
+    the epilogue `ep` (EPILOGUES) with its operand `aux`. `split` cuts the product across
+    threads; pass False inside a prange loop (no nested parallel regions). `beta` (an
+    expression) is only supported unsplit, epilogues only split."""
     assert beta == "0.0" or not split, "accumulating products are not split"
+    assert ep == "none" or split, "epilogues are applied by split products"
+    code = EPILOGUES[ep]
     if find() is None:
         operands = f"{a}{'.T' if trans_a else ''}, {b}{'.T' if trans_b else ''}"
-        if beta == "0.0":
-            return f"np.dot({operands}, {c})"
-        return f"dot_into(np.dot({operands}), {c}, {beta})"
+        if beta != "0.0":
+            return f"dot_into(np.dot({operands}), {c}, {beta})"
+        if code:
+            return (f"np.dot({operands}, {c}); "
+                    f"epilogue({c}, {aux}, {code}, 0, {c}.shape[0], 0, {c}.shape[1])")
+        return f"np.dot({operands}, {c})"
     if split:
-        return f"gemm({a}, {b}, {c}, {trans_a}, {trans_b}, nthreads)"
+        return f"gemm({a}, {b}, {c}, {trans_a}, {trans_b}, {aux}, {code}, nthreads)"
     return f"gemm_serial({a}, {b}, {c}, {trans_a}, {trans_b}, {beta})"

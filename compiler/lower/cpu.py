@@ -18,7 +18,7 @@ from ..ops import OPS, get_op
 from ..ops.fused import emit_elementwise
 from ..ops.rng import NUMBA_SOURCE
 from ..passes.buffers import plan_buffers
-from . import cblas
+from . import cblas, entry, views
 from .njit_options import decorator as njit_decorator
 from .cblas import emit_gemm
 
@@ -68,9 +68,18 @@ class EmitContext:
                 self.names[v.id] = {"x": "x", "y": "yb"}.get(v.role, v.name)
 
     def gemm(self, a: str, b: str, c: str, trans_a: bool = False, trans_b: bool = False,
-             split: bool = True, beta: str = "0.0") -> str:
-        """A line computing c = op(a) @ op(b) (+ beta * c; C-contiguous 2-D operands)."""
-        return emit_gemm(a, b, c, trans_a, trans_b, split, beta)
+             split: bool = True, beta: str = "0.0", aux: str = "", ep: str = "none") -> str:
+        """A line computing c = op(a) @ op(b) (+ beta * c; C-contiguous 2-D operands), then
+        the epilogue `ep` with operand `aux` (lower/cblas.py EPILOGUES)."""
+        aux = aux or (self.nothing() if split else "")
+        return emit_gemm(a, b, c, trans_a, trans_b, split, beta, aux, ep)
+
+    def nothing(self) -> str:
+        """An empty float32 array, for a library kernel's unused array argument."""
+        if ("nothing",) not in self.shared:
+            self.shared[("nothing",)] = "nothing"
+            self.allocs.append("nothing = np.empty(0, np.float32)")
+        return "nothing"
 
     def loop(self, *dims) -> str:
         """'prange' or 'range' for a loop nest over `dims` (sizes, the batch symbol, or
@@ -136,7 +145,7 @@ def _indent(lines: list[str], depth: int) -> list[str]:
 
 GATHER = '''
 {decorator}
-def gather_rows(X, order, base, xb):
+def gather_rows_impl(X, order, base, xb):
     """xb[i] = X[order[base + i]]: the batch's input rows (in the library so that no recipe
     compiles this loop; parallel only when it is large enough to pay for it)."""
     rows, width = xb.shape
@@ -170,7 +179,7 @@ def _prologue(g: Graph, ctx: EmitContext, label: Value | None) -> tuple[list[str
     lines = ["B = batch",
              "loss_seed = np.float32(1.0)",
              f"xb = np.empty((B, {feature}), np.float32)",
-             f"x = xb.reshape(({', '.join(ctx.shape(x))},))"]
+             f"x = view(xb, ({', '.join(ctx.shape(x))},))"]
     if label is not None:
         lines.append(f"yb = np.empty(({', '.join(ctx.shape(label))},), np.{label.dtype})")
     return lines, feature
@@ -213,8 +222,8 @@ def emit_predict(g: Graph, parallel: bool = True) -> str:
     # its shape-mismatch error message (string formatting), 1.7 s of a 2.7 s predict compile.
     width = math.prod(int(d) for d in g.outputs["output"].shape[1:])
     step_lines = (_gather(ctx, feature, None) + body
-                  + [f"{out}_rows = {out}.reshape((B, {width}))",
-                     f"out_rows = out.reshape((out.shape[0], {width}))",
+                  + [f"{out}_rows = view({out}, (B, {width}))",
+                     f"out_rows = view(out, (out.shape[0], {width}))",
                      f"for i in {ctx.loop(BATCH, width)}(B):",
                      f"    for k in range({width}):",
                      f"        out_rows[base + i, k] = {out}_rows[i, k]"])
@@ -238,15 +247,22 @@ def emit_library(parallel: bool = True) -> str:
     every recipe (measured: ~3 s of each recipe's cold compile before)."""
     preludes = [OPS[name].prelude(parallel).strip("\n") + "\n"
                 for name in sorted(OPS) if OPS[name].prelude]
-    return "\n\n".join([HEADER + NUMBA_SOURCE, cblas.prelude(parallel),
+    return "\n\n".join([HEADER + entry.RUNTIME + views.SOURCE + NUMBA_SOURCE, cblas.prelude(parallel),
                         GATHER.format(decorator=njit_decorator(parallel),
-                                      threshold=PARALLEL_MIN_ELEMENTS), *preludes,
-                        LIBRARY_FOOTER])
+                                      threshold=PARALLEL_MIN_ELEMENTS),
+                        entry.export("gather_rows", "X: f32[2], order: i64[1], base: int, "
+                                     "xb: f32[2]"),
+                        *preludes, LIBRARY_FOOTER])
 
 
 def emit_module(train: Graph, predict: Graph, parallel: bool = True, batch_hint: int = 256,
-                library: str = "recipec_cpu_library") -> str:
-    """The recipe's two kernels; `library` names the module emit_library's source was
-    loaded as."""
-    return "\n\n".join([HEADER + f"from {library} import *  # noqa: F401,F403\n",
-                        emit_train(train, parallel, batch_hint), emit_predict(predict, parallel)])
+                library: str = "recipec_cpu_library", library_source: str = "") -> str:
+    """The recipe's two kernels; `library` names the module `library_source` (emit_library's
+    output) was loaded as. The module registers the library entry points its kernels call
+    before Numba compiles or loads them (lower/entry.py)."""
+    kernels = [emit_train(train, parallel, batch_hint), emit_predict(predict, parallel)]
+    needed = entry.used(entry.exported(library_source), "\n".join(kernels))
+    head = HEADER + f"from {library} import *  # noqa: F401,F403\n"
+    if needed:
+        head += f"\nrequire({', '.join(repr(n) for n in needed)})\n"
+    return "\n\n".join([head, *kernels])

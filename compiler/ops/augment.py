@@ -254,8 +254,8 @@ def _noise_emit(node, ctx):
     feature = math.prod(s.dims[1:])
     pairs = (feature + 1) // 2
     std = float(node.attrs["std"])
-    return [f"{t}_xf = {s.x}.reshape(({s.dims[0]}, {feature}))",
-            f"{t}_of = {s.out}.reshape(({s.dims[0]}, {feature}))"] + s.head(node.attrs["salt"]) + [
+    return [f"{t}_xf = view({s.x}, ({s.dims[0]}, {feature}))",
+            f"{t}_of = view({s.out}, ({s.dims[0]}, {feature}))"] + s.head(node.attrs["salt"]) + [
         f"    for {t}_m in range({pairs}):",
         f"        {t}_z0, {t}_z1 = _normal_pair(_rng_bits({s.key}, {s.b} * {pairs} + {t}_m))",
         f"        {t}_k = 2 * {t}_m",

@@ -50,8 +50,8 @@ def _train_emit(n, ctx):
     y, mean, invstd = (ctx.name(v) for v in n.outputs)
     b, c, s = _spatial(ctx, n.inputs[0])
     xv, yv = ctx.fresh("xv"), ctx.fresh("yv")
-    return [f"{xv} = {x}.reshape(({b}, {c}, {s}))",
-            f"{yv} = {y}.reshape(({b}, {c}, {s}))",
+    return [f"{xv} = view({x}, ({b}, {c}, {s}))",
+            f"{yv} = view({y}, ({b}, {c}, {s}))",
             f"for ch in {ctx.loop(b, c, s)}({c}):",
             "    acc = 0.0",
             "    sq = 0.0",
@@ -106,9 +106,9 @@ def _grad_emit(n, ctx):
     dx, dgamma, dbeta = (ctx.name(v) for v in n.outputs)
     b, c, s = _spatial(ctx, n.inputs[0])
     xv, dyv, dxv = ctx.fresh("xv"), ctx.fresh("dyv"), ctx.fresh("dxv")
-    return [f"{xv} = {x}.reshape(({b}, {c}, {s}))",
-            f"{dyv} = {dy}.reshape(({b}, {c}, {s}))",
-            f"{dxv} = {dx}.reshape(({b}, {c}, {s}))",
+    return [f"{xv} = view({x}, ({b}, {c}, {s}))",
+            f"{dyv} = view({dy}, ({b}, {c}, {s}))",
+            f"{dxv} = view({dx}, ({b}, {c}, {s}))",
             f"for ch in {ctx.loop(b, c, s)}({c}):",
             "    sb = 0.0",
             "    sg = 0.0",
@@ -179,8 +179,8 @@ def _infer_emit(n, ctx):
     y = ctx.name(n.outputs[0])
     b, c, s = _spatial(ctx, n.inputs[0])
     xv, yv = ctx.fresh("xv"), ctx.fresh("yv")
-    return [f"{xv} = {x}.reshape(({b}, {c}, {s}))",
-            f"{yv} = {y}.reshape(({b}, {c}, {s}))",
+    return [f"{xv} = view({x}, ({b}, {c}, {s}))",
+            f"{yv} = view({y}, ({b}, {c}, {s}))",
             f"for ch in {ctx.loop(b, c, s)}({c}):",
             f"    inv = 1.0 / np.sqrt(np.float64({rv}[ch]) + {n.attrs['eps']!r})",
             f"    scale = np.float32(inv * {gamma}[ch])",

@@ -24,7 +24,7 @@ batched transposes stream 9 MB through memory while one sample's columns (139 KB
 a direct (no im2col) loop for conv1 (C*kh*kw = 9) was 2x slower still. The batched variant was
 therefore removed. Whole CNN step, same run as PyTorch eager 2.13 (bench, quiet machine):
 4,900 / 5,100 samples/s vs 3,700 / 3,700.
-Backward: dW = sum_b dY[b] @ cols[b]^T reuses the forward's columns (measured: recomputing
+Backward: dW^T = sum_b cols[b] @ dY[b]^T reuses the forward's columns (measured: recomputing
 them cost the same time as reading them back, and keeping one buffer saves B*C*kh*kw*Ho*Wo
 floats per layer); sgemm accumulates the products over chunks of 16 samples and the chunks are
 summed in float64 in a fixed order. dX = col2im(W^T @ dY[b]) with one writer per element of dX.

@@ -10,15 +10,17 @@ convolutions little (the time is in sgemm and memory traffic; measured conv2 for
 constant sizes (_with_2x2_fast_path).
 
 Layouts and algorithms (measured on the Keras MNIST convnet shapes, see conv.py's docstring):
-im2col one sample at a time into cols[b] = [C*kh*kw, Ho*Wo], forward y[b] = W @ cols[b]; the
-weight gradient reuses the forward's columns (ctx.shared) and accumulates dY[b] @ cols[b]^T
-over chunks of DW_CHUNK samples in sgemm (beta = 1), then sums the chunks in float64 in a fixed
-order, so results depend on the batch but never on the thread count; dX = col2im(W^T @ dY[b])
-with one writer per element.
+im2col one sample at a time into cols[b] = [C*kh*kw, Ho*Wo], forward y[b] = W @ cols[b] with
+the bias (and ReLU) applied to y[b] while it is in cache; the weight gradient reuses the
+forward's columns (ctx.shared) and accumulates dW^T += cols[b] @ dY[b]^T over chunks of
+DW_CHUNK samples in sgemm (beta = 1), then sums the chunks in float64 in a fixed order, so
+results depend on the batch but never on the thread count; dX = col2im(W^T @ dY[b]) with one
+writer per element. Pooling's gradient can take ReLU's mask (maxpool_relu_grad).
 """
 from __future__ import annotations
 
-from ..lower.cblas import emit_gemm
+from ..lower.cblas import EPILOGUES, emit_gemm
+from ..lower.entry import export
 from ..lower.njit_options import decorator
 
 DW_CHUNK = 16    # samples whose weight-gradient products one sgemm chain accumulates
@@ -33,7 +35,7 @@ def _lift(v, fill):
 
 
 class _Geom:
-    """Concrete sizes of one conv/pool node (1-D lifted to 2-D) and the views it needs."""
+    """Concrete sizes of one conv/pool node (1-D lifted to 2-D)."""
 
     def __init__(self, ctx, x, y, kernel, stride, padding):
         xs, ys = ctx.shape(x), ctx.shape(y)
@@ -54,12 +56,6 @@ class _Geom:
         values = ", ".join(str(getattr(self, k)) for k in GEOMETRY)
         ctx.allocs.append(f"{name} = np.array([{values}], np.int64)")
         return name
-
-    def view4(self, ctx, value, channels, h, w) -> str:
-        """A [B, channels, h, w] expression for `value` (a reshape when it is rank 3)."""
-        if self.rank == 4:
-            return ctx.name(value)
-        return f"{ctx.name(value)}.reshape(({self.B}, {channels}, {h}, {w}))"
 
     def columns_key(self, x) -> tuple:
         """Identifies the im2col matrix of input `x` under this geometry."""
@@ -147,20 +143,48 @@ def _with_2x2_fast_path(make, zero: str | None = None) -> list[str]:
             + ["    " + ln for ln in head + _OUTPUTS + make("KH", "KW", "SH", "SW")])
 
 
-def _function(name: str, args: str, body: list[str], parallel: bool) -> str:
+# the shapes the kernels give the arrays they receive flat (f32[*])
+_SHAPES = {"x4": "(B, C, H, W)", "dx4": "(B, C, H, W)", "y4": "(B, C, HO, WO)",
+           "dy4": "(B, C, HO, WO)", "w2": "(F, CKK)", "dw2": "(F, CKK)", "y3": "(B, F, P)",
+           "dy3": "(B, F, P)"}
+
+
+def _function(name: str, params: str, body: list[str], parallel: bool) -> str:
+    """`name_impl` and its C entry point (lower/entry.py); `params` as entry.export takes
+    them. The recipe's arrays arrive flat and are shaped here from the geometry, so the
+    kernels pass them without a reshape (lower/views.py says why that matters)."""
     unpack = f"    {', '.join(GEOMETRY)} = " + ", ".join(f"geom[{i}]"
                                                         for i in range(len(GEOMETRY)))
+    names, shaping = [], []
+    for p in params.split(","):
+        pname, kind = (t.strip() for t in p.split(":"))
+        if kind == "f32[*]" and pname in _SHAPES:        # (a bias is used flat)
+            names.append(f"{pname}_flat")
+            shaping.append(f"    {pname} = {pname}_flat.reshape({_SHAPES[pname]})")
+        else:
+            names.append(pname)
     return "\n".join([decorator(parallel),
-                      f"def {name}({args}):", unpack,
-                      "    CKK = C * KH * KW", "    P = HO * WO"]
-                     + ["    " + ln for ln in body]) + "\n"
+                      f"def {name}_impl({', '.join(names)}):", unpack,
+                      "    CKK = C * KH * KW", "    P = HO * WO", *shaping]
+                     + ["    " + ln for ln in body]) + "\n\n\n" + export(name, params)
 
 
 def library_source(parallel: bool) -> str:
     """The conv and pooling kernels of the shared helper library."""
     gemm = emit_gemm
     conv_forward = (["for b in prange(B):"] + _im2col("x4", "b", "cols", "    ")
-                    + ["    " + gemm("w2", "cols[b]", "y3[b]", False, False, split=False)])
+                    + ["    " + gemm("w2", "cols[b]", "y3[b]", False, False, split=False),
+                       # the bias (and ReLU) while the sample's output is in cache
+                       "    if ep == 1 or ep == 2:",
+                       "        for f in range(F):",
+                       "            yf = y3[b, f]",
+                       "            bf = bias[f]",
+                       "            if ep == 2:",
+                       "                for t in range(P):",
+                       "                    yf[t] = max(yf[t] + bf, np.float32(0.0))",
+                       "            else:",
+                       "                for t in range(P):",
+                       "                    yf[t] += bf"])
     conv_grad_input = (["for b in prange(B):",
                         "    " + gemm("w2", "dy3[b]", "dcols[b]", True, False, split=False)]
                        + _col2im("dx4", "b", "dcols", "    "))
@@ -171,19 +195,24 @@ def library_source(parallel: bool) -> str:
          "        b = ch * chunk + k",
          "        if build_cols:"]          # only when the forward's columns are not at hand
         + _im2col("x4", "b", "cols", "            ")
-        + ["        " + gemm("dy3[b]", "cols[b]", "part[ch]", False, True, split=False,
+        # dW^T = cols @ dY^T: sgemm ran this orientation 20-28% faster than dY @ cols^T on the
+        # benchmark convnet's and LeNet's shapes (B transposed with a short K is its weak case)
+        + ["        " + gemm("cols[b]", "dy3[b]", "part[ch]", False, True, split=False,
                              beta="0.0 if k == 0 else 1.0"),
            # sum the chunks' partials: fixed order, float64, one writer per row
            "for f in prange(F):",
            f"    {_for('j', 'CKK')}", "        acc[f, j] = 0.0",
            f"    {_for('q', 'chunks')}", f"        {_for('j', 'CKK')}",
-           "            acc[f, j] += part[q, f, j]",
+           "            acc[f, j] += part[q, j, f]",
            f"    {_for('j', 'CKK')}", "        dw2[f, j] = np.float32(acc[f, j])"])
     maxpool_forward = _with_2x2_fast_path(lambda kh, kw, sh, sw: _window_max(
         "x4", False, kh, kw, sh, sw) + ["            y4[b, c, oh, ow] = m"])
+    # relu_mask: x is a ReLU's output and its derivative is folded in: a window whose
+    # maximum is 0 passes no gradient (every other element of x gets none anyway)
     maxpool_backward = _with_2x2_fast_path(
         lambda kh, kw, sh, sw: _window_max("x4", True, kh, kw, sh, sw) + [
-            f"            dx4[b, c, oh * {sh} + bi, ow * {sw} + bj] += dy4[b, c, oh, ow]"],
+            "            if not relu_mask or m > np.float32(0.0):",
+            f"                dx4[b, c, oh * {sh} + bi, ow * {sw} + bj] += dy4[b, c, oh, ow]"],
         zero="dx4")
     avgpool_forward = _plane_loop() + _OUTPUTS + [
         "            acc = 0.0",
@@ -195,14 +224,21 @@ def library_source(parallel: bool) -> str:
         f"            {_for('ki', 'KH')}", f"                {_for('kj', 'KW')}",
         "                    dx4[b, c, oh * SH + ki, ow * SW + kj] += g"]
     return "\n\n".join([
-        _function("conv_forward", "x4, w2, y3, cols, geom", conv_forward, parallel),
-        _function("conv_grad_input", "dy3, w2, dx4, dcols, geom", conv_grad_input, parallel),
-        _function("conv_grad_weight", "x4, dy3, dw2, cols, part, acc, geom, build_cols, chunk",
+        _function("conv_forward", "x4: f32[*], w2: f32[*], y3: f32[*], cols: f32[3], "
+                  "geom: i64[1], bias: f32[*], ep: int", conv_forward, parallel),
+        _function("conv_grad_input", "dy3: f32[*], w2: f32[*], dx4: f32[*], dcols: f32[3], "
+                  "geom: i64[1]", conv_grad_input, parallel),
+        _function("conv_grad_weight", "x4: f32[*], dy3: f32[*], dw2: f32[*], cols: f32[3], "
+                  "part: f32[3], acc: f64[2], geom: i64[1], build_cols: bool, chunk: int",
                   conv_grad_weight, parallel),
-        _function("maxpool_forward", "x4, y4, geom", maxpool_forward, parallel),
-        _function("maxpool_backward", "x4, dy4, dx4, geom", maxpool_backward, parallel),
-        _function("avgpool_forward", "x4, y4, geom", avgpool_forward, parallel),
-        _function("avgpool_backward", "dy4, dx4, geom", avgpool_backward, parallel)])
+        _function("maxpool_forward", "x4: f32[*], y4: f32[*], geom: i64[1]", maxpool_forward,
+                  parallel),
+        _function("maxpool_backward", "x4: f32[*], dy4: f32[*], dx4: f32[*], geom: i64[1], "
+                  "relu_mask: bool", maxpool_backward, parallel),
+        _function("avgpool_forward", "x4: f32[*], y4: f32[*], geom: i64[1]", avgpool_forward,
+                  parallel),
+        _function("avgpool_backward", "dy4: f32[*], dx4: f32[*], geom: i64[1]",
+                  avgpool_backward, parallel)])
 
 
 # -- one call per node ---------------------------------------------------------------------
@@ -211,14 +247,19 @@ def _conv_geom(n, ctx, x, y, kernel):
 
 
 def conv_emit(n, ctx):
-    x, w = n.inputs
+    """conv(x, w), or conv_bias_act(x, w, bias) with the epilogue passes/epilogue.py folded
+    in (the bias, and ReLU when attrs["act"] says so)."""
+    x, w = n.inputs[:2]
     y = n.outputs[0]
     gm = _conv_geom(n, ctx, x, y, w.shape[2:])
     cols = ctx.scratch((gm.B, gm.CKK, gm.P), "float32")
     ctx.shared[gm.columns_key(x)] = cols         # the weight gradient reads them again
-    return [f"conv_forward({gm.view4(ctx, x, gm.C, gm.H, gm.W)}, "
-            f"{ctx.name(w)}.reshape(({gm.F}, {gm.CKK})), "
-            f"{ctx.name(y)}.reshape(({gm.B}, {gm.F}, {gm.P})), {cols}, {gm.array(ctx)})"]
+    if len(n.inputs) == 3:
+        bias, ep = ctx.name(n.inputs[2]), EPILOGUES["bias_relu" if n.attrs["act"] else "bias"]
+    else:
+        bias, ep = ctx.nothing(), EPILOGUES["none"]
+    return [f"conv_forward({ctx.name(x)}, {ctx.name(w)}, {ctx.name(y)}, {cols}, "
+            f"{gm.array(ctx)}, {bias}, {ep})"]
 
 
 def conv_grad_weight_emit(n, ctx):
@@ -230,12 +271,10 @@ def conv_grad_weight_emit(n, ctx):
     if build:
         cols = ctx.scratch((gm.B, gm.CKK, gm.P), "float32")
     chunks = f"(({gm.B} + {DW_CHUNK - 1}) // {DW_CHUNK})"
-    part = ctx.scratch((chunks, gm.F, gm.CKK), "float32")
+    part = ctx.scratch((chunks, gm.CKK, gm.F), "float32")      # each chunk's dW^T
     acc = ctx.scratch((gm.F, gm.CKK), "float64")
-    return [f"conv_grad_weight({gm.view4(ctx, x, gm.C, gm.H, gm.W)}, "
-            f"{ctx.name(dy)}.reshape(({gm.B}, {gm.F}, {gm.P})), "
-            f"{ctx.name(dw)}.reshape(({gm.F}, {gm.CKK})), {cols}, {part}, {acc}, "
-            f"{gm.array(ctx)}, {build}, {DW_CHUNK})"]
+    return [f"conv_grad_weight({ctx.name(x)}, {ctx.name(dy)}, {ctx.name(dw)}, {cols}, {part}, "
+            f"{acc}, {gm.array(ctx)}, {build}, {DW_CHUNK})"]
 
 
 def conv_grad_input_emit(n, ctx):
@@ -243,9 +282,8 @@ def conv_grad_input_emit(n, ctx):
     dx = n.outputs[0]
     gm = _conv_geom(n, ctx, dx, dy, w.shape[2:])
     dcols = ctx.scratch((gm.B, gm.CKK, gm.P), "float32")
-    return [f"conv_grad_input({ctx.name(dy)}.reshape(({gm.B}, {gm.F}, {gm.P})), "
-            f"{ctx.name(w)}.reshape(({gm.F}, {gm.CKK})), "
-            f"{gm.view4(ctx, dx, gm.C, gm.H, gm.W)}, {dcols}, {gm.array(ctx)})"]
+    return [f"conv_grad_input({ctx.name(dy)}, {ctx.name(w)}, {ctx.name(dx)}, {dcols}, "
+            f"{gm.array(ctx)})"]
 
 
 def _pool_geom(n, ctx, x, y):
@@ -256,22 +294,21 @@ def pool_emit(kind: str):
     def emit(n, ctx):
         x, y = n.inputs[0], n.outputs[0]
         gm = _pool_geom(n, ctx, x, y)
-        return [f"{kind}pool_forward({gm.view4(ctx, x, gm.C, gm.H, gm.W)}, "
-                f"{gm.view4(ctx, y, gm.C, gm.HO, gm.WO)}, {gm.array(ctx)})"]
+        return [f"{kind}pool_forward({ctx.name(x)}, {ctx.name(y)}, {gm.array(ctx)})"]
     return emit
 
 
 def maxpool_grad_emit(n, ctx):
+    """maxpool_grad, or maxpool_relu_grad (x is a ReLU's output whose derivative is folded
+    in by passes/epilogue.py)."""
     x, dy = n.inputs
     dx = n.outputs[0]
     gm = _pool_geom(n, ctx, x, dy)
-    return [f"maxpool_backward({gm.view4(ctx, x, gm.C, gm.H, gm.W)}, "
-            f"{gm.view4(ctx, dy, gm.C, gm.HO, gm.WO)}, "
-            f"{gm.view4(ctx, dx, gm.C, gm.H, gm.W)}, {gm.array(ctx)})"]
+    return [f"maxpool_backward({ctx.name(x)}, {ctx.name(dy)}, {ctx.name(dx)}, "
+            f"{gm.array(ctx)}, {n.op == 'maxpool_relu_grad'})"]
 
 
 def avgpool_grad_emit(n, ctx):
     dy, dx = n.inputs[0], n.outputs[0]
     gm = _pool_geom(n, ctx, dx, dy)
-    return [f"avgpool_backward({gm.view4(ctx, dy, gm.C, gm.HO, gm.WO)}, "
-            f"{gm.view4(ctx, dx, gm.C, gm.H, gm.W)}, {gm.array(ctx)})"]
+    return [f"avgpool_backward({ctx.name(dy)}, {ctx.name(dx)}, {gm.array(ctx)})"]

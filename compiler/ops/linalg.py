@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import TensorType
+from ..lower.entry import export
+from ..lower.njit_options import decorator
 from . import OpDef, register
 
 
@@ -79,7 +81,7 @@ def _rs_emit(n, ctx):
         return _rs_emit_generic(n, ctx)
     p, k, q = split
     out, xv = ctx.name(n.outputs[0]), ctx.fresh("xv")
-    lines = [f"{xv} = {ctx.name(x)}.reshape(({p}, {k}, {q}))"]
+    lines = [f"{xv} = view({ctx.name(x)}, ({p}, {k}, {q}))"]
     if q == "1":    # leading axes only: accumulate whole rows
         acc = ctx.scratch((k,), "float64")
         return lines + [f"{acc}[:] = 0.0",
@@ -89,16 +91,43 @@ def _rs_emit(n, ctx):
                         f"for c in {ctx.loop(k)}({k}):",
                         f"    {out}[c] = {acc}[c]"]
     part = ctx.scratch((k, q), "float64")
-    return lines + [f"for c in {ctx.loop(*dims)}({k}):",
-                    f"    for t in range({q}):",
-                    f"        {part}[c, t] = 0.0",
-                    f"    for r in range({p}):",
-                    f"        for t in range({q}):",
-                    f"            {part}[c, t] += {xv}[r, c, t]",
-                    "    total = 0.0",
-                    f"    for t in range({q}):",
-                    f"        total += {part}[c, t]",
-                    f"    {out}[c] = total"]
+    return [f"sum_channels({ctx.name(x)}, {out}, {part}, {p}, {k}, {q})"]
+
+
+def _sum_channels_library(parallel: bool) -> str:
+    """The library kernel for sums over a leading and a trailing block of axes (a conv bias
+    gradient: [B, C, H, W] -> [C]); one call per node, no loop compiled per recipe."""
+    from ..lower.cpu import PARALLEL_MIN_ELEMENTS as serial_below   # read now: tests patch it
+
+    return f"""
+@njit(cache=True, error_model='numpy')
+def _sum_channel(x3, part, out, c):
+    p, q = x3.shape[0], x3.shape[2]
+    acc = part[c]
+    for t in range(q):
+        acc[t] = 0.0
+    for r in range(p):
+        row = x3[r, c]
+        for t in range(q):
+            acc[t] += row[t]
+    total = 0.0
+    for t in range(q):
+        total += acc[t]
+    out[c] = total
+
+
+{decorator(parallel)}
+def sum_channels_impl(x, out, part, p, k, q):
+    x3 = x.reshape((p, k, q))
+    if p * k * q < {serial_below}:
+        for c in range(k):
+            _sum_channel(x3, part, out, c)
+    else:
+        for c in prange(k):
+            _sum_channel(x3, part, out, c)
+
+
+""" + export("sum_channels", "x: f32[*], out: f32[*], part: f64[2], p: int, k: int, q: int")
 
 
 def _rs_emit_generic(n, ctx):
@@ -129,4 +158,5 @@ def _rs_emit_generic(n, ctx):
 
 
 register(OpDef("reduce_sum", _rs_infer, _rs_ref, emit=_rs_emit,
+               prelude=_sum_channels_library,
                doc="sum over `axes` (appears only in gradients, so it has no VJP of its own)"))

@@ -24,7 +24,7 @@ def _reshape_ref(x, *, shape):
 def _reshape_emit(n, ctx):
     out = n.outputs[0]
     dims = ", ".join(ctx.shape(out))
-    return [f"{ctx.name(out)} = {ctx.name(n.inputs[0])}.reshape(({dims},))"]
+    return [f"{ctx.name(out)} = view({ctx.name(n.inputs[0])}, ({dims},))"]
 
 
 register(OpDef(

@@ -1,0 +1,144 @@
+"""C entry points for the shared library's big kernels, so recipes link none of their code.
+
+Why: when a Numba function calls another @njit function, Numba links the callee's LLVM module
+into the caller's and re-optimises and re-generates machine code for all of it. Every recipe's
+`train_chunk` recompiled the convolution, pooling, BLAS-splitting and optimizer kernels it
+called, with their parallel regions: measured on the benchmark convnet, 6.7 of its 8.8 s of
+cold compile with every one of its own loops serial.
+
+How: each exported kernel `name` is written as `name_impl` (an ordinary @njit function, parallel
+where it should be) and exported three ways:
+  _c_name   a C-callable wrapper (`numba.cfunc`, cached): pointers and sizes in, arrays rebuilt
+            with `carray`, then `name_impl(...)`. Compiled (or loaded from Numba's cache) only
+            when a kernel module asks for it with `require(...)`, which also registers its
+            address with LLVM under the symbol `<library module>__name`.
+  _x_name   that symbol declared as a Numba `ExternalFunction`, as lower/cblas.py declares sgemm.
+  name      what the kernels call: a tiny @njit shim passing each array's data pointer and
+            shape to `_x_name`. Only the shim is linked into a recipe's kernels.
+The recipe's compiled code names the symbol, never an address, so it stays cacheable; a kernel
+module calls `require` for everything it uses before any of its functions is compiled or
+loaded (MCJIT resolves the symbols then).
+
+Parameters are written `name: kind`, kind one of f32[r], f64[r], i64[r] (C-contiguous arrays of
+rank r), f32[*] (a C-contiguous array of any rank, which `name_impl` receives flat: the caller
+needs no reshape, see lower/views.py), int, f32, f64, bool. Pointers cross as int64, exactly as the C calling conventions of
+x86-64 and AArch64 pass `float *`.
+"""
+from __future__ import annotations
+
+import re
+
+_DTYPES = {"f32": "float32", "f64": "float64", "i64": "int64"}
+_SCALARS = {"int": "types.int64", "f32": "types.float32", "f64": "types.float64",
+            "bool": "types.int64"}
+
+RUNTIME = '''
+import llvmlite.binding as _llvm
+from numba import carray as _carray, cfunc as _cfunc, types
+from numba.core.extending import intrinsic as _intrinsic
+
+
+def _pointer_to(dtype):
+    @_intrinsic
+    def cast(typingctx, address):
+        pointer = types.CPointer(dtype)
+
+        def codegen(context, builder, signature, args):
+            return builder.inttoptr(args[0], context.get_value_type(pointer))
+        return pointer(types.int64), codegen
+    return cast
+
+
+_as_float32 = _pointer_to(types.float32)
+_as_float64 = _pointer_to(types.float64)
+_as_int64 = _pointer_to(types.int64)
+
+_ENTRIES = {}     # name -> (python function, C signature) of every exported kernel
+_LOADED = {}      # name -> compiled cfunc (kept alive: LLVM holds its address)
+
+
+def require(*names):
+    """Compile (or load from the cache) and register the C entry points of `names`; a kernel
+    module calls this before any of its functions is compiled or loaded."""
+    from numba.np.ufunc.parallel import _launch_threads
+
+    _launch_threads()       # cached parallel code links against the threading layer
+    for name in names:
+        if name not in _LOADED:
+            function, signature = _ENTRIES[name]
+            entry = _cfunc(signature, cache=True)(function)
+            _llvm.add_symbol(f"{__name__}__{name}", entry.address)
+            _LOADED[name] = entry
+'''
+
+
+FLAT = -1       # the rank of an f32[*] parameter
+
+
+def _params(spec: str) -> list[tuple[str, str, int]]:
+    """'x: f32[4], g: f32[*], ta: bool' -> [('x', 'f32', 4), ('g', 'f32', FLAT), ('ta', 'bool', 0)]"""
+    out = []
+    for item in spec.split(","):
+        name, kind = (s.strip() for s in item.split(":"))
+        m = re.fullmatch(r"(\w+)\[(\d|\*)\]", kind)
+        if m:
+            out.append((name, m.group(1), FLAT if m.group(2) == "*" else int(m.group(2))))
+        else:
+            if kind not in _SCALARS:
+                raise ValueError(f"unknown parameter kind {kind!r}")
+            out.append((name, kind, 0))
+    return out
+
+
+def export(name: str, spec: str) -> str:
+    """Source of `name`'s C entry, its ExternalFunction and the shim kernels call; the module
+    must define `name_impl` with the parameters of `spec`."""
+    params = _params(spec)
+    c_args, c_types, rebuild, impl_args, shim_args, checks = [], [], [], [], [], []
+    for pname, kind, rank in params:
+        if rank:
+            dims = [f"{pname}_{k}" for k in range(max(rank, 1))]
+            c_args += [f"{pname}_p", *dims]
+            c_types += ["types.int64"] * (len(dims) + 1)
+            rebuild.append(f"    {pname} = _carray(_as_{_DTYPES[kind]}({pname}_p), "
+                           f"({', '.join(dims)},))")
+            impl_args.append(pname)
+            sizes = ([f"{pname}.size"] if rank == FLAT
+                     else [f"{pname}.shape[{k}]" for k in range(rank)])
+            shim_args += [f"{pname}.ctypes.data", *sizes]
+            checks.append(f"    if not {pname}.flags.c_contiguous:\n"
+                          f"        raise ValueError(\"{name}: {pname} must be C-contiguous\")")
+        else:
+            c_args.append(pname)
+            c_types.append(_SCALARS[kind])
+            impl_args.append(f"{pname} != 0" if kind == "bool" else pname)
+            cast = {"bool": "np.int64", "int": "np.int64", "f32": "np.float32",
+                    "f64": "np.float64"}[kind]
+            shim_args.append(f"{cast}({pname})")
+    signature = f"types.void({', '.join(c_types)})"
+    names = ", ".join(p[0] for p in params)
+    return "\n".join([
+        f"def _c_{name}({', '.join(c_args)}):",
+        *rebuild,
+        f"    {name}_impl({', '.join(impl_args)})",
+        "",
+        "",
+        f"_ENTRIES[{name!r}] = (_c_{name}, {signature})",
+        f"_x_{name} = types.ExternalFunction(__name__ + {'__' + name!r}, {signature})",
+        "",
+        "",
+        "@njit(cache=True)",
+        f"def {name}({names}):",
+        *checks,
+        f"    _x_{name}({', '.join(shim_args)})",
+        ""])
+
+
+def exported(library_source: str) -> list[str]:
+    """Names of the kernels a library source exports."""
+    return re.findall(r"^_ENTRIES\['(\w+)'\]", library_source, flags=re.M)
+
+
+def used(names: list[str], kernel_source: str) -> list[str]:
+    """The exported names a kernel module's source calls."""
+    return [n for n in names if re.search(rf"(?<![\w.]){n}\(", kernel_source)]
