@@ -23,8 +23,7 @@ import functools
 import os
 from dataclasses import dataclass
 
-from .entry import export
-from .njit_options import decorator
+from .entry import IMPL, export
 
 # symbol, bits of its integer arguments; numpy's own wheels ship the first one
 CANDIDATES = (("scipy_cblas_sgemm64_", 64), ("cblas_sgemm64_", 64),
@@ -210,7 +209,7 @@ def prelude(parallel: bool) -> str:
     if found is None:
         return EPILOGUE + DOT_PRELUDE
     return EPILOGUE + PRELUDE.format(
-        symbol=found.symbol, bits=found.bits, decorator=decorator(parallel),
+        symbol=found.symbol, bits=found.bits, decorator=IMPL,
         split_min=SPLIT_MIN_MACS) + "\n\n" + export(
         "gemm", "a: f32[2], b: f32[2], c: f32[2], ta: bool, tb: bool, aux: f32[*], ep: int, "
                 "nthreads: int")

@@ -247,8 +247,8 @@ def emit_library(parallel: bool = True) -> str:
     every recipe (measured: ~3 s of each recipe's cold compile before)."""
     preludes = [OPS[name].prelude(parallel).strip("\n") + "\n"
                 for name in sorted(OPS) if OPS[name].prelude]
-    return "\n\n".join([HEADER + entry.RUNTIME + views.SOURCE + NUMBA_SOURCE, cblas.prelude(parallel),
-                        GATHER.format(decorator=njit_decorator(parallel),
+    return "\n\n".join([HEADER + entry.runtime(parallel) + views.SOURCE + NUMBA_SOURCE, cblas.prelude(parallel),
+                        GATHER.format(decorator=entry.IMPL,
                                       threshold=PARALLEL_MIN_ELEMENTS),
                         entry.export("gather_rows", "X: f32[2], order: i64[1], base: int, "
                                      "xb: f32[2]"),

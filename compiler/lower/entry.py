@@ -6,12 +6,14 @@ into the caller's and re-optimises and re-generates machine code for all of it. 
 called, with their parallel regions: measured on the benchmark convnet, 6.7 of its 8.8 s of
 cold compile with every one of its own loops serial.
 
-How: each exported kernel `name` is written as `name_impl` (an ordinary @njit function, parallel
-where it should be) and exported three ways:
-  _c_name   a C-callable wrapper (`numba.cfunc`, cached): pointers and sizes in, arrays rebuilt
-            with `carray`, then `name_impl(...)`. Compiled (or loaded from Numba's cache) only
-            when a kernel module asks for it with `require(...)`, which also registers its
-            address with LLVM under the symbol `<library module>__name`.
+How: each exported kernel `name` is written as `name_impl` (decorated IMPL: inlined into its
+caller at Numba's IR level, never compiled on its own) and exported three ways:
+  _c_name   a C-callable wrapper (`numba.cfunc`, cached, parallel as the library is): pointers
+            and sizes in, arrays rebuilt with `carray`, then `name_impl(...)`, inlined. Compiled
+            (or loaded from Numba's cache) only when a kernel module asks for it with
+            `require(...)`, which also registers its address with LLVM under the symbol
+            `<library module>__name`. (With a separately compiled impl, LLVM optimised and
+            generated each kernel twice: once alone, once linked into its wrapper.)
   _x_name   that symbol declared as a Numba `ExternalFunction`, as lower/cblas.py declares sgemm.
   name      what the kernels call: a tiny @njit shim passing each array's data pointer and
             shape to `_x_name`. Only the shim is linked into a recipe's kernels.
@@ -28,11 +30,14 @@ from __future__ import annotations
 
 import re
 
+# the decorator of every `name_impl`
+IMPL = "@njit(inline='always')"
+
 _DTYPES = {"f32": "float32", "f64": "float64", "i64": "int64"}
 _SCALARS = {"int": "types.int64", "f32": "types.float32", "f64": "types.float64",
             "bool": "types.int64"}
 
-RUNTIME = '''
+_RUNTIME = '''
 import llvmlite.binding as _llvm
 from numba import carray as _carray, cfunc as _cfunc, types
 from numba.core.extending import intrinsic as _intrinsic
@@ -66,13 +71,21 @@ def require(*names):
     for name in names:
         if name not in _LOADED:
             function, signature = _ENTRIES[name]
-            entry = _cfunc(signature, cache=True)(function)
+            entry = _cfunc(signature, cache=True, parallel=_PARALLEL,
+                           error_model="numpy")(function)
             _llvm.add_symbol(f"{__name__}__{name}", entry.address)
             _LOADED[name] = entry
 '''
 
 
 FLAT = -1       # the rank of an f32[*] parameter
+
+
+def runtime(parallel: bool) -> str:
+    """The library's entry-point machinery; its C entries are compiled parallel or not."""
+    from .njit_options import parallel_option
+
+    return f"\n_PARALLEL = {parallel_option(parallel)}\n" + _RUNTIME
 
 
 def _params(spec: str) -> list[tuple[str, str, int]]:

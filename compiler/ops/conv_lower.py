@@ -20,8 +20,7 @@ writer per element. Pooling's gradient can take ReLU's mask (maxpool_relu_grad).
 from __future__ import annotations
 
 from ..lower.cblas import EPILOGUES, emit_gemm
-from ..lower.entry import export
-from ..lower.njit_options import decorator
+from ..lower.entry import IMPL, export
 
 DW_CHUNK = 16    # samples whose weight-gradient products one sgemm chain accumulates
 
@@ -163,7 +162,7 @@ def _function(name: str, params: str, body: list[str], parallel: bool) -> str:
             shaping.append(f"    {pname} = {pname}_flat.reshape({_SHAPES[pname]})")
         else:
             names.append(pname)
-    return "\n".join([decorator(parallel),
+    return "\n".join([IMPL,
                       f"def {name}_impl({', '.join(names)}):", unpack,
                       "    CKK = C * KH * KW", "    P = HO * WO", *shaping]
                      + ["    " + ln for ln in body]) + "\n\n\n" + export(name, params)

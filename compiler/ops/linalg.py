@@ -4,8 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import TensorType
-from ..lower.entry import export
-from ..lower.njit_options import decorator
+from ..lower.entry import IMPL, export
 from . import OpDef, register
 
 
@@ -116,7 +115,7 @@ def _sum_channel(x3, part, out, c):
     out[c] = total
 
 
-{decorator(parallel)}
+{IMPL}
 def sum_channels_impl(x, out, part, p, k, q):
     x3 = x.reshape((p, k, q))
     if p * k * q < {serial_below}:

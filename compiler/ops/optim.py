@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..lower.entry import export
-from ..lower.njit_options import decorator
+from ..lower.entry import IMPL, export
 from . import OpDef, register
 from .elementwise import f32
 
@@ -40,7 +39,7 @@ def {name}_block({arrays}, {scalars}):
 {body}
 
 
-{decorator(parallel)}
+{IMPL}
 def {name}_impl({arrays}, {scalars}):
     blocks = (p.size + {BLOCK} - 1) // {BLOCK}
     if blocks <= 1:
