@@ -21,6 +21,7 @@ def force_parallel(monkeypatch) -> None:
     monkeypatch.setattr(cpu, "PARALLEL_MIN_ELEMENTS", 0)
     monkeypatch.setattr(optim, "BLOCK", 4)
     monkeypatch.setattr(conv_lower, "DW_CHUNK", 3)
+    monkeypatch.setattr(conv_lower, "DX_CHUNK", 3)
 
 
 def random_batches(program, n: int, rng) -> tuple[np.ndarray, np.ndarray]:

@@ -23,8 +23,9 @@ loaded (MCJIT resolves the symbols then).
 
 Parameters are written `name: kind`, kind one of f32[r], f64[r], i64[r] (C-contiguous arrays of
 rank r), f32[*] (a C-contiguous array of any rank, which `name_impl` receives flat: the caller
-needs no reshape, see lower/views.py), int, f32, f64, bool. Pointers cross as int64, exactly as the C calling conventions of
-x86-64 and AArch64 pass `float *`.
+needs no reshape, see lower/views.py), int, f32, f64, bool. Pointers cross as int64, exactly as
+the C calling conventions of x86-64 and AArch64 pass `float *`. A shim refuses a non-contiguous
+array (ValueError); an exception inside a C entry could not reach Python.
 """
 from __future__ import annotations
 

@@ -23,6 +23,7 @@ from ..lower.cblas import EPILOGUES, emit_gemm
 from ..lower.entry import IMPL, export
 
 DW_CHUNK = 16    # samples whose weight-gradient products one sgemm chain accumulates
+DX_CHUNK = 8     # samples one input-gradient task runs, sharing one columns buffer
 
 # the geometry array every library kernel takes (1-D problems are lifted to H = 1)
 GEOMETRY = ("B", "C", "H", "W", "F", "HO", "WO", "KH", "KW", "SH", "SW", "PH", "PHH", "PW",
@@ -89,7 +90,7 @@ def _im2col(x4, b, cols, pad):
 
 
 def _col2im(dx4, b, dcols, pad):
-    """Lines setting dx4[b] = col2im(dcols[b]); one writer per element, fixed order."""
+    """Lines setting dx4[b] = col2im(dcols); one writer per element, fixed order."""
     lines = [_for("c", "C"),
              f"    {_for('i', 'H')}", f"        {_for('j', 'W')}",
              f"            {dx4}[{b}, c, i, j] = np.float32(0.0)",
@@ -102,7 +103,7 @@ def _col2im(dx4, b, dcols, pad):
              f"                {_for('ow', 'WO')}",
              "                    iw = ow * SW + kj - PW",
              "                    if iw >= 0 and iw < W:",
-             f"                        {dx4}[{b}, c, ih, iw] += {dcols}[{b}, r, oh * WO + ow]"]
+             f"                        {dx4}[{b}, c, ih, iw] += {dcols}[r, oh * WO + ow]"]
     return [pad + ln for ln in lines]
 
 
@@ -184,9 +185,16 @@ def library_source(parallel: bool) -> str:
                        "            else:",
                        "                for t in range(P):",
                        "                    yf[t] += bf"])
-    conv_grad_input = (["for b in prange(B):",
-                        "    " + gemm("w2", "dy3[b]", "dcols[b]", True, False, split=False)]
-                       + _col2im("dx4", "b", "dcols", "    "))
+    # dcols is one [CKK, P] matrix per chunk of DX_CHUNK samples, reused sample after sample
+    # while it is in L2: a [B, CKK, P] buffer was written back to memory (8.9 MB a step for
+    # the benchmark convnet's conv2) though each sample's part is read only once
+    conv_grad_input = (["chunks = (B + chunk - 1) // chunk",
+                        "for ch in prange(chunks):",
+                        "    for k in range(min(chunk, B - ch * chunk)):",
+                        "        b = ch * chunk + k",
+                        "        " + gemm("w2", "dy3[b]", "dcols[ch]", True, False,
+                                         split=False)]
+                       + _col2im("dx4", "b", "dcols[ch]", "        "))
     conv_grad_weight = (
         ["chunks = (B + chunk - 1) // chunk",
          "for ch in prange(chunks):",
@@ -226,7 +234,7 @@ def library_source(parallel: bool) -> str:
         _function("conv_forward", "x4: f32[*], w2: f32[*], y3: f32[*], cols: f32[3], "
                   "geom: i64[1], bias: f32[*], ep: int", conv_forward, parallel),
         _function("conv_grad_input", "dy3: f32[*], w2: f32[*], dx4: f32[*], dcols: f32[3], "
-                  "geom: i64[1]", conv_grad_input, parallel),
+                  "geom: i64[1], chunk: int", conv_grad_input, parallel),
         _function("conv_grad_weight", "x4: f32[*], dy3: f32[*], dw2: f32[*], cols: f32[3], "
                   "part: f32[3], acc: f64[2], geom: i64[1], build_cols: bool, chunk: int",
                   conv_grad_weight, parallel),
@@ -280,9 +288,9 @@ def conv_grad_input_emit(n, ctx):
     dy, w = n.inputs
     dx = n.outputs[0]
     gm = _conv_geom(n, ctx, dx, dy, w.shape[2:])
-    dcols = ctx.scratch((gm.B, gm.CKK, gm.P), "float32")
+    dcols = ctx.scratch((f"(({gm.B} + {DX_CHUNK - 1}) // {DX_CHUNK})", gm.CKK, gm.P), "float32")
     return [f"conv_grad_input({ctx.name(dy)}, {ctx.name(w)}, {ctx.name(dx)}, {dcols}, "
-            f"{gm.array(ctx)})"]
+            f"{gm.array(ctx)}, {DX_CHUNK})"]
 
 
 def _pool_geom(n, ctx, x, y):
