@@ -249,6 +249,18 @@ RECIPES = {
 }
 
 
+RECIPES["pool2x2_odd_sizes"] = HEADER + """
+        model {
+          input [2, 9, 9]
+          conv2d(3, 3, padding = same) relu maxpool2d(2)
+          conv2d(4, 2) maxpool2d(2)
+          flatten dense(3)
+        }
+        loss = cross_entropy
+        optimizer = sgd(lr = 0.05, momentum = 0.9)
+    """
+
+
 def _program(name):
     return recipec.compile(recipec.loads(RECIPES[name], f"{name}.recipe"))
 
@@ -283,3 +295,29 @@ def test_compiled_conv_steps_match_reference(name, all_parallel, monkeypatch):
         again.append([p.copy() for p in program.state.params])
     for a, b in zip(*again):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("relu_mask", [False, True])
+@pytest.mark.parametrize("size", [(6, 6), (7, 9)])
+def test_maxpool_gradient_kernel_on_ties_and_odd_sizes(size, relu_mask):
+    """The library's 2x2 max-pool gradient (selects, each dx written once) against the
+    reference: ties go to the first maximum, uncovered rows/columns get zero, and with the
+    ReLU mask a window whose maximum is 0 passes nothing."""
+    from recipec.compiler.lower import cpu, load_source
+    from recipec.compiler.ops.conv_lower import GEOMETRY
+
+    library = load_source(cpu.emit_library(True), "cpu", kind="lib").module
+    library.require("maxpool_backward")
+    rng = np.random.default_rng(1)
+    x = rng.integers(-1, 3, (3, 2) + size).astype(np.float32)       # many ties, zeros
+    if relu_mask:
+        x = np.maximum(x, 0)
+    ho, wo = size[0] // 2, size[1] // 2
+    dy = rng.standard_normal((3, 2, ho, wo)).astype(np.float32)
+    sizes = dict(B=3, C=2, H=size[0], W=size[1], F=2, HO=ho, WO=wo, KH=2, KW=2, SH=2, SW=2)
+    geom = np.array([sizes.get(k, 0) for k in GEOMETRY], np.int64)
+    dx = np.full_like(x, np.nan)
+    library.maxpool_backward(x, dy, dx, geom, relu_mask)
+    op = "maxpool_relu_grad" if relu_mask else "maxpool_grad"
+    want = get_op(op).reference(x, dy, size=(2, 2), stride=(2, 2))
+    np.testing.assert_array_equal(dx, want)

@@ -132,15 +132,55 @@ def _window_max(x4, track: bool, kh="KH", kw="KW", sh="SH", sw="SW") -> list[str
 _OUTPUTS = [f"    {_for('oh', 'HO')}", f"        {_for('ow', 'WO')}"]
 
 
-def _with_2x2_fast_path(make, zero: str | None = None) -> list[str]:
+def _with_2x2_fast_path(make) -> list[str]:
     """`make(kh, kw, sh, sw)` -> lines of one output position's work. The common 2x2 window
     at stride 2 gets its own copy with constant sizes, which LLVM unrolls (measured: the
     generic run-time loops made maxpool 4x and its gradient 2.5x slower on a conv1 output)."""
-    head = _plane_loop() + (_zero_plane(zero) if zero else [])   # zero a plane of dx first
+    head = _plane_loop()
     return (["if KH == 2 and KW == 2 and SH == 2 and SW == 2:"]
             + ["    " + ln for ln in head + _OUTPUTS + make(2, 2, 2, 2)]
             + ["else:"]
             + ["    " + ln for ln in head + _OUTPUTS + make("KH", "KW", "SH", "SW")])
+
+
+# The 2x2/stride-2 max-pool gradient writes each element of dx once, with selects: no zeroing
+# pass, no scatter, no branch on which element won (random on real data, so mispredicted).
+# Measured on the benchmark convnet, same process: 2-8% faster steps than the zero-then-
+# scatter loop the other windows use.
+MAXPOOL_GRAD_2X2 = _plane_loop() + [
+    "    xp = x4[b, c]",
+    "    dp = dx4[b, c]",
+    "    gp = dy4[b, c]",
+    "    for i in range(2 * HO, H):",           # a last row no window covers (odd H)
+    "        for j in range(W):",
+    "            dp[i, j] = np.float32(0.0)",
+    "    for oh in range(HO):",
+    "        r0 = xp[2 * oh]",
+    "        r1 = xp[2 * oh + 1]",
+    "        o0 = dp[2 * oh]",
+    "        o1 = dp[2 * oh + 1]",
+    "        g_row = gp[oh]",
+    "        for j in range(2 * WO, W):",
+    "            o0[j] = np.float32(0.0)",
+    "            o1[j] = np.float32(0.0)",
+    "        for ow in range(WO):",
+    "            x00 = r0[2 * ow]",
+    "            x01 = r0[2 * ow + 1]",
+    "            x10 = r1[2 * ow]",
+    "            x11 = r1[2 * ow + 1]",
+    "            m = max(max(x00, x01), max(x10, x11))",
+    "            g = g_row[ow]",
+    "            if relu_mask:",
+    "                g = g if m > np.float32(0.0) else np.float32(0.0)",
+    # the first maximum in row-major order takes the gradient (as the reference)
+    "            w00 = x00 == m",
+    "            w01 = (x01 == m) & (not w00)",
+    "            w10 = (x10 == m) & (not w00) & (x01 != m)",
+    "            w11 = (not w00) & (x01 != m) & (x10 != m)",
+    "            o0[2 * ow] = g if w00 else np.float32(0.0)",
+    "            o0[2 * ow + 1] = g if w01 else np.float32(0.0)",
+    "            o1[2 * ow] = g if w10 else np.float32(0.0)",
+    "            o1[2 * ow + 1] = g if w11 else np.float32(0.0)"]
 
 
 # the shapes the kernels give the arrays they receive flat (f32[*])
@@ -216,11 +256,14 @@ def library_source(parallel: bool) -> str:
         "x4", False, kh, kw, sh, sw) + ["            y4[b, c, oh, ow] = m"])
     # relu_mask: x is a ReLU's output and its derivative is folded in: a window whose
     # maximum is 0 passes no gradient (every other element of x gets none anyway)
-    maxpool_backward = _with_2x2_fast_path(
-        lambda kh, kw, sh, sw: _window_max("x4", True, kh, kw, sh, sw) + [
-            "            if not relu_mask or m > np.float32(0.0):",
-            f"                dx4[b, c, oh * {sh} + bi, ow * {sw} + bj] += dy4[b, c, oh, ow]"],
-        zero="dx4")
+    maxpool_backward = (
+        ["if KH == 2 and KW == 2 and SH == 2 and SW == 2:"]
+        + ["    " + ln for ln in MAXPOOL_GRAD_2X2]
+        + ["else:"]
+        + ["    " + ln for ln in _plane_loop() + _zero_plane("dx4") + _OUTPUTS
+           + _window_max("x4", True) + [
+               "            if not relu_mask or m > np.float32(0.0):",
+               "                dx4[b, c, oh * SH + bi, ow * SW + bj] += dy4[b, c, oh, ow]"]])
     avgpool_forward = _plane_loop() + _OUTPUTS + [
         "            acc = 0.0",
         f"            {_for('ki', 'KH')}", f"                {_for('kj', 'KW')}",
