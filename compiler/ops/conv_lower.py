@@ -68,43 +68,62 @@ def _for(var, n):
     return f"for {var} in range({n}):"
 
 
-# NOTE: the bounds tests below also serve unpadded convolutions: they tell LLVM the indices
-# are non-negative, which drops Python's wrap-around test from every load. A copy without them
-# (for zero padding) measured 15% slower.
+# Two copies of each column loop. VALID (stride 1, no padding, the usual case) indexes with sums
+# of loop counters only, which LLVM proves non-negative and in bounds: no test per element
+# (measured on the benchmark convnet's conv2: im2col 0.76 -> 0.24 ms, col2im 0.87 -> 0.37 ms
+# per step; LeNet's conv2 0.35 -> 0.25 and 0.38 -> 0.21). The general copy tests the padding;
+# its bounds tests also prove its indices non-negative, which removes Python's wrap-around
+# test (a version without them measured 15% slower).
 def _im2col(x4, b, cols, pad):
     """Lines filling cols[b] with sample b's receptive fields (zeros in the padding)."""
-    lines = [_for("c", "C"), f"    {_for('ki', 'KH')}", f"        {_for('kj', 'KW')}",
-             "            r = (c * KH + ki) * KW + kj",
-             f"            {_for('oh', 'HO')}",
-             "                ih = oh * SH + ki - PH",
-             "                base = oh * WO",
-             "                if ih < 0 or ih >= H:",
+    valid = ["if VALID:",
+             f"    {_for('c', 'C')}", f"        {_for('ki', 'KH')}",
+             f"            {_for('kj', 'KW')}",
+             "                r = (c * KH + ki) * KW + kj",
+             f"                {_for('oh', 'HO')}",
+             "                    base = oh * WO",
              f"                    {_for('ow', 'WO')}",
-             f"                        {cols}[{b}, r, base + ow] = np.float32(0.0)",
-             "                    continue",
-             f"                {_for('ow', 'WO')}",
-             "                    iw = ow * SW + kj - PW",
-             f"                    {cols}[{b}, r, base + ow] = ({x4}[{b}, c, ih, iw] "
-             "if iw >= 0 and iw < W else np.float32(0.0))"]
-    return [pad + ln for ln in lines]
+             f"                        {cols}[{b}, r, base + ow] = {x4}[{b}, c, oh + ki, ow + kj]"]
+    general = [_for("c", "C"), f"    {_for('ki', 'KH')}", f"        {_for('kj', 'KW')}",
+               "            r = (c * KH + ki) * KW + kj",
+               f"            {_for('oh', 'HO')}",
+               "                ih = oh * SH + ki - PH",
+               "                base = oh * WO",
+               "                if ih < 0 or ih >= H:",
+               f"                    {_for('ow', 'WO')}",
+               f"                        {cols}[{b}, r, base + ow] = np.float32(0.0)",
+               "                    continue",
+               f"                {_for('ow', 'WO')}",
+               "                    iw = ow * SW + kj - PW",
+               f"                    {cols}[{b}, r, base + ow] = ({x4}[{b}, c, ih, iw] "
+               "if iw >= 0 and iw < W else np.float32(0.0))"]
+    return [pad + ln for ln in valid + ["else:"] + ["    " + ln for ln in general]]
 
 
 def _col2im(dx4, b, dcols, pad):
     """Lines setting dx4[b] = col2im(dcols); one writer per element, fixed order."""
-    lines = [_for("c", "C"),
-             f"    {_for('i', 'H')}", f"        {_for('j', 'W')}",
-             f"            {dx4}[{b}, c, i, j] = np.float32(0.0)",
-             f"    {_for('ki', 'KH')}", f"        {_for('kj', 'KW')}",
-             "            r = (c * KH + ki) * KW + kj",
-             f"            {_for('oh', 'HO')}",
-             "                ih = oh * SH + ki - PH",
-             "                if ih < 0 or ih >= H:",
-             "                    continue",
-             f"                {_for('ow', 'WO')}",
-             "                    iw = ow * SW + kj - PW",
-             "                    if iw >= 0 and iw < W:",
-             f"                        {dx4}[{b}, c, ih, iw] += {dcols}[r, oh * WO + ow]"]
-    return [pad + ln for ln in lines]
+    zero = [f"    {_for('i', 'H')}", f"        {_for('j', 'W')}",
+            f"            {dx4}[{b}, c, i, j] = np.float32(0.0)"]
+    valid = ([_for("c", "C")] + zero
+             + [f"    {_for('ki', 'KH')}", f"        {_for('kj', 'KW')}",
+                "            r = (c * KH + ki) * KW + kj",
+                f"            {_for('oh', 'HO')}",
+                "                base = oh * WO",
+                f"                {_for('ow', 'WO')}",
+                f"                    {dx4}[{b}, c, oh + ki, ow + kj] += {dcols}[r, base + ow]"])
+    general = ([_for("c", "C")] + zero
+               + [f"    {_for('ki', 'KH')}", f"        {_for('kj', 'KW')}",
+                  "            r = (c * KH + ki) * KW + kj",
+                  f"            {_for('oh', 'HO')}",
+                  "                ih = oh * SH + ki - PH",
+                  "                if ih < 0 or ih >= H:",
+                  "                    continue",
+                  f"                {_for('ow', 'WO')}",
+                  "                    iw = ow * SW + kj - PW",
+                  "                    if iw >= 0 and iw < W:",
+                  f"                        {dx4}[{b}, c, ih, iw] += {dcols}[r, oh * WO + ow]"])
+    return [pad + ln for ln in ["if VALID:"] + ["    " + ln for ln in valid] + ["else:"]
+            + ["    " + ln for ln in general]]
 
 
 def _plane_loop() -> list[str]:
@@ -205,7 +224,9 @@ def _function(name: str, params: str, body: list[str], parallel: bool) -> str:
             names.append(pname)
     return "\n".join([IMPL,
                       f"def {name}_impl({', '.join(names)}):", unpack,
-                      "    CKK = C * KH * KW", "    P = HO * WO", *shaping]
+                      "    CKK = C * KH * KW", "    P = HO * WO",
+                      "    VALID = SH == 1 and SW == 1 and PH == 0 and PHH == 0 and PW == 0 "
+                      "and PWH == 0", *shaping]
                      + ["    " + ln for ln in body]) + "\n\n\n" + export(name, params)
 
 
