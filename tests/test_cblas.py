@@ -126,3 +126,4 @@ def test_find_picks_numpys_blas_whatever_was_imported_first():
         assert cblas.external(found.symbol, found.bits) is not None
     finally:
         cblas.find.cache_clear()
+

@@ -29,7 +29,11 @@ array (ValueError); an exception inside a C entry could not reach Python.
 """
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 # the decorator of every `name_impl`
 IMPL = "@njit(inline='always')"
@@ -63,23 +67,61 @@ _ENTRIES = {}     # name -> (python function, C signature) of every exported ker
 _LOADED = {}      # name -> compiled cfunc (kept alive: LLVM holds its address)
 
 
+def _load(name):
+    function, signature = _ENTRIES[name]
+    entry = _cfunc(signature, cache=True, parallel=_PARALLEL, error_model="numpy")(function)
+    _llvm.add_symbol(f"{__name__}__{name}", entry.address)
+    _LOADED[name] = entry
+
+
 def require(*names):
     """Compile (or load from the cache) and register the C entry points of `names`; a kernel
-    module calls this before any of its functions is compiled or loaded."""
+    module calls this before any of its functions is compiled or loaded. When several are not
+    cached yet, a helper process compiles every other one meanwhile (entry.compile_elsewhere)."""
     from numba.np.ufunc.parallel import _launch_threads
+    from recipec.compiler.lower.entry import compile_elsewhere
 
     _launch_threads()       # cached parallel code links against the threading layer
-    for name in names:
-        if name not in _LOADED:
-            function, signature = _ENTRIES[name]
-            entry = _cfunc(signature, cache=True, parallel=_PARALLEL,
-                           error_model="numpy")(function)
-            _llvm.add_symbol(f"{__name__}__{name}", entry.address)
-            _LOADED[name] = entry
+    missing = [name for name in names if name not in _LOADED]
+    helper, theirs = compile_elsewhere(__file__, missing)
+    try:
+        for name in missing:
+            if name not in theirs:
+                _load(name)
+    finally:
+        if helper is not None:
+            helper.wait()
+    for name in theirs:     # from the cache now (or compiled here, if the helper failed)
+        _load(name)
 '''
 
 
 FLAT = -1       # the rank of an f32[*] parameter
+
+
+def _cached(library_file: str, name: str) -> bool:
+    """Whether Numba's cache holds the C entry of `name` (its index file, next to the library)."""
+    path = Path(library_file)
+    return any((path.parent / "__pycache__").glob(f"{path.stem}._c_{name}-*.nbi"))
+
+
+def compile_elsewhere(library_file: str, names: list[str]):
+    """(helper process, the names it compiles): every other entry of `names` not cached yet,
+    compiled by `python -m recipec.compiler.lower.entry` into the shared cache while this
+    process compiles the rest; (None, []) with one core or fewer than two to compile.
+    Numba compiles one function at a time per process, and a convnet's library takes ~20 s
+    alone. Only a speed-up: whatever the helper leaves undone, the caller compiles."""
+    todo = [n for n in names if not _cached(library_file, n)]
+    if (os.cpu_count() or 1) < 2 or len(todo) < 2:
+        return None, []
+    theirs = todo[1::2]
+    try:
+        helper = subprocess.Popen([sys.executable, "-m", "recipec.compiler.lower.entry",
+                                   library_file, *theirs],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except OSError:
+        return None, []
+    return helper, theirs
 
 
 def runtime(parallel: bool) -> str:
@@ -156,3 +198,11 @@ def exported(library_source: str) -> list[str]:
 def used(names: list[str], kernel_source: str) -> list[str]:
     """The exported names a kernel module's source calls."""
     return [n for n in names if re.search(rf"(?<![\w.]){n}\(", kernel_source)]
+
+
+if __name__ == "__main__":          # the helper of compile_elsewhere: LIBRARY_FILE NAME...
+    from . import load_path
+
+    library = load_path(Path(sys.argv[1]))
+    for _name in sys.argv[2:]:
+        library._load(_name)
