@@ -90,7 +90,10 @@ def require(*names):
                 _load(name)
     finally:
         if helper is not None:
-            helper.wait()
+            try:
+                helper.wait(timeout=600)
+            except Exception:           # stuck or interrupted: what it left, we compile
+                helper.kill()
     for name in theirs:     # from the cache now (or compiled here, if the helper failed)
         _load(name)
 '''
