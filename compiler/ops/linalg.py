@@ -79,18 +79,19 @@ def _rs_emit(n, ctx):
     if split is None:
         return _rs_emit_generic(n, ctx)
     p, k, q = split
-    out, xv = ctx.name(n.outputs[0]), ctx.fresh("xv")
-    lines = [f"{xv} = view({ctx.name(x)}, ({p}, {k}, {q}))"]
-    if q == "1":    # leading axes only: accumulate whole rows
-        acc = ctx.scratch((k,), "float64")
-        return lines + [f"{acc}[:] = 0.0",
-                        f"for r in range({p}):",
-                        f"    for c in range({k}):",
-                        f"        {acc}[c] += {xv}[r, c, 0]",
-                        f"for c in {ctx.loop(k)}({k}):",
-                        f"    {out}[c] = {acc}[c]"]
-    part = ctx.scratch((k, q), "float64")
-    return [f"sum_channels({ctx.name(x)}, {out}, {part}, {p}, {k}, {q})"]
+    out = ctx.name(n.outputs[0])
+    if q != "1":    # a trailing block too (conv bias gradients): the library kernel
+        part = ctx.scratch((k, q), "float64")
+        return [f"sum_channels({ctx.name(x)}, {out}, {part}, {p}, {k}, {q})"]
+    # leading axes only (dense bias gradients): accumulate whole rows
+    xv, acc = ctx.fresh("xv"), ctx.scratch((k,), "float64")
+    return [f"{xv} = view({ctx.name(x)}, ({p}, {k}))",
+            f"{acc}[:] = 0.0",
+            f"for r in range({p}):",
+            f"    for c in range({k}):",
+            f"        {acc}[c] += {xv}[r, c]",
+            f"for c in {ctx.loop(k)}({k}):",
+            f"    {out}[c] = {acc}[c]"]
 
 
 def _sum_channels_library(parallel: bool) -> str:
