@@ -65,16 +65,20 @@ def fold_epilogues(g: Graph) -> Graph:
     uses: Counter = Counter(v.id for n in g.nodes for v in n.inputs)
     uses.update(v.id for v in g.outputs.values())
     consumer = {v.id: n for n in g.nodes for v in n.inputs}
+    # where each value becomes available: the folded node takes the producer's place, so the
+    # operand it adds (a bias, ReLU's output) must exist by then
+    ready = {v.id: -1 for v in g.inputs}
+    ready.update({o.id: i for i, n in enumerate(g.nodes) for o in n.outputs})
     replaced: dict[int, Node] = {}      # id(producer) -> folded node
     dropped: set[int] = set()           # id(consumer) of every fold
-    for n in g.nodes:
+    for i, n in enumerate(g.nodes):
         if n.op not in ("conv", "matmul", "maxpool_grad") or len(n.outputs) != 1 \
                 or uses[n.outputs[0].id] != 1 or id(n) in dropped:
             continue
         c = consumer[n.outputs[0].id]
         folded = (_fold_bias(n, c) if n.op != "maxpool_grad" and c.op in ("add", "fused")
                   else _fold_relu_grad(n, c))
-        if folded is None:
+        if folded is None or any(ready.get(v.id, len(g.nodes)) >= i for v in folded.inputs):
             continue
         folded.outputs = c.outputs
         for o in c.outputs:
