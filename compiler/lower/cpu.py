@@ -3,9 +3,12 @@
 `train_chunk` runs `nsteps` whole training steps (gather batch, forward, loss, backward,
 optimizer) inside compiled code; Python calls it once per chunk. `predict_chunk` runs the
 inference graph over consecutive rows. Buffers are allocated once per call, before the step
-loop, and shared between values whose lifetimes do not overlap (passes/buffers.py); elementwise work is emitted as (fused) prange loop nests; matrix products call
-CBLAS sgemm, cut across the threads (lower/cblas.py). `nthreads` is an argument because
-Numba's get_num_threads() inside a kernel would make it uncacheable.
+loop, and shared between values whose lifetimes do not overlap (passes/buffers.py).
+Elementwise work left after fusion and epilogue folding is emitted as loop nests (prange when
+large); matrix products, convolutions, pooling, channel sums and optimizer updates are calls
+into the shared library's C entry points (lower/entry.py), matrix products cut across the
+threads (lower/cblas.py). `nthreads` is an argument because Numba's get_num_threads() inside a
+kernel would make it uncacheable.
 `parallel` follows the runtime's threading layout (runtime/threads.py): True when Numba's
 prange owns the cores, False when BLAS does.
 """
@@ -241,15 +244,16 @@ __all__ = [name for name in dict(globals()) if not name.startswith("__")
 
 
 def emit_library(parallel: bool = True) -> str:
-    """The helpers every recipe's kernels share: the counter RNG, the BLAS products and each
-    op's prelude (optimizer updates). They do not depend on the recipe, so they live in one
+    """The helpers every recipe's kernels share: the entry-point machinery, `view`, the counter
+    RNG, the BLAS products, the batch gather and each op's prelude (conv/pool kernels,
+    optimizer updates, channel sums). They do not depend on the recipe, so they live in one
     module per machine and threading layout, compiled once and reused from Numba's cache by
     every recipe (measured: ~3 s of each recipe's cold compile before)."""
     preludes = [OPS[name].prelude(parallel).strip("\n") + "\n"
                 for name in sorted(OPS) if OPS[name].prelude]
-    return "\n\n".join([HEADER + entry.runtime(parallel) + views.SOURCE + NUMBA_SOURCE, cblas.prelude(parallel),
-                        GATHER.format(decorator=entry.IMPL,
-                                      threshold=PARALLEL_MIN_ELEMENTS),
+    head = HEADER + entry.runtime(parallel) + views.SOURCE + NUMBA_SOURCE
+    return "\n\n".join([head, cblas.prelude(parallel),
+                        GATHER.format(decorator=entry.IMPL, threshold=PARALLEL_MIN_ELEMENTS),
                         entry.export("gather_rows", "X: f32[2], order: i64[1], base: int, "
                                      "xb: f32[2]"),
                         *preludes, LIBRARY_FOOTER])
