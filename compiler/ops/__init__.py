@@ -65,4 +65,4 @@ def broadcast_types(types: list[TensorType]) -> TensorType:
 
 
 from . import augment, batchnorm, conv, elementwise, fused, linalg, losses  # noqa: E402,F401
-from . import epilogue, optim, structural  # noqa: E402,F401
+from . import epilogue, optim, structural, winners  # noqa: E402,F401

@@ -35,10 +35,10 @@ def _lift(v, fill):
 
 
 class _Geom:
-    """Concrete sizes of one conv/pool node (1-D lifted to 2-D)."""
+    """Concrete sizes of one conv/pool node (1-D lifted to 2-D) from its input's and output's
+    shapes (`ctx.shape` lists: the batch is the name "B")."""
 
-    def __init__(self, ctx, x, y, kernel, stride, padding):
-        xs, ys = ctx.shape(x), ctx.shape(y)
+    def __init__(self, xs, ys, kernel, stride, padding):
         self.rank = len(xs)
         self.B = xs[0]
         self.C, self.F = int(xs[1]), int(ys[1])
@@ -314,7 +314,7 @@ def library_source(parallel: bool) -> str:
 
 # -- one call per node ---------------------------------------------------------------------
 def _conv_geom(n, ctx, x, y, kernel):
-    return _Geom(ctx, x, y, kernel, n.attrs["stride"], n.attrs["padding"])
+    return _Geom(ctx.shape(x), ctx.shape(y), kernel, n.attrs["stride"], n.attrs["padding"])
 
 
 def conv_emit(n, ctx):
@@ -358,7 +358,8 @@ def conv_grad_input_emit(n, ctx):
 
 
 def _pool_geom(n, ctx, x, y):
-    return _Geom(ctx, x, y, n.attrs["size"], n.attrs["stride"], ((0, 0),) * (len(x.shape) - 2))
+    return _Geom(ctx.shape(x), ctx.shape(y), n.attrs["size"], n.attrs["stride"],
+                 ((0, 0),) * (len(x.shape) - 2))
 
 
 def pool_emit(kind: str):
