@@ -12,9 +12,9 @@ from recipec.compiler.interpret import run_graph
 
 
 def force_parallel(monkeypatch) -> None:
-    """Emit every loop as prange, update parameters in tiny parallel blocks and accumulate
-    convolution weight gradients in chunks of 3 samples (a batch of 8: 3 + 3 + 2), whatever
-    the sizes: the test recipes are far below the thresholds and chunk sizes used normally."""
+    """Emit every loop as prange, update parameters in tiny parallel blocks and run
+    convolutions in chunks of 3 samples (a batch of 8: 3 + 3 + 2), whatever the sizes: the
+    test recipes are far below the thresholds and chunk sizes used normally."""
     from recipec.compiler.lower import cpu
     from recipec.compiler.ops import conv_lower, optim
 
@@ -22,6 +22,7 @@ def force_parallel(monkeypatch) -> None:
     monkeypatch.setattr(optim, "BLOCK", 4)
     monkeypatch.setattr(conv_lower, "DW_CHUNK", 3)
     monkeypatch.setattr(conv_lower, "DX_CHUNK", 3)
+    monkeypatch.setattr(conv_lower, "FWD_CHUNK", 3)
 
 
 def random_batches(program, n: int, rng) -> tuple[np.ndarray, np.ndarray]:

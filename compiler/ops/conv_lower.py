@@ -24,6 +24,7 @@ from ..lower.entry import IMPL, export
 
 DW_CHUNK = 16    # samples whose weight-gradient products one sgemm chain accumulates
 DX_CHUNK = 8     # samples one input-gradient task runs, sharing one columns buffer
+FWD_CHUNK = 4    # the same for a forward convolution whose columns are not read again
 
 # the geometry array every library kernel takes (1-D problems are lifted to H = 1)
 GEOMETRY = ("B", "C", "H", "W", "F", "HO", "WO", "KH", "KW", "SH", "SW", "PH", "PHH", "PW",
@@ -74,8 +75,10 @@ def _for(var, n):
 # per step; LeNet's conv2 0.35 -> 0.25 and 0.38 -> 0.21). The general copy tests the padding;
 # its bounds tests also prove its indices non-negative, which removes Python's wrap-around
 # test (a version without them measured 15% slower).
-def _im2col(x4, b, cols, pad):
-    """Lines filling cols[b] with sample b's receptive fields (zeros in the padding)."""
+def _im2col(x4, b, cols, pad, slot=None):
+    """Lines filling cols[slot] (default: cols[b]) with sample b's receptive fields (zeros in
+    the padding)."""
+    slot = slot or b
     valid = ["if VALID:",
              f"    {_for('c', 'C')}", f"        {_for('ki', 'KH')}",
              f"            {_for('kj', 'KW')}",
@@ -83,7 +86,8 @@ def _im2col(x4, b, cols, pad):
              f"                {_for('oh', 'HO')}",
              "                    base = oh * WO",
              f"                    {_for('ow', 'WO')}",
-             f"                        {cols}[{b}, r, base + ow] = {x4}[{b}, c, oh + ki, ow + kj]"]
+             f"                        {cols}[{slot}, r, base + ow] = "
+             f"{x4}[{b}, c, oh + ki, ow + kj]"]
     general = [_for("c", "C"), f"    {_for('ki', 'KH')}", f"        {_for('kj', 'KW')}",
                "            r = (c * KH + ki) * KW + kj",
                f"            {_for('oh', 'HO')}",
@@ -91,11 +95,11 @@ def _im2col(x4, b, cols, pad):
                "                base = oh * WO",
                "                if ih < 0 or ih >= H:",
                f"                    {_for('ow', 'WO')}",
-               f"                        {cols}[{b}, r, base + ow] = np.float32(0.0)",
+               f"                        {cols}[{slot}, r, base + ow] = np.float32(0.0)",
                "                    continue",
                f"                {_for('ow', 'WO')}",
                "                    iw = ow * SW + kj - PW",
-               f"                    {cols}[{b}, r, base + ow] = ({x4}[{b}, c, ih, iw] "
+               f"                    {cols}[{slot}, r, base + ow] = ({x4}[{b}, c, ih, iw] "
                "if iw >= 0 and iw < W else np.float32(0.0))"]
     return [pad + ln for ln in valid + ["else:"] + ["    " + ln for ln in general]]
 
@@ -233,19 +237,25 @@ def _function(name: str, params: str, body: list[str], parallel: bool) -> str:
 def library_source(parallel: bool) -> str:
     """The conv and pooling kernels of the shared helper library."""
     gemm = emit_gemm
-    conv_forward = (["for b in prange(B):"] + _im2col("x4", "b", "cols", "    ")
-                    + ["    " + gemm("w2", "cols[b]", "y3[b]", False, False, split=False),
+    # cols[ch] serves chunk ch of the samples: one sample per chunk when the weight gradient
+    # reads the columns again, else one L2-sized buffer reused by `chunk` samples
+    conv_forward = (["chunks = (B + chunk - 1) // chunk",
+                     "for ch in prange(chunks):",
+                     "    for k in range(min(chunk, B - ch * chunk)):",
+                     "        b = ch * chunk + k"]
+                    + _im2col("x4", "b", "cols", "        ", slot="ch")
+                    + ["        " + gemm("w2", "cols[ch]", "y3[b]", False, False, split=False),
                        # the bias (and ReLU) while the sample's output is in cache
-                       "    if ep == 1 or ep == 2:",
-                       "        for f in range(F):",
-                       "            yf = y3[b, f]",
-                       "            bf = bias[f]",
-                       "            if ep == 2:",
-                       "                for t in range(P):",
-                       "                    yf[t] = max(yf[t] + bf, np.float32(0.0))",
-                       "            else:",
-                       "                for t in range(P):",
-                       "                    yf[t] += bf"])
+                       "        if ep == 1 or ep == 2:",
+                       "            for f in range(F):",
+                       "                yf = y3[b, f]",
+                       "                bf = bias[f]",
+                       "                if ep == 2:",
+                       "                    for t in range(P):",
+                       "                        yf[t] = max(yf[t] + bf, np.float32(0.0))",
+                       "                else:",
+                       "                    for t in range(P):",
+                       "                        yf[t] += bf"])
     # dcols is one [CKK, P] matrix per chunk of DX_CHUNK samples, reused sample after sample
     # while it is in L2: a [B, CKK, P] buffer was written back to memory (8.9 MB a step for
     # the benchmark convnet's conv2) though each sample's part is read only once
@@ -296,7 +306,7 @@ def library_source(parallel: bool) -> str:
         "                    dx4[b, c, oh * SH + ki, ow * SW + kj] += g"]
     return "\n\n".join([
         _function("conv_forward", "x4: f32[*], w2: f32[*], y3: f32[*], cols: f32[3], "
-                  "geom: i64[1], bias: f32[*], ep: int", conv_forward, parallel),
+                  "geom: i64[1], bias: f32[*], ep: int, chunk: int", conv_forward, parallel),
         _function("conv_grad_input", "dy3: f32[*], w2: f32[*], dx4: f32[*], dcols: f32[3], "
                   "geom: i64[1], chunk: int", conv_grad_input, parallel),
         _function("conv_grad_weight", "x4: f32[*], dy3: f32[*], dw2: f32[*], cols: f32[3], "
@@ -323,14 +333,31 @@ def conv_emit(n, ctx):
     x, w = n.inputs[:2]
     y = n.outputs[0]
     gm = _conv_geom(n, ctx, x, y, w.shape[2:])
-    cols = ctx.scratch((gm.B, gm.CKK, gm.P), "float32")
-    ctx.shared[gm.columns_key(x)] = cols         # the weight gradient reads them again
+    if _columns_read_again(n, ctx.graph):
+        chunk = 1
+        cols = ctx.scratch((gm.B, gm.CKK, gm.P), "float32")
+        ctx.shared[gm.columns_key(x)] = cols
+    else:
+        # [B, CKK, P] columns went through memory (8.9 MB a step for the benchmark convnet's
+        # conv2); measured on its whole step, same process: 7.94 -> 7.58 ms at batch 64
+        chunk = FWD_CHUNK
+        cols = ctx.scratch((f"(({gm.B} + {chunk - 1}) // {chunk})", gm.CKK, gm.P), "float32")
     if len(n.inputs) == 3:
         bias, ep = ctx.name(n.inputs[2]), EPILOGUES["bias_relu" if n.attrs["act"] else "bias"]
     else:
         bias, ep = ctx.nothing(), EPILOGUES["none"]
     return [f"conv_forward({ctx.name(x)}, {ctx.name(w)}, {ctx.name(y)}, {cols}, "
-            f"{gm.array(ctx)}, {bias}, {ep})"]
+            f"{gm.array(ctx)}, {bias}, {ep}, {chunk})"]
+
+
+def _columns_read_again(n, graph) -> bool:
+    """Whether a dense weight gradient of this convolution reads its columns (the winner
+    kernels of passes/winners.py build their own channels-last copy)."""
+    x = n.inputs[0]
+    return any(u.op == "conv_grad_weight" and u.inputs[0] is x and
+               tuple(u.attrs["kernel"]) == tuple(n.inputs[1].shape[2:]) and
+               u.attrs["stride"] == n.attrs["stride"] and u.attrs["padding"] == n.attrs["padding"]
+               for u in graph.nodes)
 
 
 def conv_grad_weight_emit(n, ctx):
