@@ -2,8 +2,8 @@
 
 Numba compiles one function at a time per process (a global compiler lock), and a cold
 compile is all CPU: with two cores, the prediction kernel can be compiled by a helper process
-into the shared on-disk cache while this process compiles the training kernel; this process
-then loads it from the cache. Measured: predict_chunk is 20-30% of a cold compile.
+into the shared machine-code cache (compiler/lower/machine_code.py) while this process
+compiles the training kernel; this process then loads it from the cache. Measured: predict_chunk is 20-30% of a cold compile.
 
 Only a speed-up: if the helper fails or is slow, this process compiles the kernel itself.
 The helper is started only when the kernel is not cached yet and there is a second core.
@@ -20,9 +20,10 @@ import numpy as np
 
 
 def _cached(module_path: Path, function: str) -> bool:
-    """Whether Numba's cache already holds `function` of the generated module."""
-    folder = module_path.parent / "__pycache__"
-    return any(folder.glob(f"{module_path.stem}.{function}-*.nbi"))
+    """Whether the machine-code cache already holds `function` of the generated module."""
+    from ..compiler.lower import machine_code
+
+    return machine_code.cached(str(module_path), function)
 
 
 def start(kernels, feature: int, out_shape: tuple, state: list[np.ndarray],

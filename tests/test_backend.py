@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import recipec
+from recipec.compiler.lower import machine_code
 from oracle import (assert_predict_matches_reference, assert_steps_match_reference,
                     force_parallel, random_batches)
 
@@ -101,5 +102,6 @@ def test_one_compiled_call_runs_many_steps_without_python_dispatch():
     # 200 steps x 5 layers would be >= 1000 Python calls if anything dispatched per layer.
     assert len(calls) < 20, f"{len(calls)} Python-level calls during one compiled chunk"
     assert all(not np.array_equal(a, b) for a, b in zip(before, program.state.params))
-    sig = program.kernels.train_chunk.signatures
-    assert sig, "train_chunk should be a compiled Numba dispatcher"
+    entry = program.kernels.train_chunk
+    assert isinstance(entry, machine_code.Entry) and entry.from_cache is not None, \
+        "train_chunk should be a loaded C entry point"

@@ -105,7 +105,8 @@ def test_compile_emits_ir_and_numba_source():
     assert "matmul" in out and "adam_update" in out and "fused(" in out
     code, out, err = recipec("compile", DIGITS, "--emit", "numba")
     assert code == 0, err
-    assert "def train_chunk(" in out and "prange" in out
+    assert "def _c_train_chunk(" in out and "train_chunk = _machine_code.Entry(" in out
+    assert "prange" in out
     assert "gemm(" in out or "np.dot(" in out       # CBLAS when numpy's BLAS exports it
     code, out, err = recipec("compile", DIGITS, "--dump-after", "dce")
     assert code == 0 and "IR after pass dce" in out

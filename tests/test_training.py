@@ -5,6 +5,7 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import recipec
 
@@ -36,12 +37,21 @@ def test_same_seed_gives_bitwise_identical_weights():
     assert not np.array_equal(a.state.params[0], c.state.params[0])
 
 
-def test_warm_up_compiles_exactly_the_signatures_training_uses():
-    """warm_up's dummy arguments must have the real dtypes, or fit() compiles a second time."""
-    program = _trained("iris_mlp.recipe", ["train.epochs=2"])
-    program.evaluate("validation")
-    assert len(program.kernels.train_chunk.signatures) == 1
-    assert len(program.kernels.predict_chunk.signatures) == 1
+def test_kernels_refuse_arguments_of_the_wrong_kind():
+    """The kernels are C entry points with fixed argument types: a wrong dtype, rank or layout
+    is a TypeError naming the argument, never a crash."""
+    program = _trained("iris_mlp.recipe", ["train.epochs=1"])
+    x = np.zeros((4, 4), np.float32)
+    out = np.zeros((4, 3), np.float32)
+    state = [*program.state.params, *program.state.stats]
+    predict = program.kernels.predict_chunk
+    predict(x, np.arange(4), 0, 1, 4, out, 1, *state)           # the right kinds
+    with pytest.raises(TypeError, match="X must be a C-contiguous float32"):
+        predict(x.astype(np.float64), np.arange(4), 0, 1, 4, out, 1, *state)
+    with pytest.raises(TypeError, match="out must be"):
+        predict(x, np.arange(4), 0, 1, 4, np.zeros((3, 4), np.float32).T, 1, *state)
+    with pytest.raises(TypeError, match="takes"):
+        predict(x, np.arange(4), 0, 1, 4, out, 1)
 
 
 def test_predict_returns_probabilities_for_raw_inputs():
@@ -55,8 +65,8 @@ def test_predict_returns_probabilities_for_raw_inputs():
 
 
 def test_prediction_kernel_compiles_ahead_in_a_helper_process(tmp_path, monkeypatch):
-    """On a cold cache the helper process puts predict_chunk into Numba's cache while this
-    process compiles train_chunk; this process then loads it rather than compiling it."""
+    """On a cold cache the helper process puts predict_chunk into the machine-code cache while
+    this process compiles train_chunk; this process then loads it rather than compiling it."""
     from recipec.runtime import compile_ahead
 
     monkeypatch.setenv("RECIPEC_CACHE_DIR", str(tmp_path))
@@ -74,5 +84,5 @@ def test_prediction_kernel_compiles_ahead_in_a_helper_process(tmp_path, monkeypa
     assert helper.returncode == 0, err.decode()[-3000:]
     assert compile_ahead._cached(kernels.path, "predict_chunk")
     program.warm_up()                   # loads predict_chunk from the cache the helper wrote
-    stats = program.kernels.predict_chunk.stats
-    assert stats.cache_hits and not stats.cache_misses
+    assert program.kernels.predict_chunk.from_cache
+    assert not program.kernels.train_chunk.from_cache

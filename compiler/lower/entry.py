@@ -8,18 +8,21 @@ cold compile with every one of its own loops serial.
 
 How: each exported kernel `name` is written as `name_impl` (decorated IMPL: inlined into its
 caller at Numba's IR level, never compiled on its own) and exported three ways:
-  _c_name   a C-callable wrapper (`numba.cfunc`, cached, parallel as the library is): pointers
-            and sizes in, arrays rebuilt with `carray`, then `name_impl(...)`, inlined. Compiled
-            (or loaded from Numba's cache) only when a kernel module asks for it with
-            `require(...)`, which also registers its address with LLVM under the symbol
-            `<library module>__name`. (With a separately compiled impl, LLVM optimised and
-            generated each kernel twice: once alone, once linked into its wrapper.)
+  _c_name   a C-callable wrapper (`numba.cfunc`, parallel as the library is): pointers and
+            sizes in, arrays rebuilt with `carray`, then `name_impl(...)`, inlined. Loaded from
+            recipec's machine-code cache (machine_code.py), or compiled into it, only when a
+            kernel module asks for it with `require(...)`, which also registers its address
+            with LLVM under the symbol `<library module>__name`. (With a separately compiled
+            impl, LLVM optimised and generated each kernel twice: once alone, once linked into
+            its wrapper.)
   _x_name   that symbol declared as a Numba `ExternalFunction`, as lower/cblas.py declares sgemm.
   name      what the kernels call: a tiny @njit shim passing each array's data pointer and
             shape to `_x_name`. Only the shim is linked into a recipe's kernels.
 The recipe's compiled code names the symbol, never an address, so it stays cacheable; a kernel
 module calls `require` for everything it uses before any of its functions is compiled or
-loaded (MCJIT resolves the symbols then).
+loaded (MCJIT resolves the symbols then). A recipe's own kernels are C entry points too
+(`export_python`): Python calls them through machine_code.Entry, so a cached recipe starts
+without Numba's dispatcher.
 
 Parameters are written `name: kind`, kind one of f32[r], f64[r], i64[r] (C-contiguous arrays of
 rank r), f32[*] (a C-contiguous array of any rank, which `name_impl` receives flat: the caller
@@ -44,8 +47,9 @@ _SCALARS = {"int": "types.int64", "f32": "types.float32", "f64": "types.float64"
 
 _RUNTIME = '''
 import llvmlite.binding as _llvm
-from numba import carray as _carray, cfunc as _cfunc, types
+from numba import carray as _carray, types
 from numba.core.extending import intrinsic as _intrinsic
+from recipec.compiler.lower import machine_code as _machine_code
 
 
 def _pointer_to(dtype):
@@ -59,23 +63,31 @@ def _pointer_to(dtype):
     return cast
 
 
+@njit
+def _keep_stores(array):
+    """Does nothing. Every C wrapper calls it on each array it rebuilt, after the work: Numba's
+    parfor pass drops the stores of a prange loop into an array that is neither a function
+    argument nor used after the loop, which a `carray` is not (measured: a prange loop scaling
+    a carray'd array left it unchanged). The call makes each array live to the end."""
+
+
 _as_float32 = _pointer_to(types.float32)
 _as_float64 = _pointer_to(types.float64)
 _as_int64 = _pointer_to(types.int64)
 
 _ENTRIES = {}     # name -> (python function, C signature) of every exported kernel
-_LOADED = {}      # name -> compiled cfunc (kept alive: LLVM holds its address)
+_LOADED = {}      # name -> address of its C entry point
 
 
 def _load(name):
     function, signature = _ENTRIES[name]
-    entry = _cfunc(signature, cache=True, parallel=_PARALLEL, error_model="numpy")(function)
-    _llvm.add_symbol(f"{__name__}__{name}", entry.address)
-    _LOADED[name] = entry
+    address = _machine_code.address(__file__, name, function, signature, _PARALLEL)
+    _llvm.add_symbol(f"{__name__}__{name}", address)
+    _LOADED[name] = address
 
 
 def require(*names):
-    """Compile (or load from the cache) and register the C entry points of `names`; a kernel
+    """Load (or compile) and register the C entry points of `names`; a kernel
     module calls this before any of its functions is compiled or loaded. When several are not
     cached yet, a helper process compiles every other one meanwhile (entry.compile_elsewhere)."""
     from numba.np.ufunc.parallel import _launch_threads
@@ -103,9 +115,10 @@ FLAT = -1       # the rank of an f32[*] parameter
 
 
 def _cached(library_file: str, name: str) -> bool:
-    """Whether Numba's cache holds the C entry of `name` (its index file, next to the library)."""
-    path = Path(library_file)
-    return any((path.parent / "__pycache__").glob(f"{path.stem}._c_{name}-*.nbi"))
+    """Whether the machine-code cache holds the C entry of `name`."""
+    from . import machine_code
+
+    return machine_code.cached(library_file, name)
 
 
 def compile_elsewhere(library_file: str, names: list[str]):
@@ -149,11 +162,10 @@ def _params(spec: str) -> list[tuple[str, str, int]]:
     return out
 
 
-def export(name: str, spec: str) -> str:
-    """Source of `name`'s C entry, its ExternalFunction and the shim kernels call; the module
-    must define `name_impl` with the parameters of `spec`."""
-    params = _params(spec)
-    c_args, c_types, rebuild, impl_args, shim_args, checks = [], [], [], [], [], []
+def _wrapper(name: str, params, body: list[str] | None = None) -> tuple[list[str], str]:
+    """Source of `_c_name`, the C-callable wrapper rebuilding the arrays, then calling
+    `name_impl` or running `body`, and its Numba signature."""
+    c_args, c_types, rebuild, impl_args = [], [], [], []
     for pname, kind, rank in params:
         if rank:
             dims = [f"{pname}_{k}" for k in range(max(rank, 1))]
@@ -162,24 +174,37 @@ def export(name: str, spec: str) -> str:
             rebuild.append(f"    {pname} = _carray(_as_{_DTYPES[kind]}({pname}_p), "
                            f"({', '.join(dims)},))")
             impl_args.append(pname)
+        else:
+            c_args.append(pname)
+            c_types.append(_SCALARS[kind])
+            impl_args.append(f"{pname} != 0" if kind == "bool" else pname)
+    lines = [f"def _c_{name}({', '.join(c_args)}):", *rebuild]
+    lines += (["    " + ln for ln in body] if body is not None
+              else [f"    {name}_impl({', '.join(impl_args)})"])
+    lines += [f"    _keep_stores({pname})" for pname, _, rank in params if rank]
+    return lines, f"types.void({', '.join(c_types)})"
+
+
+def export(name: str, spec: str) -> str:
+    """Source of `name`'s C entry, its ExternalFunction and the shim kernels call; the module
+    must define `name_impl` with the parameters of `spec`."""
+    params = _params(spec)
+    wrapper, signature = _wrapper(name, params)
+    shim_args, checks = [], []
+    for pname, kind, rank in params:
+        if rank:
             sizes = ([f"{pname}.size"] if rank == FLAT
                      else [f"{pname}.shape[{k}]" for k in range(rank)])
             shim_args += [f"{pname}.ctypes.data", *sizes]
             checks.append(f"    if not {pname}.flags.c_contiguous:\n"
                           f"        raise ValueError(\"{name}: {pname} must be C-contiguous\")")
         else:
-            c_args.append(pname)
-            c_types.append(_SCALARS[kind])
-            impl_args.append(f"{pname} != 0" if kind == "bool" else pname)
             cast = {"bool": "np.int64", "int": "np.int64", "f32": "np.float32",
                     "f64": "np.float64"}[kind]
             shim_args.append(f"{cast}({pname})")
-    signature = f"types.void({', '.join(c_types)})"
     names = ", ".join(p[0] for p in params)
     return "\n".join([
-        f"def _c_{name}({', '.join(c_args)}):",
-        *rebuild,
-        f"    {name}_impl({', '.join(impl_args)})",
+        *wrapper,
         "",
         "",
         f"_ENTRIES[{name!r}] = (_c_{name}, {signature})",
@@ -190,6 +215,23 @@ def export(name: str, spec: str) -> str:
         f"def {name}({names}):",
         *checks,
         f"    _x_{name}({', '.join(shim_args)})",
+        ""])
+
+
+def export_python(name: str, spec: str, parallel: str, body: list[str]) -> str:
+    """Source of `name`, a C entry point Python calls with numpy arrays (a recipe's kernels:
+    machine_code.Entry), running `body` over the parameters of `spec`. The body is written
+    into the wrapper itself: a call passing more than 30 arguments compiles to `f(*args)` in
+    CPython 3.11, which Numba cannot inline. `parallel`: the cfunc's parallel option
+    (njit_options.parallel_option)."""
+    params = _params(spec)
+    wrapper, signature = _wrapper(name, params, body)
+    return "\n".join([
+        *wrapper,
+        "",
+        "",
+        f"{name} = _machine_code.Entry(__file__, {name!r}, _c_{name}, {signature},",
+        f"                             {parallel}, {params!r})",
         ""])
 
 

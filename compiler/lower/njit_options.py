@@ -1,4 +1,4 @@
-"""The `parallel` argument every generated @njit function gets."""
+"""The `parallel` argument every generated C entry point gets (lower/entry.py)."""
 from __future__ import annotations
 
 # Only the explicit prange loops the emitters write become parallel regions. Numba's other
@@ -12,8 +12,3 @@ PRANGE_ONLY = ("{'prange': True, 'fusion': False, 'numpy': False, 'setitem': Fal
 
 def parallel_option(parallel: bool) -> str:
     return PRANGE_ONLY if parallel else "False"
-
-
-def decorator(parallel: bool) -> str:
-    """The decorator line of every generated function that may contain prange loops."""
-    return f"@njit(parallel={parallel_option(parallel)}, cache=True, error_model='numpy')"
