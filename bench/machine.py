@@ -58,6 +58,9 @@ def machine_info() -> dict:
         "numba_threads": numba.get_num_threads(),
         "numba_threading_layer": numba.config.THREADING_LAYER,
         "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
+        # set, Python compiles every module it has no bytecode for (recipec's own, when
+        # installed editable) on every import: the warm compile times include that
+        "PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE"),
         "RECIPEC_THREADS": os.environ.get("RECIPEC_THREADS", "numba (default)"),
     }
     try:

@@ -36,6 +36,9 @@ def print_report(res: dict, console: Console | None = None) -> None:
             console.print(f"BLAS: {b['internal_api']} {b['version']} {b['prefix']} "
                           f"architecture={b['architecture']} num_threads={b['num_threads']}")
     console.print(f"OPENBLAS_CORETYPE: {m['OPENBLAS_CORETYPE'] or 'not set'}")
+    if m.get("PYTHONDONTWRITEBYTECODE"):
+        console.print("PYTHONDONTWRITEBYTECODE is set: modules without bytecode are compiled "
+                      "from source on every import, warm compile times included")
     console.print(f"SGEMM {sg['n']}x{sg['n']} float32, {sg['threads']} threads: numpy "
                   f"{sg['numpy_gflops']:.1f} GFLOP/s (best {sg['numpy_gflops_best']:.1f}); "
                   f"recipec's kernels call {sg.get('kernels_call', '?')}")
