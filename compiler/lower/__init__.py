@@ -82,7 +82,14 @@ def load_path(path: Path) -> ModuleType:
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    # The cache is ours: keep the modules' bytecode next to them even under
+    # PYTHONDONTWRITEBYTECODE, or every start compiles them from source again (measured:
+    # 0.1 s of a convnet's 0.5 s warm start)
+    previous, sys.dont_write_bytecode = sys.dont_write_bytecode, False
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.dont_write_bytecode = previous
     return module
 
 

@@ -101,7 +101,10 @@ def compile_and_save(module_file: str, name: str, function, signature, parallel)
 
     entry = cfunc(signature, parallel=parallel, error_model="numpy")(function)
     _KEEP.append(entry)
-    library, _, (obj, bitcode) = entry._library.serialize_using_object_code()
+    try:        # Numba's own cache format (its `_library` is not public API)
+        library, _, (obj, bitcode) = entry._library.serialize_using_object_code()
+    except (AttributeError, TypeError, ValueError):
+        return entry.address        # works; only the next process compiles it again
     bitcode = bitcode or b""
     header = {"library": library, "symbol": entry.native_name, "object": len(obj),
               "bitcode": len(bitcode), "sha256": hashlib.sha256(obj + bitcode).hexdigest()}
