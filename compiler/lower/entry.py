@@ -41,7 +41,7 @@ from pathlib import Path
 # the decorator of every `name_impl`
 IMPL = "@njit(inline='always')"
 
-_DTYPES = {"f32": "float32", "f64": "float64", "i64": "int64"}
+DTYPES = {"f32": "float32", "f64": "float64", "i64": "int64"}
 _SCALARS = {"int": "types.int64", "f32": "types.float32", "f64": "types.float64",
             "bool": "types.int64"}
 
@@ -81,7 +81,7 @@ _LOADED = {}      # name -> address of its C entry point
 
 def _load(name):
     function, signature = _ENTRIES[name]
-    address = _machine_code.address(__file__, name, function, signature, _PARALLEL)
+    address, _ = _machine_code.address(__file__, name, function, signature, _PARALLEL)
     _llvm.add_symbol(f"{__name__}__{name}", address)
     _LOADED[name] = address
 
@@ -171,7 +171,7 @@ def _wrapper(name: str, params, body: list[str] | None = None) -> tuple[list[str
             dims = [f"{pname}_{k}" for k in range(max(rank, 1))]
             c_args += [f"{pname}_p", *dims]
             c_types += ["types.int64"] * (len(dims) + 1)
-            rebuild.append(f"    {pname} = _carray(_as_{_DTYPES[kind]}({pname}_p), "
+            rebuild.append(f"    {pname} = _carray(_as_{DTYPES[kind]}({pname}_p), "
                            f"({', '.join(dims)},))")
             impl_args.append(pname)
         else:

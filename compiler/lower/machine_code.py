@@ -27,6 +27,8 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
+from .entry import DTYPES, FLAT
+
 MAGIC = b"recipec machine code 1\n"
 
 _KEEP: list = []     # compiled functions and loaded libraries: LLVM holds their code
@@ -87,11 +89,11 @@ def load(module_file: str, name: str) -> int | None:
         obj, bitcode = payload[:header["object"]], payload[header["object"]:]
         library = _codegen().unserialize_library(
             (header["library"], "object", (obj, bitcode or None)))
-        address = library.get_pointer_to_function(header["symbol"])
+        found = library.get_pointer_to_function(header["symbol"])
     except (ValueError, KeyError, TypeError, RuntimeError):
         return None
     _KEEP.append(library)
-    return address
+    return found
 
 
 def compile_and_save(module_file: str, name: str, function, signature, parallel) -> int:
@@ -117,18 +119,17 @@ def compile_and_save(module_file: str, name: str, function, signature, parallel)
     return entry.address
 
 
-def address(module_file: str, name: str, function, signature, parallel) -> int:
-    """`name`'s entry point: from the cache, else compiled now (and kept there)."""
+def address(module_file: str, name: str, function, signature, parallel) -> tuple[int, bool]:
+    """(address of `name`'s entry point, whether it came from the cache): loaded, else
+    compiled now and kept there."""
     found = load(module_file, name)
-    if found is None:
-        found = compile_and_save(module_file, name, function, signature, parallel)
-    return found
+    if found is not None:
+        return found, True
+    return compile_and_save(module_file, name, function, signature, parallel), False
 
 
 _CTYPES = {"int": ctypes.c_int64, "bool": ctypes.c_int64, "f32": ctypes.c_float,
            "f64": ctypes.c_double}
-_NUMPY = {"f32": "float32", "f64": "float64", "i64": "int64"}
-FLAT = -1       # as lower/entry.py: an array of any rank, passed flat
 
 
 class Entry:
@@ -146,16 +147,12 @@ class Entry:
 
     def resolve(self):
         if self._function is None:
-            module_file, name, function, signature, parallel = self._where
-            address = load(module_file, name)
-            self.from_cache = address is not None
-            if address is None:
-                address = compile_and_save(module_file, name, function, signature, parallel)
+            entry_point, self.from_cache = address(*self._where)
             types = []
             for _, kind, rank in self._params:
                 types += ([ctypes.c_int64] * (1 + (1 if rank == FLAT else rank)) if rank
                           else [_CTYPES[kind]])
-            self._function = ctypes.CFUNCTYPE(None, *types)(address)
+            self._function = ctypes.CFUNCTYPE(None, *types)(entry_point)
         return self._function
 
     def __call__(self, *args):
@@ -168,9 +165,9 @@ class Entry:
             if not rank:        # numpy scalars too: ctypes takes Python numbers only
                 flat.append(float(a) if kind in ("f32", "f64") else int(a))
                 continue
-            if a.dtype != _NUMPY[kind] or (rank != FLAT and a.ndim != rank) or \
+            if a.dtype != DTYPES[kind] or (rank != FLAT and a.ndim != rank) or \
                     not a.flags.c_contiguous:
-                raise TypeError(f"{self.name}: {pname} must be a C-contiguous {_NUMPY[kind]} "
+                raise TypeError(f"{self.name}: {pname} must be a C-contiguous {DTYPES[kind]} "
                                 f"array of rank {rank}, got {a.dtype} {a.shape}")
             flat.append(a.__array_interface__["data"][0])   # (a.ctypes runs Python code)
             flat.extend((a.size,) if rank == FLAT else a.shape)
