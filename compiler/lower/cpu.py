@@ -56,6 +56,7 @@ class EmitContext:
         self.names: dict[int, str] = {}
         self.allocs: list[str] = []
         self._allocated: set[int] = set()
+        self._has_nothing = False
         self._fresh = 0
         counts = {"param": 0, "slot": 0, "stat": 0}
         for v in graph.inputs:
@@ -74,8 +75,8 @@ class EmitContext:
 
     def nothing(self) -> str:
         """An empty float32 array, for a library kernel's unused array argument."""
-        if ("nothing",) not in self.shared:
-            self.shared[("nothing",)] = "nothing"
+        if not self._has_nothing:
+            self._has_nothing = True
             self.allocs.append("nothing = np.empty(0, np.float32)")
         return "nothing"
 
