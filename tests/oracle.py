@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 
 import numpy as np
+import pytest
 
 from recipec.compiler.interpret import run_graph
 
@@ -23,6 +24,15 @@ def force_parallel(monkeypatch) -> None:
     monkeypatch.setattr(conv_lower, "DW_CHUNK", 3)
     monkeypatch.setattr(conv_lower, "DX_CHUNK", 3)
     monkeypatch.setattr(conv_lower, "FWD_CHUNK", 3)
+
+
+def each_recipe(names, all_parallel_too=()):
+    """Parametrizes a test over recipe `names` (arguments `name`, `all_parallel`), each with
+    the default emission, and those in `all_parallel_too` once more under force_parallel."""
+    cases = [(n, False) for n in sorted(names)] + [(n, True) for n in all_parallel_too]
+    return pytest.mark.parametrize(
+        "name,all_parallel", cases,
+        ids=[f"{n}-{'all-parallel' if p else 'default'}" for n, p in cases])
 
 
 def random_batches(program, n: int, rng) -> tuple[np.ndarray, np.ndarray]:

@@ -12,7 +12,7 @@ import pytest
 
 import recipec
 from oracle import (assert_predict_matches_reference, assert_steps_match_reference,
-                    force_parallel, random_batches)
+                    each_recipe, force_parallel, random_batches)
 from recipec.compiler.check import check_source
 from recipec.compiler.diagnostics import RecipeError
 from recipec.compiler.interpret import run_graph
@@ -267,11 +267,7 @@ def _program(name):
 
 # conv and pooling loops are always prange; "all-parallel" also makes the small loops (bias
 # reductions over [B, C, H, W], losses) prange, which the default keeps serial at these sizes
-CONV_CASES = [(name, False) for name in sorted(RECIPES)] + [("convnet2d_momentum", True)]
-
-
-@pytest.mark.parametrize("name,all_parallel", CONV_CASES,
-                         ids=[f"{n}-{'all-parallel' if p else 'default'}" for n, p in CONV_CASES])
+@each_recipe(RECIPES, ["convnet2d_momentum"])
 def test_compiled_conv_steps_match_reference(name, all_parallel, monkeypatch):
     if all_parallel:
         force_parallel(monkeypatch)

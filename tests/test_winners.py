@@ -8,7 +8,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from oracle import assert_steps_match_reference, force_parallel, random_batches
+from oracle import assert_steps_match_reference, each_recipe, force_parallel, random_batches
 
 import recipec
 from recipec.compiler.interpret import run_graph
@@ -124,11 +124,7 @@ def test_the_rewritten_step_computes_the_same(name, monkeypatch):
 
 
 # -- compiled kernels against the interpreter ---------------------------------------------------
-CASES = [(name, False) for name in sorted(RECIPES)] + [("strided_overlapping", True)]
-
-
-@pytest.mark.parametrize("name,all_parallel", CASES,
-                         ids=[f"{n}-{'all-parallel' if p else 'default'}" for n, p in CASES])
+@each_recipe(RECIPES, ["strided_overlapping"])
 def test_compiled_winner_steps_match_reference(name, all_parallel, monkeypatch):
     if all_parallel:
         force_parallel(monkeypatch)
