@@ -94,7 +94,7 @@ class Program:
 
     # -- compilation --------------------------------------------------------------------
     def warm_up(self) -> float:
-        """Compile (or load from Numba's cache) both kernels now; returns the seconds spent."""
+        """Load (or compile) both kernels now; returns the seconds spent."""
         start = time.perf_counter()
         feat = math.prod(self.recipe.model.input_shape)
         x = np.zeros((1, feat), np.float32)

@@ -12,6 +12,10 @@ import pytest
 from recipec.compiler.interpret import run_graph
 
 
+# the data and train sections of the test recipes (their data is fed directly, never loaded)
+HEADER = 'data { source = npz("unused.npz") }\ntrain { epochs = 1 batch = 8 seed = 3 }\n'
+
+
 def force_parallel(monkeypatch) -> None:
     """Emit every loop as prange, update parameters in tiny parallel blocks and run
     convolutions in chunks of 3 samples (a batch of 8: 3 + 3 + 2), whatever the sizes: the

@@ -11,10 +11,9 @@ import pytest
 
 import recipec
 from recipec.compiler.lower import machine_code
-from oracle import (assert_predict_matches_reference, assert_steps_match_reference,
+from oracle import (HEADER, assert_predict_matches_reference, assert_steps_match_reference,
                     force_parallel, random_batches)
 
-HEADER = 'data { source = npz("unused.npz") }\ntrain { epochs = 1 batch = 8 seed = 3 }\n'
 
 RECIPES = {
     "classifier_adam": HEADER + """

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import recipec
-from oracle import (assert_predict_matches_reference, assert_steps_match_reference,
+from oracle import (HEADER, assert_predict_matches_reference, assert_steps_match_reference,
                     each_recipe, force_parallel, random_batches)
 from recipec.compiler.check import check_source
 from recipec.compiler.diagnostics import RecipeError
@@ -211,7 +211,6 @@ def test_same_padding_hint_names_the_suggestion():
 
 
 # -- (b) compiled kernels against the reference interpreter -----------------------------------
-HEADER = 'data { source = npz("unused.npz") }\ntrain { epochs = 1 batch = 8 seed = 3 }\n'
 
 RECIPES = {
     "convnet2d_momentum": HEADER + """

@@ -13,7 +13,7 @@ from recipec.compiler.lower import cpu
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs a second core")
 def test_a_helper_process_compiles_half_of_the_missing_entries(monkeypatch, tmp_path):
     """require() hands every other uncached C entry to a helper process, which leaves them in
-    Numba's cache for this process to load (compiler/lower/entry.py compile_elsewhere)."""
+    the machine-code cache for this process to load (compiler/lower/entry.py compile_elsewhere)."""
     from recipec.compiler.lower import entry, load_source
 
     monkeypatch.setenv("RECIPEC_CACHE_DIR", str(tmp_path))       # nothing cached

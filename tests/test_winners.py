@@ -8,7 +8,8 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from oracle import assert_steps_match_reference, each_recipe, force_parallel, random_batches
+from oracle import (HEADER, assert_steps_match_reference, each_recipe, force_parallel,
+                    random_batches)
 
 import recipec
 from recipec.compiler.interpret import run_graph
@@ -19,7 +20,6 @@ from recipec.compiler.pipeline import optimize
 from recipec.compiler.step import build_step_graphs
 from recipec.runtime.state import TrainState
 
-HEADER = 'data { source = npz("unused.npz") }\ntrain { epochs = 1 batch = 8 seed = 3 }\n'
 RECIPES = {
     # padded second conv; 2x2 pooling of odd sizes; ReLU's mask folded into the winners
     "padded": HEADER + """

@@ -2,8 +2,8 @@
 
 A target turns the optimised training and prediction graphs into the source of one Python
 module. The source is written to `<cache>/<target>_<sha256>.py` (write to a temporary file, then
-rename) and imported from there, so Numba's `cache=True` finds its compiled code on the next run
-and a person can read exactly what ran. Set RECIPEC_CACHE_DIR to move the cache.
+rename) and imported from there, so a person can read exactly what ran; the compiled machine code
+of its entry points is kept beside it (machine_code.py). Set RECIPEC_CACHE_DIR to move the cache.
 """
 from __future__ import annotations
 

@@ -2,9 +2,9 @@
 
 `train_chunk` runs `nsteps` whole training steps (gather batch, forward, loss, backward,
 optimizer) inside compiled code; Python calls it once per chunk, through
-machine_code.Entry, so a cached recipe starts without Numba's dispatcher. `predict_chunk` runs the
-inference graph over consecutive rows. Buffers are allocated once per call, before the step
-loop, and shared between values whose lifetimes do not overlap (passes/buffers.py).
+machine_code.Entry, so a cached recipe starts without Numba's dispatcher. `predict_chunk`
+runs the inference graph over consecutive rows. Buffers are allocated once per call, before
+the step loop, and shared between values whose lifetimes do not overlap (passes/buffers.py).
 Elementwise work left after fusion and epilogue folding is emitted as loop nests (prange when
 large); matrix products, convolutions, pooling, channel sums and optimizer updates are calls
 into the shared library's C entry points (lower/entry.py), matrix products cut across the
@@ -225,7 +225,7 @@ def emit_predict(g: Graph, parallel: bool = True) -> str:
     return _kernel("predict_chunk", g, ctx, head, kinds, prologue, step_lines, parallel)
 
 
-_KIND = {"float32": "f32", "float64": "f64", "int64": "i64"}
+_KIND = {dtype: kind for kind, dtype in entry.DTYPES.items()}     # "float32" -> "f32"
 
 
 def _kernel(name, g, ctx, head, kinds, prologue, step_lines, parallel) -> str:
@@ -252,8 +252,8 @@ def emit_library(parallel: bool = True) -> str:
     """The helpers every recipe's kernels share: the entry-point machinery, `view`, the counter
     RNG, the BLAS products, the batch gather and each op's prelude (conv/pool kernels,
     optimizer updates, channel sums). They do not depend on the recipe, so they live in one
-    module per machine and threading layout, compiled once and reused from Numba's cache by
-    every recipe (measured: ~3 s of each recipe's cold compile before)."""
+    module per machine and threading layout, compiled once and reused from the machine-code cache
+    by every recipe (measured: ~3 s of each recipe's cold compile before)."""
     preludes = [OPS[name].prelude(parallel).strip("\n") + "\n"
                 for name in sorted(OPS) if OPS[name].prelude]
     head = HEADER + entry.runtime(parallel) + views.SOURCE + NUMBA_SOURCE
