@@ -32,7 +32,7 @@ def sgemm_gflops(n: int = 1024, threads: int = 2, repeats: int = 10) -> dict:
     out["numpy_gflops_best"] = flop / min(times) / 1e9
     out["n"], out["threads"] = n, threads
     # what the kernels' matrix products call (lower/cblas.py): numpy's BLAS, or np.dot
-    from recipec.compiler.lower import cblas
+    from recipec.compiler.lower.cpu import cblas
 
     found = cblas.find()
     out["kernels_call"] = (f"{found.symbol} in {os.path.basename(found.path)}" if found

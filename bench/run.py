@@ -14,7 +14,6 @@ import numpy as np
 
 import recipec
 from recipec.runtime.state import TrainState, epoch_order
-from recipec.runtime.threads import compiled_region
 
 from . import machine, report
 from .cases import CASES, LAYOUT_CASES, LENET_CASE, LENET_ITERATIONS, SGD, conv_available
@@ -74,7 +73,7 @@ def layout(name: str):
 
 
 def recipec_steps(program, x, y, order, steps, batch, threads):
-    with layout(threads), compiled_region():
+    with layout(threads), program.executable.session():
         t0 = time.perf_counter()
         losses, _ = program.train_steps(x, y, order, 0, steps, batch, steps)
         return time.perf_counter() - t0, losses

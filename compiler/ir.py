@@ -143,3 +143,50 @@ def verify(g: Graph) -> None:
             raise AssertionError(f"effect node {i} ({n.op}) must not have outputs, has {v!r}")
     for name, v in g.outputs.items():
         assert v.id in defined, f"output {name} is not defined in the graph"
+
+
+def format_graph(g: Graph) -> str:
+    """The textual IR, as `recipec compile --emit ir` and `--dump-after` print it: one line per
+    node, values numbered in order of definition, a fused group's members indented."""
+    names: dict[int, str] = {}
+    for v in g.inputs:
+        names[v.id] = f"%{v.name}"
+    count = 0
+
+    def name(v):
+        nonlocal count
+        if v.id not in names:
+            names[v.id] = f"%{count}"
+            count += 1
+        return names[v.id]
+
+    lines = ["inputs:"]
+    for v in g.inputs:
+        lines.append(f"  {name(v)}: {v.type}  ({v.role})")
+    lines.append("body:")
+
+    def attrs_text(n: Node) -> str:
+        shown = {k: v for k, v in n.attrs.items() if k not in ("body", "inputs", "outputs")}
+        return (" {" + ", ".join(f"{k}={v}" for k, v in shown.items()) + "}") if shown else ""
+
+    def emit(n: Node, indent: str):
+        args = ", ".join(name(v) for v in n.inputs)
+        if n.op == "fused":
+            outs = ", ".join(name(o) for o in n.outputs)
+            lines.append(f"{indent}{outs} = fused({args}) {{")
+            for inner in n.attrs["body"]:
+                emit(inner, indent + "    ")
+            lines.append(f"{indent}}}")
+            return
+        if n.outputs:
+            lhs = ", ".join(f"{name(o)}: {o.type}" for o in n.outputs)
+            lines.append(f"{indent}{lhs} = {n.op}({args}){attrs_text(n)}")
+        else:
+            lines.append(f"{indent}{n.op}({args}){attrs_text(n)}")
+
+    for n in g.nodes:
+        emit(n, "  ")
+    lines.append("outputs:")
+    for k, v in g.outputs.items():
+        lines.append(f"  {k} = {name(v)}")
+    return "\n".join(lines)

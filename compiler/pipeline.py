@@ -1,8 +1,8 @@
-"""The whole compiler in one place: checked recipe -> graphs -> passes -> kernels.
+"""The whole compiler in one place: checked recipe -> graphs -> the target's passes -> Executable.
 
 `compile_recipe` is the one entry point the runtime uses. Every pass is timed and, in tests,
-followed by the IR verifier; `dump_after` hands the IR after a named pass to a callback
-(`recipec compile --dump-after fuse`).
+followed by the IR verifier; `dump_after` hands the IR after a stage to a callback (`recipec
+compile --dump-after build|autodiff|<pass>`) for both the train and the predict graph.
 """
 from __future__ import annotations
 
@@ -10,54 +10,77 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .interpret import format_graph
-from .ir import Graph, verify
-from .lower import KernelModule, TARGETS, lower
-from .passes import PIPELINE
+from .ir import Graph, format_graph, verify
+from .lower import CompileOptions, Executable, get_target
+from .passes import NEUTRAL, Pass
 from .recipe import Recipe
 from .step import StepGraphs, build_step_graphs
+
+STAGES = ("build", "autodiff")      # dump points before the passes
 
 
 @dataclass
 class CompiledProgram:
     recipe: Recipe
     graphs: StepGraphs                    # optimised train and predict graphs
-    kernels: KernelModule | None          # None when compiled with target=None (IR only)
+    executable: Executable | None         # None when compiled with target=None (IR only)
     timings: dict[str, float] = field(default_factory=dict)
+    target: str | None = "cpu"
 
 
-def optimize(g: Graph, timings: dict[str, float] | None = None, check: bool = True,
-             dump_after: str | None = None, on_dump: Callable[[str, str], None] | None = None
-             ) -> Graph:
+def passes_of(target: str | None) -> tuple[Pass, ...]:
+    return NEUTRAL if target is None else get_target(target).passes
+
+
+def stage_names(target: str | None = "cpu") -> tuple[str, ...]:
+    """What `--dump-after` accepts for this target."""
+    return STAGES + tuple(p.name for p in passes_of(target))
+
+
+def optimize(g: Graph, passes: tuple[Pass, ...] | None = None, timings: dict[str, float] | None = None,
+             check: bool = True, dump: Callable[[str, Graph], None] | None = None) -> Graph:
+    """Run `passes` (default: the CPU target's) over `g`, verifying the IR after each."""
     if check:
         verify(g)
-    for p in PIPELINE:
+    for p in passes_of("cpu") if passes is None else passes:
         start = time.perf_counter()
         g = p.run(g)
         if timings is not None:
             timings[f"pass:{p.name}"] = timings.get(f"pass:{p.name}", 0.0) + time.perf_counter() - start
         if check:
             verify(g)
-        if dump_after == p.name and on_dump:
-            on_dump(p.name, format_graph(g))
+        if dump:
+            dump(p.name, g)
     return g
 
 
-def compile_recipe(recipe: Recipe, target: str | None = "cpu", *, parallel: bool = True,
-                   check: bool = True,
+def compile_recipe(recipe: Recipe, target: str | None = "cpu", *, lower: bool = True,
+                   parallel: bool | None = None, check: bool = True,
                    dump_after: str | None = None,
                    on_dump: Callable[[str, str], None] | None = None) -> CompiledProgram:
-    if target is not None and target not in TARGETS:
-        raise ValueError(f"unknown target {target!r}; known: {', '.join(TARGETS)}")
+    """Graphs after `target`'s passes (the neutral ones for None), then, with `lower`, the
+    target's Executable. `on_dump(title, text)` receives the train and the predict graph after
+    the stage `dump_after`."""
+    passes = passes_of(target)
     timings: dict[str, float] = {}
+
+    def dump(which: str):
+        def at(stage: str, g: Graph) -> None:
+            if on_dump and stage == dump_after:
+                on_dump(f"{which} graph after {stage}", format_graph(g))
+        return at
+
     start = time.perf_counter()
-    graphs = build_step_graphs(recipe)
+    graphs = build_step_graphs(recipe, on_stage=dump("train"))
     timings["build+autodiff"] = time.perf_counter() - start
-    graphs.train = optimize(graphs.train, timings, check, dump_after, on_dump)
-    graphs.predict = optimize(graphs.predict, timings, check)
-    kernels = None
-    if target is not None:
+    dump("predict")("build", graphs.predict)
+    dump("predict")("autodiff", graphs.predict)      # prediction has no backward pass
+    graphs.train = optimize(graphs.train, passes, timings, check, dump("train"))
+    graphs.predict = optimize(graphs.predict, passes, timings, check, dump("predict"))
+    executable = None
+    if target is not None and lower:
         start = time.perf_counter()
-        kernels = lower(graphs.train, graphs.predict, target, parallel, recipe.train.batch)
+        executable = get_target(target).compile(
+            graphs, CompileOptions(parallel=parallel, batch=recipe.train.batch))
         timings["lower+load"] = time.perf_counter() - start
-    return CompiledProgram(recipe, graphs, kernels, timings)
+    return CompiledProgram(recipe, graphs, executable, timings, target)

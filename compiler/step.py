@@ -6,7 +6,7 @@ runtime owns (and can checkpoint) all state: parameters, optimizer slots, step, 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .build import BuildContext, ParamInfo, StatInfo, build_forward
 from .ir import BATCH, Graph, TensorType
@@ -22,6 +22,14 @@ class SlotInfo:
     shape: tuple[int, ...]
 
 
+@dataclass(frozen=True)
+class HyperInfo:
+    """A run-time hyperparameter: a scalar graph input (role "hyper") whose value the kernels
+    read from their `hypers` argument, so changing it compiles nothing."""
+    name: str                 # "optimizer.momentum", "model.dropout_1.rate", ...
+    value: float
+
+
 @dataclass
 class StepGraphs:
     train: Graph
@@ -30,6 +38,7 @@ class StepGraphs:
     slots: list[SlotInfo]
     stats: list[StatInfo]
     task: str                 # "classification" | "regression"
+    hypers: list[HyperInfo] = field(default_factory=list)   # in the kernels' `hypers` order
 
 
 def label_type(recipe: Recipe) -> TensorType:
@@ -62,7 +71,9 @@ def _attach_optimizer(g: Graph, ctx: BuildContext, recipe: Recipe, grads) -> lis
     return slots
 
 
-def build_step_graphs(recipe: Recipe) -> StepGraphs:
+def build_step_graphs(recipe: Recipe, on_stage=None) -> StepGraphs:
+    """`on_stage(name, graph)` sees the training graph after "build" (forward and loss) and
+    after "autodiff" (gradients and the optimizer's updates)."""
     ytype = label_type(recipe)
     fwd = build_forward(recipe.model, training=True, label_type=ytype,
                         augment=recipe.data.augment)
@@ -73,8 +84,12 @@ def build_step_graphs(recipe: Recipe) -> StepGraphs:
     g.outputs = {"loss": loss}
     if classification:
         g.outputs["correct"] = g.add("count_correct", fwd.output, y)
+    if on_stage:
+        on_stage("build", g)
     grads = grad(g, loss, g.by_role("param"))
     slots = _attach_optimizer(g, fwd.ctx, recipe, grads)
+    if on_stage:
+        on_stage("autodiff", g)
 
     pred = build_forward(recipe.model, training=False)
     return StepGraphs(g, pred.graph, fwd.params, slots, fwd.ctx.stats,

@@ -36,8 +36,7 @@ def compile(recipe: Recipe, target: str = "cpu", base_dir: str | Path | None = N
     """Compile a checked recipe into a `Program` with fit(), evaluate() and predict()."""
     from .compiler.pipeline import compile_recipe
     from .runtime.program import Program
-    from .runtime.threads import numba_owns_cores
 
     if base_dir is None:
         base_dir = Path(recipe.path).parent if recipe.path else Path(".")
-    return Program(recipe, compile_recipe(recipe, target, parallel=numba_owns_cores()), base_dir)
+    return Program(recipe, compile_recipe(recipe, target), base_dir)

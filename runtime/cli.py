@@ -45,31 +45,29 @@ def _check(args) -> int:
 
 def _compile(args) -> int:
     import recipec
-    from ..compiler.interpret import format_graph
-    from ..compiler.passes import PIPELINE
-    from ..compiler.pipeline import compile_recipe
-    from ..compiler.lower import sources
-    from .threads import numba_owns_cores
+    from ..compiler.ir import format_graph
+    from ..compiler.lower import CompileOptions, get_target
+    from ..compiler.pipeline import compile_recipe, stage_names
 
     recipe = recipec.load(args.file, args.set)
-    if args.dump_after and args.dump_after not in [p.name for p in PIPELINE]:
-        print(f"recipec: unknown pass {args.dump_after!r}; passes: "
-              f"{', '.join(p.name for p in PIPELINE)}", file=sys.stderr)
+    stages = stage_names("cpu")
+    if args.dump_after and args.dump_after not in stages:
+        print(f"recipec: unknown stage {args.dump_after!r} for --dump-after; stages: "
+              f"{', '.join(stages)}", file=sys.stderr)
         return 2
     dumps = []
-    compiled = compile_recipe(recipe, target=None, dump_after=args.dump_after,
-                              on_dump=lambda name, text: dumps.append((name, text)))
+    # the CPU target's passes, but no kernel: the IR and the source need no compile
+    compiled = compile_recipe(recipe, "cpu", lower=False, dump_after=args.dump_after,
+                              on_dump=lambda title, text: dumps.append((title, text)))
     if dumps:
-        for name, text in dumps:
-            print(f"# IR after pass {name}\n{text}")
+        for title, text in dumps:
+            print(f"# {title}\n{text}\n")
     elif args.emit == "ir":
         print("# training step\n" + format_graph(compiled.graphs.train))
         print("\n# prediction\n" + format_graph(compiled.graphs.predict))
     else:
-        library, module = sources(compiled.graphs.train, compiled.graphs.predict, "cpu",
-                                  numba_owns_cores(), recipe.train.batch)
-        print("# ---- shared helper library (the same for every recipe) ----\n" + library)
-        print("# ---- this recipe's kernels ----\n" + module)
+        print(get_target("cpu").listing(compiled.graphs,
+                                        CompileOptions(batch=recipe.train.batch)))
     return 0
 
 
@@ -101,10 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from ..compiler.diagnostics import RecipeError, render_all
     from .errors import DataError
-    from .threads import layout
+    from ..compiler.lower import get_target
 
     try:
-        layout()
+        get_target("cpu").check_settings()
     except ValueError as err:            # a bad RECIPEC_THREADS is the user's setting
         print(f"recipec: error: {err}", file=sys.stderr)
         return 2

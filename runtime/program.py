@@ -15,14 +15,12 @@ import numpy as np
 
 from ..compiler.pipeline import CompiledProgram
 from ..compiler.recipe import Recipe
-from . import compile_ahead
 from .data import Data, apply_normalization, load_data
 from .data.dataset import Split
 from .errors import DataError
 from .metrics import evaluate_outputs, softmax
 from .schedule import learning_rates
 from .state import TrainState, epoch_order
-from .threads import compiled_region, kernel_threads
 
 CHUNK_SECONDS = 0.25          # aim for a progress update about this often
 
@@ -52,7 +50,7 @@ class Program:
         self.recipe = recipe
         self.compiled = compiled
         self.graphs = compiled.graphs
-        self.kernels = compiled.kernels.module
+        self.executable = compiled.executable
         self.base_dir = Path(base_dir)
         self.state = TrainState.fresh(self.graphs, recipe.train.seed)
         self.data: Data | None = None
@@ -92,26 +90,21 @@ class Program:
         x = np.ascontiguousarray(split.x.reshape(len(split.x), -1), dtype=np.float32)
         return x, np.ascontiguousarray(split.y)
 
+    # -- state --------------------------------------------------------------------------
+    @property
+    def state(self) -> TrainState:
+        """All training state; its arrays are the executable's own (changes show through)."""
+        return TrainState.of(self.executable, self.graphs)
+
+    @state.setter
+    def state(self, state: TrainState) -> None:
+        self.executable.load_state(state.as_dict(self.graphs))
+
     # -- compilation --------------------------------------------------------------------
     def warm_up(self) -> float:
         """Load (or compile) both kernels now; returns the seconds spent."""
         start = time.perf_counter()
-        feat = math.prod(self.recipe.model.input_shape)
-        x = np.zeros((1, feat), np.float32)
-        ytype = self.graphs.train.input_named("y").type
-        y = np.zeros((1,) + tuple(int(d) for d in ytype.shape[1:]), ytype.dtype)
-        order = np.zeros(1, np.int64)
-        state = [*self.state.params, *self.state.stats]
-        ahead = compile_ahead.start(self.compiled.kernels, feat, self._out_shape(), state)
-        with compiled_region():
-            self.kernels.train_chunk(x, y, order, 0, 0, 1, np.zeros(1, np.float32), 0, 0,
-                                     np.zeros(1, np.float32), np.zeros(1, np.int64),
-                                     kernel_threads(), *self.state.params, *self.state.slots,
-                                     *self.state.stats)
-            compile_ahead.finish(ahead)         # then predict_chunk loads from the cache
-            self.kernels.predict_chunk(x, order, 0, 0, 1,
-                                       np.zeros((1,) + self._out_shape(), np.float32),
-                                       kernel_threads(), *self.state.params, *self.state.stats)
+        self.executable.warm_up()
         self.compile_seconds = time.perf_counter() - start
         return self.compile_seconds
 
@@ -122,15 +115,9 @@ class Program:
     def train_steps(self, x: np.ndarray, y: np.ndarray, order: np.ndarray, first: int,
                     count: int, batch: int, steps_per_epoch: int):
         """Run `count` steps of `batch` rows starting at order[first]; one compiled call."""
-        lrs = learning_rates(self.recipe.optimizer, self.recipe.schedule, self.state.step,
-                             count, steps_per_epoch)
-        losses = np.empty(count, np.float32)
-        corrects = np.empty(count, np.int64)
-        self.kernels.train_chunk(x, y, order, first, count, batch, lrs, self.state.step,
-                                 self.state.seed, losses, corrects, kernel_threads(),
-                                 *self.state.params, *self.state.slots, *self.state.stats)
-        self.state.step += count
-        return losses, corrects
+        lrs = learning_rates(self.recipe.optimizer, self.recipe.schedule,
+                             self.executable.counters["step"], count, steps_per_epoch)
+        return self.executable.train_chunk(x, y, order, first, count, batch, lrs)
 
     def fit(self, epochs: int | None = None, progress=None, steps: int | None = None) -> History:
         """Train until `epochs` in total (default: the recipe's epochs or steps) are done, or
@@ -155,12 +142,12 @@ class Program:
         history = History()
         if progress:
             progress.start(self, -(-target // spe), spe)
-        with compiled_region():
+        with self.executable.session():
             while self.state.step < target:
                 epoch, pos = divmod(self.state.step, spe)
                 stop = min(spe, pos + target - self.state.step)
                 record = self._run_epoch(x, y, epoch, pos, stop, full, rem, batch, progress)
-                self.state.epoch = self.state.step // spe
+                self.executable.counters["epoch"] = self.state.step // spe
                 history.epochs.append(record)
                 history.train_seconds += record.seconds
                 history.steps += record.steps
@@ -211,13 +198,11 @@ class Program:
         order = np.arange(n, dtype=np.int64)
         batch = max(1, min(batch, n))
         full, rem = divmod(n, batch)
-        with compiled_region():
+        with self.executable.session():
             if full:
-                self.kernels.predict_chunk(x, order, 0, full, batch, out, kernel_threads(),
-                                           *self.state.params, *self.state.stats)
+                self.executable.predict_chunk(x, order, 0, full, batch, out)
             if rem:
-                self.kernels.predict_chunk(x, order, full * batch, 1, rem, out,
-                                           kernel_threads(), *self.state.params, *self.state.stats)
+                self.executable.predict_chunk(x, order, full * batch, 1, rem, out)
         return out
 
     def evaluate(self, split: str = "validation") -> dict[str, float]:

@@ -29,6 +29,19 @@ class TrainState:
                    [np.zeros(s.shape, np.float32) for s in graphs.slots],
                    [np.full(s.shape, s.initial, np.float32) for s in graphs.stats], 0, 0, seed)
 
+    @classmethod
+    def of(cls, executable, graphs: StepGraphs) -> "TrainState":
+        """The executable's state (lower/executable.py), its arrays shared, not copied."""
+        tensors = executable.state()
+        return cls([tensors[p.name] for p in graphs.params],
+                   [tensors[s.name] for s in graphs.slots],
+                   [tensors[s.name] for s in graphs.stats],
+                   int(tensors["step"]), int(tensors["epoch"]), int(tensors["seed"]))
+
+    def as_dict(self, graphs: StepGraphs) -> dict:
+        """What Executable.load_state takes: every tensor by name, and the counters."""
+        return {**self.named(graphs), "step": self.step, "epoch": self.epoch, "seed": self.seed}
+
     def named(self, graphs: StepGraphs) -> dict[str, np.ndarray]:
         out = {p.name: a for p, a in zip(graphs.params, self.params)}
         out.update({s.name: a for s, a in zip(graphs.slots, self.slots)})

@@ -16,6 +16,7 @@ from recipec.compiler.diagnostics import RecipeError
 from recipec.compiler.interpret import run_graph
 from recipec.compiler.ops import get_op
 from recipec.compiler.ops import augment as aug
+from recipec.compiler.lower.cpu import rng as cpu_rng
 from recipec.compiler.ops import rng
 
 STEP, SEED = np.int64(7), np.int64(11)
@@ -33,7 +34,7 @@ def images(b=4, c=2, h=6, w=6, seed=0):
 def test_numba_rng_source_computes_what_the_numpy_helpers_compute():
     """Run NUMBA_SOURCE as plain Python (njit = identity) on numpy scalars: same bits."""
     env = {"np": np, "njit": lambda **kw: (lambda f: f)}
-    exec(rng.NUMBA_SOURCE, env)
+    exec(cpu_rng.NUMBA_SOURCE, env)
     key = rng.stream_key(5, 3, 1234)
     counters = np.arange(0, 5000, 37, dtype=np.int64)
     bits = rng.rng_bits(key, counters)

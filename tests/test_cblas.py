@@ -1,11 +1,11 @@
-"""The CBLAS product helpers the kernels call (compiler/lower/cblas.py), against numpy."""
+"""The CBLAS product helpers the kernels call (compiler/lower/cpu/cblas.py), against numpy."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 import recipec
-from recipec.compiler.lower import cblas, cpu
+from recipec.compiler.lower.cpu import cblas, module as cpu
 
 needs_cblas = pytest.mark.skipif(cblas.find() is None, reason="numpy's BLAS exports no cblas")
 
@@ -13,7 +13,7 @@ needs_cblas = pytest.mark.skipif(cblas.find() is None, reason="numpy's BLAS expo
 @pytest.fixture(scope="module")
 def helpers():
     """The shared helper library as kernel modules load it, gemm's C entry point registered
-    (compiler/lower/entry.py)."""
+    (compiler/lower/cpu/entry.py)."""
     from recipec.compiler.lower import load_source
 
     library = load_source(cpu.emit_library(True), "cpu", kind="lib").module
@@ -89,7 +89,7 @@ def test_without_cblas_products_lower_to_np_dot(monkeypatch, tmp_path):
             "model { input [1, 6, 6] conv2d(2, 3) relu flatten dense(3) }\n"
             "loss = cross_entropy\noptimizer = sgd(lr = 0.1)\n", "nodot.recipe")
         program = recipec.compile(recipe)
-        source = open(program.kernels.__file__).read()
+        source = program.executable.kernels.source
         assert "np.dot(" in source and "gemm(" not in source
         from oracle import assert_steps_match_reference, random_batches
 

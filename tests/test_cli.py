@@ -109,7 +109,7 @@ def test_compile_emits_ir_and_numba_source():
     assert "prange" in out
     assert "gemm(" in out or "np.dot(" in out       # CBLAS when numpy's BLAS exports it
     code, out, err = recipec("compile", DIGITS, "--dump-after", "dce")
-    assert code == 0 and "IR after pass dce" in out
+    assert code == 0 and "train graph after dce" in out and "predict graph after dce" in out
 
 
 def test_more_classes_than_logits_is_a_data_error(tmp_path):

@@ -279,13 +279,12 @@ def test_compiled_conv_steps_match_reference(name, all_parallel, monkeypatch):
     assert_predict_matches_reference(program, x[:11], batch=4)
     order = np.arange(n, dtype=np.int64)
 
-    # determinism: the same steps from the same state give bitwise the same result
-    state0 = [a.copy() for a in program.state.params + program.state.slots]
-    step0, again = program.state.step, []
+    # determinism: the same steps from the same state (Executable.state / load_state) give
+    # bitwise the same result
+    saved = {name: np.copy(value) for name, value in program.executable.state().items()}
+    again = []
     for _ in range(2):
-        for dst, src in zip(program.state.params + program.state.slots, state0):
-            dst[...] = src
-        program.state.step = step0
+        program.executable.load_state(saved)
         program.train_steps(x.reshape(n, -1), y, order, 0, steps, batch, steps_per_epoch=steps)
         again.append([p.copy() for p in program.state.params])
     for a, b in zip(*again):
@@ -298,8 +297,9 @@ def test_maxpool_gradient_kernel_on_ties_and_odd_sizes(size, relu_mask):
     """The library's 2x2 max-pool gradient (selects, each dx written once) against the
     reference: ties go to the first maximum, uncovered rows/columns get zero, and with the
     ReLU mask a window whose maximum is 0 passes nothing."""
-    from recipec.compiler.lower import cpu, load_source
-    from recipec.compiler.ops.conv_lower import GEOMETRY
+    from recipec.compiler.lower import load_source
+    from recipec.compiler.lower.cpu import module as cpu
+    from recipec.compiler.lower.cpu.emitters.conv import GEOMETRY
 
     library = load_source(cpu.emit_library(True), "cpu", kind="lib").module
     library.require("maxpool_backward")

@@ -1,4 +1,4 @@
-"""The library's C entry points (compiler/lower/entry.py): compiled by a helper process too."""
+"""The library's C entry points (compiler/lower/cpu/entry.py): compiled by a helper process too."""
 from __future__ import annotations
 
 import os
@@ -7,14 +7,15 @@ import sys
 
 import pytest
 
-from recipec.compiler.lower import cpu
+from recipec.compiler.lower.cpu import module as cpu
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs a second core")
 def test_a_helper_process_compiles_half_of_the_missing_entries(monkeypatch, tmp_path):
     """require() hands every other uncached C entry to a helper process, which leaves them in
-    the machine-code cache for this process to load (compiler/lower/entry.py compile_elsewhere)."""
-    from recipec.compiler.lower import entry, load_source
+    the machine-code cache for this process to load (compiler/lower/cpu/entry.py compile_elsewhere)."""
+    from recipec.compiler.lower import load_source
+    from recipec.compiler.lower.cpu import entry
 
     monkeypatch.setenv("RECIPEC_CACHE_DIR", str(tmp_path))       # nothing cached
     library = load_source(cpu.emit_library(True), "cpu", kind="lib")
@@ -26,7 +27,7 @@ def test_a_helper_process_compiles_half_of_the_missing_entries(monkeypatch, tmp_
     assert not entry._cached(str(library.path), "maxpool_forward")
     # the rest, as a second helper would (this process may hold the library from another
     # cache folder under the same module name, so it does not load it here)
-    subprocess.run([sys.executable, "-m", "recipec.compiler.lower.entry", str(library.path),
+    subprocess.run([sys.executable, "-m", "recipec.compiler.lower.cpu.entry", str(library.path),
                     "maxpool_forward", "avgpool_backward"], check=True, timeout=600)
     assert all(entry._cached(str(library.path), n) for n in names)
     assert entry.compile_elsewhere(str(library.path), names) == (None, [])   # all cached now

@@ -1,4 +1,4 @@
-"""The epilogue pass (compiler/passes/epilogue.py): what it folds, what it leaves, and that the
+"""The epilogue pass (compiler/lower/cpu/passes/epilogue.py): what it folds, what it leaves, and that the
 folded graph computes what the unfolded one does (reference interpreter, both graphs)."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""recipec's machine-code cache (compiler/lower/machine_code.py): entry points load from it
+"""recipec's machine-code cache (compiler/lower/cpu/machine_code.py): entry points load from it
 without Numba's dispatcher, and a damaged file is never handed to the JIT."""
 from __future__ import annotations
 
@@ -9,14 +9,15 @@ import sys
 import numpy as np
 import pytest
 
-from recipec.compiler.lower import machine_code
+from recipec.compiler.lower.cpu import machine_code
 
 SCALE = ["for i in prange(x.shape[0]):", "    x[i] = x[i] * np.float32(a) + np.float32(1.0)"]
 
 
 def _module():
     """A generated module with one C entry `scale(x: f32[1], a: f32)`, imported from a file."""
-    from recipec.compiler.lower import cpu, entry, load_source
+    from recipec.compiler.lower import load_source
+    from recipec.compiler.lower.cpu import entry, module as cpu
 
     library = load_source(cpu.emit_library(True), "cpu", kind="lib")
     source = (f"from {library.path.stem} import *  # noqa\nimport numpy as np\n"

@@ -44,14 +44,19 @@ def test_kernels_refuse_arguments_of_the_wrong_kind():
     x = np.zeros((4, 4), np.float32)
     out = np.zeros((4, 3), np.float32)
     state = [*program.state.params, *program.state.stats]
-    predict = program.kernels.predict_chunk
-    predict(x, np.arange(4), 0, 1, 4, out, 1, *state)           # the right kinds
+    kernel = program.executable.module.predict_chunk
+    hypers = program.executable.hypers
+
+    def predict(x, out, state):
+        kernel(x, np.arange(4), 0, 1, 4, hypers, out, 1, *state)
+
+    predict(x, out, state)           # the right kinds
     with pytest.raises(TypeError, match="X must be a C-contiguous float32"):
-        predict(x.astype(np.float64), np.arange(4), 0, 1, 4, out, 1, *state)
+        predict(x.astype(np.float64), out, state)
     with pytest.raises(TypeError, match="out must be"):
-        predict(x, np.arange(4), 0, 1, 4, np.zeros((3, 4), np.float32).T, 1, *state)
+        predict(x, np.zeros((3, 4), np.float32).T, state)
     with pytest.raises(TypeError, match="takes"):
-        predict(x, np.arange(4), 0, 1, 4, out, 1)
+        predict(x, out, [])
 
 
 def test_predict_returns_probabilities_for_raw_inputs():
@@ -67,7 +72,7 @@ def test_predict_returns_probabilities_for_raw_inputs():
 def test_prediction_kernel_compiles_ahead_in_a_helper_process(tmp_path, monkeypatch):
     """On a cold cache the helper process puts predict_chunk into the machine-code cache while
     this process compiles train_chunk; this process then loads it rather than compiling it."""
-    from recipec.runtime import compile_ahead
+    from recipec.compiler.lower.cpu import compile_ahead
 
     monkeypatch.setenv("RECIPEC_CACHE_DIR", str(tmp_path))
     # a model no other test compiles, so that this process has not imported its kernels yet
@@ -75,14 +80,14 @@ def test_prediction_kernel_compiles_ahead_in_a_helper_process(tmp_path, monkeypa
         "data { source = iris() }\nmodel { input [4] dense(13) tanh dense(3) }\n"
         "loss = cross_entropy\noptimizer = sgd(lr = 0.1)\ntrain { epochs = 1 batch = 16 }\n",
         "ahead.recipe"))
-    kernels = program.compiled.kernels
+    kernels = program.executable.kernels
     assert not compile_ahead._cached(kernels.path, "predict_chunk")
     state = [*program.state.params, *program.state.stats]
-    helper = compile_ahead.start(kernels, 4, (3,), state, stderr=subprocess.PIPE)
+    helper = compile_ahead.start(kernels, 4, (3,), len(program.executable.hypers), state,
+                                 stderr=subprocess.PIPE)
     assert helper is not None
     _, err = helper.communicate(timeout=300)
     assert helper.returncode == 0, err.decode()[-3000:]
     assert compile_ahead._cached(kernels.path, "predict_chunk")
     program.warm_up()                   # loads predict_chunk from the cache the helper wrote
-    assert program.kernels.predict_chunk.from_cache
-    assert not program.kernels.train_chunk.from_cache
+    assert program.executable.from_cache == {"train_chunk": False, "predict_chunk": True}

@@ -1,4 +1,4 @@
-"""Max-pool winners (ops/winners.py, passes/winners.py, ops/winners_lower.py): the references
+"""Max-pool winners (ops/winners.py, lower/cpu/passes/winners.py, lower/cpu/emitters/winners.py): the references
 against the dense gradients they replace, what the pass rewrites and what it leaves, the
 rewritten step against the original (interpreter), and the compiled kernels against the
 interpreter on padded, strided, overlapping and 1-D geometries."""
@@ -15,7 +15,7 @@ import recipec
 from recipec.compiler.interpret import run_graph
 from recipec.compiler.ops import get_op
 from recipec.compiler.ops.winners import densify
-from recipec.compiler.passes import winners as winners_pass
+from recipec.compiler.lower.cpu.passes import winners as winners_pass
 from recipec.compiler.pipeline import optimize
 from recipec.compiler.step import build_step_graphs
 from recipec.runtime.state import TrainState
@@ -139,8 +139,9 @@ def test_compiled_winner_steps_match_reference(name, all_parallel, monkeypatch):
 @pytest.mark.parametrize("size,window,stride", [((6, 6), 2, 2), ((7, 9), 2, 2), ((7, 8), 3, 2)])
 def test_winners_kernel_on_ties_and_odd_sizes(size, window, stride, relu_mask):
     """The library's winner search (2x2 copy and the general one) against the reference."""
-    from recipec.compiler.lower import cpu, load_source
-    from recipec.compiler.ops.conv_lower import GEOMETRY
+    from recipec.compiler.lower import load_source
+    from recipec.compiler.lower.cpu import module as cpu
+    from recipec.compiler.lower.cpu.emitters.conv import GEOMETRY
 
     library = load_source(cpu.emit_library(True), "cpu", kind="lib").module
     library.require("maxpool_winners")

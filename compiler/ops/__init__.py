@@ -1,11 +1,13 @@
 """The op registry: every IR primitive is defined in one place.
 
-An `OpDef` keeps side by side (as JAX keeps a primitive's rules together):
+An `OpDef` holds the math only, side by side (as JAX keeps a primitive's rules together):
   infer      shape rule: input TensorTypes + attrs -> output TensorTypes
   reference  numpy implementation: the test oracle and the reference interpreter
   vjp        reverse-mode rule: appends ops computing the input cotangents to the graph
-  scalar     for elementwise ops: a Numba expression for one element (fusable)
-  emit       for other ops: Numba source lines (see lower/cpu.py for the EmitContext)
+  formula    for elementwise ops: the expression tree of one element (ops/formula.py), which
+             every target renders in its own syntax (fusable)
+How an op runs on a target is that target's business: each target registers an emitter per op
+name (compiler/lower/cpu/emitters/ for Numba CPU), and nothing here imports compiler/lower/.
 An op with `effect=True` updates its inputs in place (optimizer updates) and has no outputs.
 """
 from __future__ import annotations
@@ -22,17 +24,14 @@ class OpDef:
     infer: Callable[[list[TensorType], dict[str, Any]], list[TensorType]]
     reference: Callable[..., Any]
     vjp: Callable | None = None
-    scalar: Callable[..., str] | None = None
-    emit: Callable | None = None
+    formula: Callable | None = None
     effect: bool = False
     alias: bool = False        # output is a view of its input (no buffer of its own)
-    prelude: Callable[[bool], str] | None = None   # helper functions the emitted code calls;
-                                                   # argument: compile them parallel or not
     doc: str = ""
 
     @property
     def elementwise(self) -> bool:
-        return self.scalar is not None
+        return self.formula is not None
 
 
 OPS: dict[str, OpDef] = {}
@@ -65,4 +64,4 @@ def broadcast_types(types: list[TensorType]) -> TensorType:
 
 
 from . import augment, batchnorm, conv, elementwise, fused, linalg, losses  # noqa: E402,F401
-from . import epilogue, optim, structural, winners  # noqa: E402,F401
+from . import epilogue, optim, structural, winners  # noqa: E402,F401  (registration)

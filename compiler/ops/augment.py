@@ -51,26 +51,6 @@ def _sample_bits(x, step, seed, salt, j):
     return rng_bits(key, np.arange(x.shape[0], dtype=np.int64) * DRAWS + j)
 
 
-class _Src:
-    """Local variable names for one emitted op (fresh, so ops never clash)."""
-
-    def __init__(self, ctx, node):
-        tag = ctx.fresh("aug")
-        self.key, self.b = f"{tag}_key", f"{tag}_b"
-        self.x, self.out = ctx.name(node.inputs[0]), ctx.name(node.outputs[0])
-        self.step, self.seed = ctx.name(node.inputs[1]), ctx.name(node.inputs[2])
-        self.tag = tag
-        batch, *rest = ctx.shape(node.inputs[0])
-        self.dims = [batch] + [int(d) for d in rest]      # "B", then ints
-
-    def head(self, salt):
-        return [f"{self.key} = _dropout_key({self.seed}, {self.step}, {salt})",
-                f"for {self.b} in prange({self.dims[0]}):"]
-
-    def bits(self, j):
-        return f"_rng_bits({self.key}, {self.b} * {DRAWS} + {j})"
-
-
 # -- shift ----------------------------------------------------------------------------------
 def shift_with(x, dy, dx):
     """out[b, :, h, w] = x[b, :, h - dy[b], w - dx[b]], zero where that is outside."""
@@ -95,27 +75,6 @@ def _shift_ref(x, step, seed, *, pixels, salt):
     return shift_with(x, *shift_offsets(x, step, seed, pixels=pixels, salt=salt))
 
 
-def _shift_emit(node, ctx):
-    s = _Src(ctx, node)
-    p = node.attrs["pixels"]
-    _, C, H, W = s.dims
-    t = s.tag
-    return s.head(node.attrs["salt"]) + [
-        f"    {t}_dy = _randint({s.bits(0)}, {2 * p + 1}) - {p}",
-        f"    {t}_dx = _randint({s.bits(1)}, {2 * p + 1}) - {p}",
-        f"    for {t}_c in range({C}):",
-        f"        for {t}_h in range({H}):",
-        f"            {t}_sh = {t}_h - {t}_dy",
-        f"            for {t}_w in range({W}):",
-        f"                {t}_sw = {t}_w - {t}_dx",
-        f"                if {t}_sh >= 0 and {t}_sh < {H} and {t}_sw >= 0 and {t}_sw < {W}:",
-        f"                    {s.out}[{s.b}, {t}_c, {t}_h, {t}_w] = "
-        f"{s.x}[{s.b}, {t}_c, {t}_sh, {t}_sw]",
-        "                else:",
-        f"                    {s.out}[{s.b}, {t}_c, {t}_h, {t}_w] = np.float32(0.0)",
-    ]
-
-
 # -- flip -----------------------------------------------------------------------------------
 def flip_draws(x, step, seed, *, horizontal, vertical, salt):
     """(flip along W, flip along H) per sample, as bool arrays."""
@@ -130,25 +89,6 @@ def _flip_ref(x, step, seed, *, horizontal, vertical, salt):
     out[fh] = out[fh][..., ::-1]
     out[fv] = out[fv][..., ::-1, :]
     return out
-
-
-def _flip_emit(node, ctx):
-    s = _Src(ctx, node)
-    _, C, H, W = s.dims
-    t = s.tag
-    fh = f"_randint({s.bits(0)}, 2) == 1" if node.attrs["horizontal"] else "False"
-    fv = f"_randint({s.bits(1)}, 2) == 1" if node.attrs["vertical"] else "False"
-    return s.head(node.attrs["salt"]) + [
-        f"    {t}_fh = {fh}",
-        f"    {t}_fv = {fv}",
-        f"    for {t}_c in range({C}):",
-        f"        for {t}_h in range({H}):",
-        f"            {t}_sh = {H - 1} - {t}_h if {t}_fv else {t}_h",
-        f"            for {t}_w in range({W}):",
-        f"                {t}_sw = {W - 1} - {t}_w if {t}_fh else {t}_w",
-        f"                {s.out}[{s.b}, {t}_c, {t}_h, {t}_w] = "
-        f"{s.x}[{s.b}, {t}_c, {t}_sh, {t}_sw]",
-    ]
 
 
 # -- rotate ---------------------------------------------------------------------------------
@@ -188,49 +128,6 @@ def _rotate_ref(x, step, seed, *, degrees, salt):
     return rotate_with(x, rotate_angles(x, step, seed, degrees=degrees, salt=salt))
 
 
-def _rotate_emit(node, ctx):
-    s = _Src(ctx, node)
-    _, C, H, W = s.dims
-    t = s.tag
-    cy, cx = (H - 1) / 2.0, (W - 1) / 2.0
-    rad = node.attrs["degrees"] * math.pi / 180.0
-    lines = s.head(node.attrs["salt"]) + [
-        f"    {t}_a = (2.0 * _uniform({s.bits(0)}) - 1.0) * {rad!r}",
-        f"    {t}_cos = np.cos({t}_a)",
-        f"    {t}_sin = np.sin({t}_a)",
-        f"    for {t}_h in range({H}):",
-        f"        {t}_y = {t}_h - {cy!r}",
-        f"        for {t}_w in range({W}):",
-        f"            {t}_x = {t}_w - {cx!r}",
-        f"            {t}_sy = {t}_cos * {t}_y + {t}_sin * {t}_x + {cy!r}",
-        f"            {t}_sx = -{t}_sin * {t}_y + {t}_cos * {t}_x + {cx!r}",
-        f"            {t}_fy0 = np.floor({t}_sy)",
-        f"            {t}_fx0 = np.floor({t}_sx)",
-        f"            {t}_fy = {t}_sy - {t}_fy0",
-        f"            {t}_fx = {t}_sx - {t}_fx0",
-        f"            {t}_y0 = np.int64({t}_fy0)",
-        f"            {t}_x0 = np.int64({t}_fx0)",
-        f"            {t}_w00 = (1.0 - {t}_fy) * (1.0 - {t}_fx)",
-        f"            {t}_w01 = (1.0 - {t}_fy) * {t}_fx",
-        f"            {t}_w10 = {t}_fy * (1.0 - {t}_fx)",
-        f"            {t}_w11 = {t}_fy * {t}_fx",
-        f"            {t}_in_y0 = {t}_y0 >= 0 and {t}_y0 < {H}",
-        f"            {t}_in_y1 = {t}_y0 + 1 >= 0 and {t}_y0 + 1 < {H}",
-        f"            {t}_in_x0 = {t}_x0 >= 0 and {t}_x0 < {W}",
-        f"            {t}_in_x1 = {t}_x0 + 1 >= 0 and {t}_x0 + 1 < {W}",
-        f"            for {t}_c in range({C}):",
-        f"                {t}_v = 0.0",
-    ]
-    for dy, dx, wgt in ((0, 0, "w00"), (0, 1, "w01"), (1, 0, "w10"), (1, 1, "w11")):
-        lines += [
-            f"                if {t}_in_y{dy} and {t}_in_x{dx}:",
-            f"                    {t}_v += {t}_{wgt} * np.float64({s.x}[{s.b}, {t}_c, "
-            f"{t}_y0 + {dy}, {t}_x0 + {dx}])",
-        ]
-    lines.append(f"                {s.out}[{s.b}, {t}_c, {t}_h, {t}_w] = np.float32({t}_v)")
-    return lines
-
-
 # -- noise ----------------------------------------------------------------------------------
 def noise_normals(shape, step, seed, salt):
     """std-1 normals for a batch of `shape`: per sample, elements 2m and 2m + 1 are the pair
@@ -248,29 +145,10 @@ def _noise_ref(x, step, seed, *, std, salt):
     return (x + (std * z).astype(x.dtype)).astype(x.dtype)
 
 
-def _noise_emit(node, ctx):
-    s = _Src(ctx, node)
-    t = s.tag
-    feature = math.prod(s.dims[1:])
-    pairs = (feature + 1) // 2
-    std = float(node.attrs["std"])
-    return [f"{t}_xf = view({s.x}, ({s.dims[0]}, {feature}))",
-            f"{t}_of = view({s.out}, ({s.dims[0]}, {feature}))"] + s.head(node.attrs["salt"]) + [
-        f"    for {t}_m in range({pairs}):",
-        f"        {t}_z0, {t}_z1 = _normal_pair(_rng_bits({s.key}, {s.b} * {pairs} + {t}_m))",
-        f"        {t}_k = 2 * {t}_m",
-        f"        {t}_of[{s.b}, {t}_k] = {t}_xf[{s.b}, {t}_k] + np.float32({std!r} * {t}_z0)",
-        f"        if {t}_k + 1 < {feature}:",
-        f"            {t}_of[{s.b}, {t}_k + 1] = {t}_xf[{s.b}, {t}_k + 1] + "
-        f"np.float32({std!r} * {t}_z1)",
-    ]
-
-
-register(OpDef("augment_shift", _image_infer("augment_shift"), _shift_ref, emit=_shift_emit,
+register(OpDef("augment_shift", _image_infer("augment_shift"), _shift_ref,
                doc="random translation by up to `pixels` per axis, zero fill"))
-register(OpDef("augment_flip", _image_infer("augment_flip"), _flip_ref, emit=_flip_emit,
+register(OpDef("augment_flip", _image_infer("augment_flip"), _flip_ref,
                doc="random horizontal / vertical mirror, p = 1/2 each"))
-register(OpDef("augment_rotate", _image_infer("augment_rotate"), _rotate_ref,
-               emit=_rotate_emit, doc="random rotation in [-degrees, degrees], bilinear"))
-register(OpDef("augment_noise", _any_infer, _noise_ref, emit=_noise_emit,
+register(OpDef("augment_rotate", _image_infer("augment_rotate"), _rotate_ref, doc="random rotation in [-degrees, degrees], bilinear"))
+register(OpDef("augment_noise", _any_infer, _noise_ref,
                doc="additive gaussian noise std * N(0, 1) per element"))

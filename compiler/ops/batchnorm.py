@@ -25,11 +25,6 @@ def _bshape(x):
     return (1, x.shape[1]) + (1,) * (x.ndim - 2)
 
 
-def _spatial(ctx, v):
-    dims = ctx.shape(v)
-    return dims[0], dims[1], " * ".join(dims[2:]) or "1"
-
-
 def _channel_type(x: TensorType) -> TensorType:
     return TensorType((x.shape[1],), x.dtype)
 
@@ -45,34 +40,6 @@ def _train_ref(x, gamma, beta, *, eps):
     return y.astype(x.dtype), mean.astype(x.dtype), invstd.astype(x.dtype)
 
 
-def _train_emit(n, ctx):
-    x, gamma, beta = (ctx.name(v) for v in n.inputs)
-    y, mean, invstd = (ctx.name(v) for v in n.outputs)
-    b, c, s = _spatial(ctx, n.inputs[0])
-    xv, yv = ctx.fresh("xv"), ctx.fresh("yv")
-    return [f"{xv} = view({x}, ({b}, {c}, {s}))",
-            f"{yv} = view({y}, ({b}, {c}, {s}))",
-            f"for ch in {ctx.loop(b, c, s)}({c}):",
-            "    acc = 0.0",
-            "    sq = 0.0",
-            f"    for bi in range({b}):",
-            f"        for si in range({s}):",
-            f"            val = np.float64({xv}[bi, ch, si])",
-            "            acc += val",
-            "            sq += val * val",
-            f"    count = {b} * ({s})",
-            "    mu = acc / count",
-            "    var = max(sq / count - mu * mu, 0.0)",
-            f"    inv = 1.0 / np.sqrt(var + {n.attrs['eps']!r})",
-            f"    {mean}[ch] = mu",
-            f"    {invstd}[ch] = inv",
-            f"    scale = np.float32(inv * {gamma}[ch])",
-            f"    shift = np.float32({beta}[ch] - mu * inv * {gamma}[ch])",
-            f"    for bi in range({b}):",
-            f"        for si in range({s}):",
-            f"            {yv}[bi, ch, si] = {xv}[bi, ch, si] * scale + shift"]
-
-
 def _train_vjp(g, n, ct):
     x, gamma, _ = n.inputs
     _, mean, invstd = n.outputs
@@ -83,7 +50,7 @@ def _train_vjp(g, n, ct):
 register(OpDef(
     "batchnorm_train",
     lambda types, attrs: [types[0], _channel_type(types[0]), _channel_type(types[0])],
-    _train_ref, vjp=_train_vjp, emit=_train_emit,
+    _train_ref, vjp=_train_vjp,
     doc="batch statistics normalisation; outputs y, the batch mean and 1/sqrt(var + eps)",
 ))
 
@@ -101,38 +68,10 @@ def _grad_ref(x, gamma, mean, invstd, dy):
     return dx.astype(x.dtype), dgamma.astype(x.dtype), dbeta.astype(x.dtype)
 
 
-def _grad_emit(n, ctx):
-    x, gamma, mean, invstd, dy = (ctx.name(v) for v in n.inputs)
-    dx, dgamma, dbeta = (ctx.name(v) for v in n.outputs)
-    b, c, s = _spatial(ctx, n.inputs[0])
-    xv, dyv, dxv = ctx.fresh("xv"), ctx.fresh("dyv"), ctx.fresh("dxv")
-    return [f"{xv} = view({x}, ({b}, {c}, {s}))",
-            f"{dyv} = view({dy}, ({b}, {c}, {s}))",
-            f"{dxv} = view({dx}, ({b}, {c}, {s}))",
-            f"for ch in {ctx.loop(b, c, s)}({c}):",
-            "    sb = 0.0",
-            "    sg = 0.0",
-            f"    mu = np.float64({mean}[ch])",
-            f"    inv = np.float64({invstd}[ch])",
-            f"    for bi in range({b}):",
-            f"        for si in range({s}):",
-            f"            d = np.float64({dyv}[bi, ch, si])",
-            "            sb += d",
-            f"            sg += d * (np.float64({xv}[bi, ch, si]) - mu) * inv",
-            f"    {dbeta}[ch] = sb",
-            f"    {dgamma}[ch] = sg",
-            f"    count = {b} * ({s})",
-            f"    k = np.float64({gamma}[ch]) * inv / count",
-            f"    for bi in range({b}):",
-            f"        for si in range({s}):",
-            f"            xh = (np.float64({xv}[bi, ch, si]) - mu) * inv",
-            f"            {dxv}[bi, ch, si] = k * (count * np.float64({dyv}[bi, ch, si]) - sb - xh * sg)"]
-
-
 register(OpDef(
     "batchnorm_grad",
     lambda types, attrs: [types[0], types[1], types[1]],
-    _grad_ref, emit=_grad_emit, doc="input, scale and shift cotangents of batchnorm_train",
+    _grad_ref, doc="input, scale and shift cotangents of batchnorm_train",
 ))
 
 
@@ -145,21 +84,8 @@ def _update_ref(running_mean, running_var, mean, invstd, x, *, momentum, eps):
     running_var[...] = momentum * running_var + (1 - momentum) * unbiased
 
 
-def _update_emit(n, ctx):
-    rm, rv, mean, invstd = (ctx.name(v) for v in n.inputs[:4])
-    b, c, s = _spatial(ctx, n.inputs[4])
-    mom, eps = n.attrs["momentum"], n.attrs["eps"]
-    count = ctx.fresh("count")
-    return [f"{count} = {b} * ({s})",
-            f"for ch in range({c}):",
-            f"    var = 1.0 / np.float64({invstd}[ch]) ** 2 - {eps!r}",
-            f"    var = var * {count} / max({count} - 1, 1)",
-            f"    {rm}[ch] = {mom!r} * {rm}[ch] + {1 - mom!r} * {mean}[ch]",
-            f"    {rv}[ch] = {mom!r} * {rv}[ch] + {1 - mom!r} * var"]
-
-
 register(OpDef(
-    "batchnorm_stats_update", lambda types, attrs: [], _update_ref, emit=_update_emit,
+    "batchnorm_stats_update", lambda types, attrs: [], _update_ref,
     effect=True,
     doc="inputs (running_mean, running_var, mean, invstd, x): running <- momentum * running "
         "+ (1 - momentum) * batch, with the unbiased batch variance",
@@ -174,24 +100,8 @@ def _infer_ref(x, gamma, beta, rm, rv, *, eps):
     return y.astype(x.dtype)
 
 
-def _infer_emit(n, ctx):
-    x, gamma, beta, rm, rv = (ctx.name(v) for v in n.inputs)
-    y = ctx.name(n.outputs[0])
-    b, c, s = _spatial(ctx, n.inputs[0])
-    xv, yv = ctx.fresh("xv"), ctx.fresh("yv")
-    return [f"{xv} = view({x}, ({b}, {c}, {s}))",
-            f"{yv} = view({y}, ({b}, {c}, {s}))",
-            f"for ch in {ctx.loop(b, c, s)}({c}):",
-            f"    inv = 1.0 / np.sqrt(np.float64({rv}[ch]) + {n.attrs['eps']!r})",
-            f"    scale = np.float32(inv * {gamma}[ch])",
-            f"    shift = np.float32({beta}[ch] - {rm}[ch] * inv * {gamma}[ch])",
-            f"    for bi in range({b}):",
-            f"        for si in range({s}):",
-            f"            {yv}[bi, ch, si] = {xv}[bi, ch, si] * scale + shift"]
-
-
 register(OpDef(
-    "batchnorm_infer", lambda types, attrs: [types[0]], _infer_ref, emit=_infer_emit,
+    "batchnorm_infer", lambda types, attrs: [types[0]], _infer_ref,
     doc="normalisation with the running statistics",
 ))
 

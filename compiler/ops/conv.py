@@ -29,7 +29,7 @@ them cost the same time as reading them back, and keeping one buffer saves B*C*k
 floats per layer); sgemm accumulates the products over chunks of 16 samples and the chunks are
 summed in float64 in a fixed order. dX = col2im(W^T @ dY[b]) with one writer per element of dX.
 Neither result depends on the thread count.
-The Numba kernels (shape-generic, compiled once per machine) are in conv_lower.py.
+The CPU kernels (shape-generic, compiled once per machine) are in lower/cpu/emitters/conv.py.
 """
 from __future__ import annotations
 
@@ -38,7 +38,6 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ..ir import TensorType
 from . import OpDef, register
-from . import conv_lower as lower
 
 
 
@@ -212,30 +211,25 @@ def _conv_vjp(g, n, ct):
     return [dx, dw]   # dx of the model's input batch is dropped by dead-code elimination
 
 
-register(OpDef("conv", _conv_infer, _conv_ref, vjp=_conv_vjp, emit=lower.conv_emit,
-               prelude=lower.library_source,      # every conv and pooling kernel
+register(OpDef("conv", _conv_infer, _conv_ref, vjp=_conv_vjp,
                doc="cross-correlation of x [B, C, *S] with w [F, C, *K] -> [B, F, *S_out]"))
 register(OpDef("conv_grad_input", _conv_gi_infer, _conv_gi_ref,
-               emit=lower.conv_grad_input_emit,
                doc="d conv / d x: col2im(W^T @ dy) (transposed convolution)"))
 register(OpDef("conv_grad_weight", _conv_gw_infer, _conv_gw_ref,
-               emit=lower.conv_grad_weight_emit,
                doc="d conv / d w: sum over the batch of dy @ im2col(x)^T"))
 
 register(OpDef(
-    "maxpool", _pool_infer, _maxpool_ref, emit=lower.pool_emit("max"),
+    "maxpool", _pool_infer, _maxpool_ref,
     vjp=lambda g, n, ct: [g.add("maxpool_grad", n.inputs[0], ct[0], **n.attrs)],
     doc="max over windows `size` moved by `stride` (no padding)"))
 register(OpDef(
     "maxpool_grad", lambda types, attrs: [types[0]], _maxpool_grad_ref,
-    emit=lower.maxpool_grad_emit,
     doc="routes each window's cotangent to its first maximum"))
 register(OpDef(
-    "avgpool", _pool_infer, _avgpool_ref, emit=lower.pool_emit("avg"),
+    "avgpool", _pool_infer, _avgpool_ref,
     vjp=lambda g, n, ct: [g.add("avgpool_grad", ct[0], in_size=tuple(n.inputs[0].shape[2:]),
                                 **n.attrs)],
     doc="mean over windows `size` moved by `stride` (no padding)"))
 register(OpDef(
     "avgpool_grad", _avgpool_grad_infer, _avgpool_grad_ref,
-    emit=lower.avgpool_grad_emit,
     doc="spreads each window's cotangent evenly over the window"))

@@ -1,8 +1,7 @@
-"""Elementwise ops: one scalar expression each, so the fusion pass can merge neighbours.
+"""Elementwise ops: one formula each (ops/formula.py), so the fusion pass can merge neighbours.
 
-`scalar(args, attrs, flat)` returns a Numba expression for one element given the expressions of
-its inputs' elements and of the element's flat index. Constants are written as np.float32 so
-float32 loops stay float32.
+`formula(args, attrs, flat)` returns the expression tree of one output element given the
+expressions of its inputs' elements and of the element's flat index; each target renders it.
 """
 from __future__ import annotations
 
@@ -10,11 +9,8 @@ import numpy as np
 
 from ..ir import TensorType
 from . import OpDef, broadcast_types, register
+from .formula import call, const, exp, maximum, tanh, where
 from .rng import keep_mask, threshold
-
-
-def f32(c: float) -> str:
-    return f"np.float32({float(c)!r})"
 
 
 def _infer(types, attrs):
@@ -34,44 +30,44 @@ def unbroadcast(g, grad, like: TensorType):
     return out
 
 
-def _ew(name, reference, scalar, vjp=None, doc=""):
-    register(OpDef(name, _infer, reference, vjp=vjp, scalar=scalar, doc=doc))
+def _ew(name, reference, formula, vjp=None, doc=""):
+    register(OpDef(name, _infer, reference, vjp=vjp, formula=formula, doc=doc))
 
 
 # -- arithmetic -----------------------------------------------------------------------------
-_ew("add", lambda a, b, **_: a + b, lambda x, at, flat: f"({x[0]} + {x[1]})",
+_ew("add", lambda a, b, **_: a + b, lambda x, at, flat: x[0] + x[1],
     vjp=lambda g, n, ct: [unbroadcast(g, ct[0], n.inputs[0].type),
                           unbroadcast(g, ct[0], n.inputs[1].type)])
 
 _ew("scale", lambda a, *, factor: (a * np.float32(factor)).astype(a.dtype),
-    lambda x, at, flat: f"({x[0]} * {f32(at['factor'])})",
+    lambda x, at, flat: x[0] * at['factor'],
     vjp=lambda g, n, ct: [g.add("scale", ct[0], factor=n.attrs["factor"])])
 
 # -- activations: derivatives are written in terms of the output y, which the forward pass
 # keeps anyway, so the pre-activation buffer can be fused away.
 _ew("relu", lambda a, **_: np.maximum(a, 0).astype(a.dtype),
-    lambda x, at, flat: f"max({x[0]}, np.float32(0.0))",
+    lambda x, at, flat: maximum(x[0], 0.0),
     vjp=lambda g, n, ct: [g.add("relu_grad", n.outputs[0], ct[0])])
 _ew("relu_grad", lambda y, d, **_: np.where(y > 0, d, 0).astype(d.dtype),
-    lambda x, at, flat: f"({x[1]} if {x[0]} > np.float32(0.0) else np.float32(0.0))")
+    lambda x, at, flat: where(x[0] > 0.0, x[1], 0.0))
 
 _ew("leaky_relu", lambda a, *, alpha: np.where(a > 0, a, a * np.float32(alpha)).astype(a.dtype),
-    lambda x, at, flat: f"({x[0]} if {x[0]} > np.float32(0.0) else {x[0]} * {f32(at['alpha'])})",
+    lambda x, at, flat: where(x[0] > 0.0, x[0], x[0] * at['alpha']),
     vjp=lambda g, n, ct: [g.add("leaky_relu_grad", n.outputs[0], ct[0], alpha=n.attrs["alpha"])])
 _ew("leaky_relu_grad",
     lambda y, d, *, alpha: np.where(y > 0, d, d * np.float32(alpha)).astype(d.dtype),
-    lambda x, at, flat: f"({x[1]} if {x[0]} > np.float32(0.0) else {x[1]} * {f32(at['alpha'])})")
+    lambda x, at, flat: where(x[0] > 0.0, x[1], x[1] * at['alpha']))
 
 _ew("sigmoid", lambda a, **_: (1 / (1 + np.exp(-a))).astype(a.dtype),
-    lambda x, at, flat: f"(np.float32(1.0) / (np.float32(1.0) + np.exp(-{x[0]})))",
+    lambda x, at, flat: 1.0 / (1.0 + exp(-x[0])),
     vjp=lambda g, n, ct: [g.add("sigmoid_grad", n.outputs[0], ct[0])])
 _ew("sigmoid_grad", lambda y, d, **_: (d * y * (1 - y)).astype(d.dtype),
-    lambda x, at, flat: f"({x[1]} * {x[0]} * (np.float32(1.0) - {x[0]}))")
+    lambda x, at, flat: x[1] * x[0] * (1.0 - x[0]))
 
-_ew("tanh", lambda a, **_: np.tanh(a), lambda x, at, flat: f"np.tanh({x[0]})",
+_ew("tanh", lambda a, **_: np.tanh(a), lambda x, at, flat: tanh(x[0]),
     vjp=lambda g, n, ct: [g.add("tanh_grad", n.outputs[0], ct[0])])
 _ew("tanh_grad", lambda y, d, **_: (d * (1 - y * y)).astype(d.dtype),
-    lambda x, at, flat: f"({x[1]} * (np.float32(1.0) - {x[0]} * {x[0]}))")
+    lambda x, at, flat: x[1] * (1.0 - x[0] * x[0]))
 
 
 # -- dropout: inputs (x, step, seed); the mask is recomputed from the counter, never stored.
@@ -81,13 +77,13 @@ def _dropout_ref(x, step, seed, *, rate, salt):
     return np.where(keep, x * np.float32(1.0 / (1.0 - rate)), 0).astype(x.dtype)
 
 
-def _dropout_scalar(x, at, flat):
-    # x[1], x[2] are step and seed; the key is loop-invariant, so LLVM hoists it.
-    return (f"({x[0]} * {f32(1.0 / (1.0 - at['rate']))} if _dropout_keep("
-            f"_dropout_key({x[2]}, {x[1]}, {at['salt']}), {flat}, {threshold(at['rate'])}) "
-            f"else np.float32(0.0))")
+def _dropout_formula(x, at, flat):
+    # x[1], x[2] are step and seed; the key is loop-invariant, so a compiler hoists it.
+    key = call("dropout_key", x[2], x[1], const(at["salt"], "int"))
+    keep = call("dropout_keep", key, flat, const(threshold(at["rate"]), "int"))
+    return where(keep, x[0] * (1.0 / (1.0 - at["rate"])), 0.0)
 
 
-_ew("dropout", _dropout_ref, _dropout_scalar,
+_ew("dropout", _dropout_ref, _dropout_formula,
     vjp=lambda g, n, ct: [g.add("dropout", ct[0], *n.inputs[1:], **n.attrs), None, None],
     doc="inverted dropout with a counter-based mask")

@@ -1,20 +1,22 @@
-"""Ops the epilogue pass builds (passes/epilogue.py): a product, convolution or pooling
+"""Ops the epilogue pass builds (lower/cpu/passes/epilogue.py): a product, convolution or pooling
 gradient with the elementwise op that consumes it folded in.
 
 They exist after autodiff only, so they need no VJP. Each reference is the composition it
 replaces, so the interpreter checks the folding like any other op; the kernels apply the
-folded op to each block of the result while it is still in cache (lower/cblas.py EPILOGUES,
-conv_lower.py).
+folded op to each block of the result while it is still in cache (the CPU target's
+lower/cpu/cblas.py and emitters/conv.py).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..lower.cblas import EPILOGUES
 from . import OpDef, register
 from .conv import _conv_infer, _conv_ref, _maxpool_grad_ref
-from .conv_lower import conv_emit, maxpool_grad_emit
 from .linalg import _mm_infer, _mm_ref
+
+# What a product's consumer does to each block of it: add a dense layer's bias (and apply its
+# ReLU), or mask a gradient with ReLU's derivative.
+EPILOGUES = ("none", "bias", "bias_relu", "relu_mask")
 
 
 def _apply(y, aux, ep):
@@ -34,26 +36,17 @@ def _conv_bias_act_ref(x, w, bias, *, stride, padding, act):
 
 register(OpDef(
     "conv_bias_act", lambda types, attrs: _conv_infer(types[:2], attrs), _conv_bias_act_ref,
-    emit=conv_emit,
-    doc="conv(x, w) + bias [F, 1(, 1)], then ReLU when act (built by passes/epilogue.py)"))
+    doc="conv(x, w) + bias [F, 1(, 1)], then ReLU when act (built by lower/cpu/passes/epilogue.py)"))
 
 
 def _matmul_epilogue_ref(a, b, aux, *, ep, trans_a=False, trans_b=False):
     return _apply(_mm_ref(a, b, trans_a=trans_a, trans_b=trans_b), aux, ep)
 
 
-def _matmul_epilogue_emit(n, ctx):
-    a, b, aux = n.inputs
-    return [ctx.gemm(ctx.name(a), ctx.name(b), ctx.name(n.outputs[0]),
-                     n.attrs.get("trans_a", False), n.attrs.get("trans_b", False),
-                     aux=ctx.name(aux), ep=n.attrs["ep"])]
-
-
 register(OpDef(
     "matmul_epilogue", lambda types, attrs: _mm_infer(types[:2], attrs), _matmul_epilogue_ref,
-    emit=_matmul_epilogue_emit,
     doc=f"op(A) @ op(B), then epilogue `ep` ({', '.join(e for e in EPILOGUES if e != 'none')})"
-        " with operand aux (built by passes/epilogue.py)"))
+        " with operand aux (built by lower/cpu/passes/epilogue.py)"))
 
 
 def _maxpool_relu_grad_ref(x, dy, *, size, stride):
@@ -62,5 +55,4 @@ def _maxpool_relu_grad_ref(x, dy, *, size, stride):
 
 register(OpDef(
     "maxpool_relu_grad", lambda types, attrs: [types[0]], _maxpool_relu_grad_ref,
-    emit=maxpool_grad_emit,
-    doc="relu_grad(x, maxpool_grad(x, dy)) for x a ReLU's output (built by passes/epilogue.py)"))
+    doc="relu_grad(x, maxpool_grad(x, dy)) for x a ReLU's output (built by lower/cpu/passes/epilogue.py)"))

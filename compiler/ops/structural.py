@@ -21,14 +21,8 @@ def _reshape_ref(x, *, shape):
     return x.reshape(tuple(-1 if d == BATCH else d for d in shape))
 
 
-def _reshape_emit(n, ctx):
-    out = n.outputs[0]
-    dims = ", ".join(ctx.shape(out))
-    return [f"{ctx.name(out)} = view({ctx.name(n.inputs[0])}, ({dims},))"]
-
-
 register(OpDef(
-    "reshape", _reshape_infer, _reshape_ref, emit=_reshape_emit, alias=True,
+    "reshape", _reshape_infer, _reshape_ref, alias=True,
     vjp=lambda g, n, ct: [g.add("reshape", ct[0], shape=n.inputs[0].shape)],
     doc="same elements, new shape including the batch axis (a view: buffers are contiguous)",
 ))

@@ -2,7 +2,7 @@
 
 Behind a max-pool, the gradient of a convolution's output is zero except at each window's first
 maximum. The dense backward (conv_grad_weight, conv_grad_input) multiplies every zero: with 2x2
-pooling, 3 of every 4 products. passes/winners.py replaces
+pooling, 3 of every 4 products. lower/cpu/passes/winners.py replaces
     d = maxpool_grad(y, dp)  [or maxpool_relu_grad]
     conv_grad_weight(x, d), conv_grad_input(d, w), reduce_sum(d) over all but the channel axis
 by
@@ -11,7 +11,7 @@ by
 which never build d. `pos` is the flat index of the window's first maximum in its plane of y
 (1-D lifted to 2-D: row * W + column), so `densify(pos, g)` is d, and each winner op's reference
 is the dense op's reference applied to it: the interpreter checks the rewrite like any other.
-They exist after autodiff only, so they need no VJP. Kernels: winners_lower.py.
+They exist after autodiff only, so they need no VJP. CPU kernels: lower/cpu/emitters/winners.py.
 """
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ import numpy as np
 
 from ..ir import TensorType
 from . import OpDef, register
-from . import winners_lower as lower
 from .conv import _conv_gi_infer, _conv_gi_ref, _conv_gw_infer, _conv_gw_ref, _lift, _lift_attr, \
     _pool_infer, _windows
 
@@ -60,10 +59,9 @@ def _winners_ref(x, dy, *, size, stride, relu):
 
 
 register(OpDef(
-    "maxpool_winners", _winners_infer, _winners_ref, emit=lower.maxpool_winners_emit,
-    prelude=lower.library_source,       # every winner kernel
+    "maxpool_winners", _winners_infer, _winners_ref,
     doc="each pooling window's first maximum in y (flat index in its plane) and cotangent, "
-        "zeroed when relu and the maximum is not positive (built by passes/winners.py)"))
+        "zeroed when relu and the maximum is not positive (built by the CPU pass lower/cpu/passes/winners.py)"))
 
 
 def _dense_shape(g: TensorType, channels, out_size) -> TensorType:
@@ -83,9 +81,8 @@ def _gw_winners_ref(x, pos, g, *, stride, padding, kernel, out_size):
 
 register(OpDef(
     "conv_grad_weight_winners", _gw_winners_infer, _gw_winners_ref,
-    emit=lower.conv_grad_weight_winners_emit,
     doc="conv_grad_weight(x, densify(pos, g)): each window's gradient times its receptive "
-        "field (built by passes/winners.py)"))
+        "field (built by the CPU pass lower/cpu/passes/winners.py)"))
 
 
 def _gi_winners_infer(types, attrs):
@@ -101,6 +98,5 @@ def _gi_winners_ref(pos, g, w, *, stride, padding, in_size, out_size):
 
 register(OpDef(
     "conv_grad_input_winners", _gi_winners_infer, _gi_winners_ref,
-    emit=lower.conv_grad_input_winners_emit,
     doc="conv_grad_input(densify(pos, g), w): each window's gradient times its filter, added "
-        "over the window's receptive field (built by passes/winners.py)"))
+        "over the window's receptive field (built by the CPU pass lower/cpu/passes/winners.py)"))

@@ -1,4 +1,11 @@
-"""IR -> IR passes. Each is a named, pure step; `PIPELINE` lists them in the order they run."""
+"""IR -> IR passes. Each is a named, pure step; a target lists the ones it runs, in order.
+
+Target-neutral passes live here (autodiff is run by the step builder, dce and fuse by every
+target that wants them); a pass that only pays off on one target (the CPU's epilogue folding
+and max-pool winners) lives with that target, under compiler/lower/<target>/passes/.
+`introduces` names the ops a pass can create that nothing before it builds: a target must have
+an emitter for those too (tests/test_seam.py).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,23 +19,23 @@ class Pass:
     name: str
     run: Callable[[Graph], Graph]
     doc: str
+    introduces: tuple[str, ...] = ()
 
 
-def _pipeline() -> list[Pass]:
+def _dce(g: Graph) -> Graph:
     from .dce import dead_code_elimination
-    from .epilogue import fold_epilogues
+
+    return dead_code_elimination(g)
+
+
+def _fuse(g: Graph) -> Graph:
     from .fuse import fuse_elementwise
-    from .winners import use_pool_winners
 
-    return [
-        Pass("dce", dead_code_elimination, "drop nodes whose results nobody uses"),
-        Pass("fuse", fuse_elementwise, "merge neighbouring elementwise ops into one loop"),
-        Pass("epilogue", fold_epilogues,
-             "fold a bias, ReLU or ReLU's mask into the product or gradient it reads"),
-        Pass("winners", use_pool_winners,
-             "feed a convolution's gradients the max-pool windows' winners, not a dense "
-             "gradient"),
-    ]
+    return fuse_elementwise(g)
 
 
-PIPELINE = _pipeline()
+DCE = Pass("dce", _dce, "drop nodes whose results nobody uses")
+FUSE = Pass("fuse", _fuse, "merge neighbouring elementwise ops into one loop", ("fused",))
+
+# what runs when no target is asked for (the IR alone: `recipec compile --emit ir`, the oracle)
+NEUTRAL = (DCE, FUSE)

@@ -1,4 +1,4 @@
-"""The `parallel` argument every generated C entry point gets (lower/entry.py)."""
+"""The `parallel` argument every generated C entry point gets (lower/cpu/entry.py)."""
 from __future__ import annotations
 
 # Only the explicit prange loops the emitters write become parallel regions. Numba's other

@@ -13,8 +13,8 @@ rows, and a first layer's (1 channel, 3 or 5 wide) ran slower than the dense GEM
 """
 from __future__ import annotations
 
-from ..ir import Graph, Node, Value
-from ..ops import get_op
+from ....ir import Graph, Node, Value
+from ....ops import get_op
 
 MIN_ROW = 16        # floats in one receptive-field row; one AVX-512 vector
 

@@ -1,6 +1,6 @@
 """Numba lowering of convolution and pooling: shape-generic library kernels plus one call each.
 
-The loops live in the shared helper library (lower/cpu.py emit_library), written once with
+The loops live in the shared helper library (lower/cpu/module.py emit_library), written once with
 the geometry as run-time integers, and every conv/pool node of every recipe emits one call with
 its geometry array. Each of these loops used to be emitted inline with constant sizes; every
 prange there became a Numba gufunc compiled for each recipe, and a convnet's kernels took
@@ -19,8 +19,9 @@ writer per element. Pooling's gradient can take ReLU's mask (maxpool_relu_grad).
 """
 from __future__ import annotations
 
-from ..lower.cblas import EPILOGUES, emit_gemm
-from ..lower.entry import IMPL, export
+from ..cblas import EPILOGUES, emit_gemm
+from ..entry import IMPL, export
+from . import emitter, library
 
 DW_CHUNK = 16    # samples whose weight-gradient products one sgemm chain accumulates
 DX_CHUNK = 8     # samples one input-gradient task runs, sharing one columns buffer
@@ -213,7 +214,7 @@ _SHAPES = {"x4": "(B, C, H, W)", "dx4": "(B, C, H, W)", "y4": "(B, C, HO, WO)",
 
 
 def _function(name: str, params: str, body: list[str], parallel: bool) -> str:
-    """`name_impl` and its C entry point (lower/entry.py); `params` as entry.export takes
+    """`name_impl` and its C entry point (lower/cpu/entry.py); `params` as entry.export takes
     them. The recipe's arrays arrive flat and are shaped here from the geometry, so the
     kernels pass them without a reshape (lower/views.py says why that matters)."""
     unpack = f"    {', '.join(GEOMETRY)} = " + ", ".join(f"geom[{i}]"
@@ -328,7 +329,7 @@ def _conv_geom(n, ctx, x, y, kernel):
 
 
 def conv_emit(n, ctx):
-    """conv(x, w), or conv_bias_act(x, w, bias) with the epilogue passes/epilogue.py folded
+    """conv(x, w), or conv_bias_act(x, w, bias) with the epilogue lower/cpu/passes/epilogue.py folded
     in (the bias, and ReLU when attrs["act"] says so)."""
     x, w = n.inputs[:2]
     y = n.outputs[0]
@@ -352,7 +353,7 @@ def conv_emit(n, ctx):
 
 def _columns_read_again(n, graph) -> bool:
     """Whether a dense weight gradient of this convolution reads its columns (the winner
-    kernels of passes/winners.py build their own channels-last copy)."""
+    kernels of lower/cpu/passes/winners.py build their own channels-last copy)."""
     x = n.inputs[0]
     return any(u.op == "conv_grad_weight" and u.inputs[0] is x and
                tuple(u.attrs["kernel"]) == tuple(n.inputs[1].shape[2:]) and
@@ -399,7 +400,7 @@ def pool_emit(kind: str):
 
 def maxpool_grad_emit(n, ctx):
     """maxpool_grad, or maxpool_relu_grad (x is a ReLU's output whose derivative is folded
-    in by passes/epilogue.py)."""
+    in by lower/cpu/passes/epilogue.py)."""
     x, dy = n.inputs
     dx = n.outputs[0]
     gm = _pool_geom(n, ctx, x, dy)
@@ -411,3 +412,13 @@ def avgpool_grad_emit(n, ctx):
     dy, dx = n.inputs[0], n.outputs[0]
     gm = _pool_geom(n, ctx, dx, dy)
     return [f"avgpool_backward({ctx.name(dy)}, {ctx.name(dx)}, {gm.array(ctx)})"]
+
+
+emitter("conv")(conv_emit)
+library("conv")(library_source)
+emitter("conv_grad_input")(conv_grad_input_emit)
+emitter("conv_grad_weight")(conv_grad_weight_emit)
+emitter("maxpool")(pool_emit("max"))
+emitter("maxpool_grad")(maxpool_grad_emit)
+emitter("avgpool")(pool_emit("avg"))
+emitter("avgpool_grad")(avgpool_grad_emit)

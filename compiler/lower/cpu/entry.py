@@ -15,7 +15,7 @@ caller at Numba's IR level, never compiled on its own) and exported three ways:
             with LLVM under the symbol `<library module>__name`. (With a separately compiled
             impl, LLVM optimised and generated each kernel twice: once alone, once linked into
             its wrapper.)
-  _x_name   that symbol declared as a Numba `ExternalFunction`, as lower/cblas.py declares sgemm.
+  _x_name   that symbol declared as a Numba `ExternalFunction`, as lower/cpu/cblas.py declares sgemm.
   name      what the kernels call: a tiny @njit shim passing each array's data pointer and
             shape to `_x_name`. Only the shim is linked into a recipe's kernels.
 The recipe's compiled code names the symbol, never an address, so it stays cacheable; a kernel
@@ -49,7 +49,7 @@ _RUNTIME = '''
 import llvmlite.binding as _llvm
 from numba import carray as _carray, types
 from numba.core.extending import intrinsic as _intrinsic
-from recipec.compiler.lower import machine_code as _machine_code
+from recipec.compiler.lower.cpu import machine_code as _machine_code
 
 
 def _pointer_to(dtype):
@@ -91,7 +91,7 @@ def require(*names):
     module calls this before any of its functions is compiled or loaded. When several are not
     cached yet, a helper process compiles every other one meanwhile (entry.compile_elsewhere)."""
     from numba.np.ufunc.parallel import _launch_threads
-    from recipec.compiler.lower.entry import compile_elsewhere
+    from recipec.compiler.lower.cpu.entry import compile_elsewhere
 
     _launch_threads()       # cached parallel code links against the threading layer
     missing = [name for name in names if name not in _LOADED]
@@ -123,7 +123,7 @@ def _cached(library_file: str, name: str) -> bool:
 
 def compile_elsewhere(library_file: str, names: list[str]):
     """(helper process, the names it compiles): every other entry of `names` not cached yet,
-    compiled by `python -m recipec.compiler.lower.entry` into the shared cache while this
+    compiled by `python -m recipec.compiler.lower.cpu.entry` into the shared cache while this
     process compiles the rest; (None, []) with one core or fewer than two to compile.
     Numba compiles one function at a time per process, and a convnet's library takes ~20 s
     alone. Only a speed-up: whatever the helper leaves undone, the caller compiles."""
@@ -132,7 +132,7 @@ def compile_elsewhere(library_file: str, names: list[str]):
         return None, []
     theirs = todo[1::2]
     try:
-        helper = subprocess.Popen([sys.executable, "-m", "recipec.compiler.lower.entry",
+        helper = subprocess.Popen([sys.executable, "-m", "recipec.compiler.lower.cpu.entry",
                                    library_file, *theirs],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     except OSError:
@@ -246,7 +246,7 @@ def used(names: list[str], kernel_source: str) -> list[str]:
 
 
 if __name__ == "__main__":          # the helper of compile_elsewhere: LIBRARY_FILE NAME...
-    from . import load_path
+    from ..cache import load_path
 
     library = load_path(Path(sys.argv[1]))
     for _name in sys.argv[2:]:

@@ -14,8 +14,8 @@ chunks), so they depend on the batch but never on the thread count.
 """
 from __future__ import annotations
 
-from . import conv_lower
-from .conv_lower import _Geom, _function, _pool_geom, _window_max, _with_2x2_fast_path
+from . import conv as conv_lower, emitter, library
+from .conv import _Geom, _function, _pool_geom, _window_max, _with_2x2_fast_path
 
 # the padded channels-last buffer and each window's receptive field in it
 _PADDED = ["HP = H + PH + PHH", "WP = W + PW + PWH", "ROW = WP * C", "SEG = KW * C",
@@ -156,3 +156,9 @@ def conv_grad_input_winners_emit(n, ctx):
     off = ctx.scratch((gm.P,), "int64")
     return [f"conv_grad_input_winners({ctx.name(pos)}, {ctx.name(g)}, {ctx.name(w)}, "
             f"{ctx.name(dx)}, {wt}, {ds}, {off}, {gm.array(ctx)}, {_windows(g)}, {chunk})"]
+
+
+emitter("maxpool_winners")(maxpool_winners_emit)
+library("maxpool_winners")(library_source)
+emitter("conv_grad_weight_winners")(conv_grad_weight_winners_emit)
+emitter("conv_grad_input_winners")(conv_grad_input_winners_emit)

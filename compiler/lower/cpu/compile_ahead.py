@@ -2,7 +2,7 @@
 
 Numba compiles one function at a time per process (a global compiler lock), and a cold
 compile is all CPU: with two cores, the prediction kernel can be compiled by a helper process
-into the shared machine-code cache (compiler/lower/machine_code.py) while this process
+into the shared machine-code cache (lower/cpu/machine_code.py) while this process
 compiles the training kernel; this process then loads it from the cache. Measured: predict_chunk is 20-30% of a cold compile.
 
 Only a speed-up: if the helper fails or is slow, this process compiles the kernel itself.
@@ -21,21 +21,21 @@ import numpy as np
 
 def _cached(module_path: Path, function: str) -> bool:
     """Whether the machine-code cache already holds `function` of the generated module."""
-    from ..compiler.lower import machine_code
+    from . import machine_code
 
     return machine_code.cached(str(module_path), function)
 
 
-def start(kernels, feature: int, out_shape: tuple, state: list[np.ndarray],
+def start(kernels, feature: int, out_shape: tuple, hypers: int, state: list[np.ndarray],
           stderr=subprocess.DEVNULL):
     """A running helper compiling `predict_chunk` for these argument types, or None."""
     if (os.cpu_count() or 1) < 2 or kernels.library is None or \
             _cached(kernels.path, "predict_chunk"):
         return None
     spec = {"library": str(kernels.library), "module": str(kernels.path), "feature": feature,
-            "out": list(out_shape), "state": [[list(a.shape), str(a.dtype)] for a in state]}
+            "out": list(out_shape), "hypers": hypers, "state": [[list(a.shape), str(a.dtype)] for a in state]}
     try:
-        return subprocess.Popen([sys.executable, "-m", "recipec.runtime.compile_ahead",
+        return subprocess.Popen([sys.executable, "-m", "recipec.compiler.lower.cpu.compile_ahead",
                                  json.dumps(spec)], stdout=subprocess.DEVNULL,
                                 stderr=stderr)
     except OSError:
@@ -53,7 +53,8 @@ def finish(helper, timeout: float = 300.0) -> None:
 
 
 def _main(argv: list[str]) -> int:
-    from ..compiler.lower import load_path
+    from .. import load_path
+    from ..executable import Executable
     from .threads import compiled_region, kernel_threads
 
     spec = json.loads(argv[0])
@@ -61,9 +62,11 @@ def _main(argv: list[str]) -> int:
     module = load_path(Path(spec["module"]))
     state = [np.zeros(shape, dtype) for shape, dtype in spec["state"]]
     x = np.zeros((1, spec["feature"]), np.float32)
-    with compiled_region():      # the same argument types as Program.warm_up's call
-        module.predict_chunk(x, np.zeros(1, np.int64), 0, 0, 1,
-                             np.zeros([1] + spec["out"], np.float32), kernel_threads(), *state)
+    named = {"X": x, "order": np.zeros(1, np.int64), "first": 0, "nsteps": 0, "batch": 1,
+             "hypers": np.zeros(spec["hypers"], np.float64),
+             "out": np.zeros([1] + spec["out"], np.float32), "nthreads": kernel_threads()}
+    with compiled_region():      # the same argument types as CpuExecutable.warm_up's call
+        module.predict_chunk(*Executable.positional("predict_chunk", named, state))
     return 0
 
 

@@ -5,7 +5,7 @@ exactly one of them is multi-threaded while compiled code runs:
 
   RECIPEC_THREADS=numba  (default) kernels are compiled with parallel=True, prange loops own the
                          cores and BLAS is limited to one thread per call; each large matrix
-                         product is cut into one block per thread (lower/cblas.py), so the
+                         product is cut into one block per thread (lower/cpu/cblas.py), so the
                          products use every core too.
   RECIPEC_THREADS=blas   kernels are compiled serial (parallel=False: prange acts as range) and
                          BLAS runs each matrix product on every core.

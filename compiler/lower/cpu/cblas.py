@@ -2,7 +2,7 @@
 
 Why not Numba's `np.dot`: it calls scipy's OpenBLAS through a generic dispatcher, copies or
 refuses strided views, and always runs the whole product in one call. Under the default
-threading layout (runtime/threads.py) BLAS is limited to one thread, so every product of the
+threading layout (lower/cpu/threads.py) BLAS is limited to one thread, so every product of the
 step then ran on one core while the other waited. Calling `cblas_sgemm` ourselves lets a kernel
 cut one product into row (or column) blocks, one single-threaded sgemm per prange thread, with
 no copies: a block is a pointer offset and the parent's leading dimension.
@@ -23,6 +23,7 @@ import functools
 import os
 from dataclasses import dataclass
 
+from ...ops.epilogue import EPILOGUES as EPILOGUE_KINDS
 from .entry import IMPL, export
 
 # symbol, bits of its integer arguments; numpy's own wheels ship the first one
@@ -93,7 +94,7 @@ def external(symbol: str, bits: int):
 
 
 PRELUDE = '''
-from recipec.compiler.lower.cblas import external as _external
+from recipec.compiler.lower.cpu.cblas import external as _external
 _sgemm = _external("{symbol}", {bits})
 
 
@@ -174,7 +175,7 @@ def dot_into(product, c, beta):
 # What a product's consumer does to it, applied by the product's own thread to its block while
 # the block is in cache (a separate pass would read and write all of c again): the bias of a
 # dense layer and its ReLU, or the ReLU derivative's mask in the backward pass.
-EPILOGUES = {"none": 0, "bias": 1, "bias_relu": 2, "relu_mask": 3}
+EPILOGUES = {name: code for code, name in enumerate(EPILOGUE_KINDS)}   # the kernels' codes
 
 EPILOGUE = '''
 @njit(cache=True, error_model='numpy')

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..ir import Graph, Node, Value
+from ....ir import Graph, Node, Value
 
 
 def _bias_consumer(c: Node, y: Value) -> tuple[Value, bool] | None:

@@ -3,7 +3,7 @@
 Why: loading a function from Numba's cache goes through its dispatcher, which first installs
 every typing and lowering registry Numba has, imports scipy.linalg among them: 0.26 s of the
 0.75-1.1 s a cached recipe took to start (measured in new processes). The code itself loads in
-milliseconds. So every C entry point (lower/entry.py: the shared library's kernels, and each
+milliseconds. So every C entry point (lower/cpu/entry.py: the shared library's kernels, and each
 recipe's train_chunk and predict_chunk) is compiled once with `numba.cfunc` and its object
 code, the form Numba's own cache stores, is kept here; a later process hands it to the JIT
 directly, after only what the code needs at run time: the target context's helper symbols,

@@ -1,0 +1,105 @@
+"""Batch normalisation kernels: x viewed as [B, C, S], one thread per channel, float64 sums in a
+fixed order (results do not depend on the thread count)."""
+from __future__ import annotations
+
+from . import emitter
+
+
+def _spatial(ctx, v):
+    dims = ctx.shape(v)
+    return dims[0], dims[1], " * ".join(dims[2:]) or "1"
+
+
+
+def _train_emit(n, ctx):
+    x, gamma, beta = (ctx.name(v) for v in n.inputs)
+    y, mean, invstd = (ctx.name(v) for v in n.outputs)
+    b, c, s = _spatial(ctx, n.inputs[0])
+    xv, yv = ctx.fresh("xv"), ctx.fresh("yv")
+    return [f"{xv} = view({x}, ({b}, {c}, {s}))",
+            f"{yv} = view({y}, ({b}, {c}, {s}))",
+            f"for ch in {ctx.loop(b, c, s)}({c}):",
+            "    acc = 0.0",
+            "    sq = 0.0",
+            f"    for bi in range({b}):",
+            f"        for si in range({s}):",
+            f"            val = np.float64({xv}[bi, ch, si])",
+            "            acc += val",
+            "            sq += val * val",
+            f"    count = {b} * ({s})",
+            "    mu = acc / count",
+            "    var = max(sq / count - mu * mu, 0.0)",
+            f"    inv = 1.0 / np.sqrt(var + {n.attrs['eps']!r})",
+            f"    {mean}[ch] = mu",
+            f"    {invstd}[ch] = inv",
+            f"    scale = np.float32(inv * {gamma}[ch])",
+            f"    shift = np.float32({beta}[ch] - mu * inv * {gamma}[ch])",
+            f"    for bi in range({b}):",
+            f"        for si in range({s}):",
+            f"            {yv}[bi, ch, si] = {xv}[bi, ch, si] * scale + shift"]
+
+
+
+def _grad_emit(n, ctx):
+    x, gamma, mean, invstd, dy = (ctx.name(v) for v in n.inputs)
+    dx, dgamma, dbeta = (ctx.name(v) for v in n.outputs)
+    b, c, s = _spatial(ctx, n.inputs[0])
+    xv, dyv, dxv = ctx.fresh("xv"), ctx.fresh("dyv"), ctx.fresh("dxv")
+    return [f"{xv} = view({x}, ({b}, {c}, {s}))",
+            f"{dyv} = view({dy}, ({b}, {c}, {s}))",
+            f"{dxv} = view({dx}, ({b}, {c}, {s}))",
+            f"for ch in {ctx.loop(b, c, s)}({c}):",
+            "    sb = 0.0",
+            "    sg = 0.0",
+            f"    mu = np.float64({mean}[ch])",
+            f"    inv = np.float64({invstd}[ch])",
+            f"    for bi in range({b}):",
+            f"        for si in range({s}):",
+            f"            d = np.float64({dyv}[bi, ch, si])",
+            "            sb += d",
+            f"            sg += d * (np.float64({xv}[bi, ch, si]) - mu) * inv",
+            f"    {dbeta}[ch] = sb",
+            f"    {dgamma}[ch] = sg",
+            f"    count = {b} * ({s})",
+            f"    k = np.float64({gamma}[ch]) * inv / count",
+            f"    for bi in range({b}):",
+            f"        for si in range({s}):",
+            f"            xh = (np.float64({xv}[bi, ch, si]) - mu) * inv",
+            f"            {dxv}[bi, ch, si] = k * (count * np.float64({dyv}[bi, ch, si]) - sb - xh * sg)"]
+
+
+
+def _update_emit(n, ctx):
+    rm, rv, mean, invstd = (ctx.name(v) for v in n.inputs[:4])
+    b, c, s = _spatial(ctx, n.inputs[4])
+    mom, eps = n.attrs["momentum"], n.attrs["eps"]
+    count = ctx.fresh("count")
+    return [f"{count} = {b} * ({s})",
+            f"for ch in range({c}):",
+            f"    var = 1.0 / np.float64({invstd}[ch]) ** 2 - {eps!r}",
+            f"    var = var * {count} / max({count} - 1, 1)",
+            f"    {rm}[ch] = {mom!r} * {rm}[ch] + {1 - mom!r} * {mean}[ch]",
+            f"    {rv}[ch] = {mom!r} * {rv}[ch] + {1 - mom!r} * var"]
+
+
+
+def _infer_emit(n, ctx):
+    x, gamma, beta, rm, rv = (ctx.name(v) for v in n.inputs)
+    y = ctx.name(n.outputs[0])
+    b, c, s = _spatial(ctx, n.inputs[0])
+    xv, yv = ctx.fresh("xv"), ctx.fresh("yv")
+    return [f"{xv} = view({x}, ({b}, {c}, {s}))",
+            f"{yv} = view({y}, ({b}, {c}, {s}))",
+            f"for ch in {ctx.loop(b, c, s)}({c}):",
+            f"    inv = 1.0 / np.sqrt(np.float64({rv}[ch]) + {n.attrs['eps']!r})",
+            f"    scale = np.float32(inv * {gamma}[ch])",
+            f"    shift = np.float32({beta}[ch] - {rm}[ch] * inv * {gamma}[ch])",
+            f"    for bi in range({b}):",
+            f"        for si in range({s}):",
+            f"            {yv}[bi, ch, si] = {xv}[bi, ch, si] * scale + shift"]
+
+
+emitter("batchnorm_train")(_train_emit)
+emitter("batchnorm_grad")(_grad_emit)
+emitter("batchnorm_stats_update")(_update_emit)
+emitter("batchnorm_infer")(_infer_emit)

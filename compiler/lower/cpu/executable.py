@@ -1,0 +1,89 @@
+"""The CPU Executable: the recipe's two kernels as C entry points, state in host arrays.
+
+The generated module is written to the kernel cache and imported (module.py); its entry points
+load their machine code at the first call (machine_code.py). The state tensors are the arrays
+the kernels update in place, so state() hands them out without a copy.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+
+import numpy as np
+
+from .. import abi
+from ..cache import load_source
+from ..executable import Executable
+from . import compile_ahead
+from .threads import compiled_region, kernel_threads
+
+
+class CpuExecutable(Executable):
+    target = "cpu"
+
+    def __init__(self, graphs, options):
+        from . import sources
+
+        super().__init__(graphs)
+        library_source, module_source = sources(graphs, options)
+        self.library = load_source(library_source, "cpu", kind="lib")
+        self.kernels = load_source(module_source, "cpu")
+        self.kernels.library = self.library.path
+        self.module = self.kernels.module
+        self._depth = 0
+        self._region = None
+
+    # -- running ----------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def session(self):
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self._depth = 1
+        try:
+            with compiled_region():
+                yield
+        finally:
+            self._depth = 0
+
+    def _call(self, kernel: str, named: dict, state: list[np.ndarray]) -> None:
+        named = dict(named, nthreads=kernel_threads())
+        with self.session():
+            getattr(self.module, kernel)(*self.positional(kernel, named, state))
+
+    def warm_up(self) -> None:
+        """Load (or compile) both kernels: train_chunk here while a helper process compiles
+        predict_chunk into the machine-code cache, which this process then loads."""
+        train = self.graphs.train
+        feature = math.prod(int(d) for d in train.input_named("x").shape[1:])
+        x = np.zeros((1, feature), np.float32)
+        ytype = train.input_named("y").type
+        y = np.zeros((1,) + tuple(int(d) for d in ytype.shape[1:]), ytype.dtype)
+        out_shape = tuple(int(d) for d in self.graphs.predict.outputs["output"].shape[1:])
+        order = np.zeros(1, np.int64)
+        ahead = compile_ahead.start(self.kernels, feature, out_shape,
+                                    len(self.hypers), self._predict_arrays())
+        step = self.counters["step"]
+        with self.session():
+            self.train_chunk(x, y, order, 0, 0, 1, np.zeros(1, np.float32))
+            compile_ahead.finish(ahead)
+            self.predict_chunk(x, order, 0, 0, 1, np.zeros((1,) + out_shape, np.float32))
+        self.counters["step"] = step
+
+    def _predict_arrays(self) -> list[np.ndarray]:
+        return [self._arrays[name] for name in self._predict_state]
+
+    def listing(self) -> str:
+        return ("# ---- shared helper library (compiled once per machine) ----\n"
+                + self.library.source
+                + "\n# ---- this recipe's kernels ----\n" + self.kernels.source)
+
+
+    @property
+    def from_cache(self) -> dict[str, bool | None]:
+        """Whether each kernel's machine code came from the cache (None: not loaded yet)."""
+        return {k: getattr(self.module, k).from_cache for k in abi.KERNELS}
