@@ -2,6 +2,8 @@
 without Numba's dispatcher, and a damaged file is never handed to the JIT."""
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -73,3 +75,59 @@ def test_wrong_arguments_are_type_errors(tmp_path, monkeypatch):
         module.scale(np.zeros((2, 3), np.float32), 1.0)
     with pytest.raises(TypeError, match="x must be"):
         module.scale(np.zeros(6, np.float32)[::2], 1.0)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip"])
+def test_after_a_damaged_file_the_entry_compiles_and_runs(tmp_path, monkeypatch, damage):
+    """Whatever is wrong with the cache, the kernel still runs: compiled again, and kept."""
+    monkeypatch.setenv("RECIPEC_CACHE_DIR", str(tmp_path))
+    module = _module()
+    module.scale.resolve()
+    file = machine_code.path(module.__file__, "scale")
+    data = bytearray(file.read_bytes())
+    if damage == "truncate":
+        data = data[:len(data) // 2]
+    else:
+        data[-50] ^= 0xFF
+    file.write_bytes(bytes(data))
+    module.scale._function = None           # as a new process would find it
+    x = np.zeros(2, np.float32)
+    module.scale(x, 1.0)
+    assert list(x) == [1, 1] and module.scale.from_cache is False
+    assert machine_code.load(module.__file__, "scale") is not None     # written again, whole
+
+
+def test_code_from_another_build_is_refused_not_run(tmp_path, monkeypatch):
+    """A file whose checksum is right but whose code is not what this Numba/LLVM can load (as
+    written by another version) is refused, in a process of its own so a crash would show."""
+    monkeypatch.setenv("RECIPEC_CACHE_DIR", str(tmp_path))
+    module = _module()
+    module.scale.resolve()
+    file = machine_code.path(module.__file__, "scale")
+    data = file.read_bytes()
+    end = data.index(b"\n", len(machine_code.MAGIC))
+    header = json.loads(data[len(machine_code.MAGIC):end])
+    payload = bytes(range(256)) * 40
+    header.update(object=len(payload), bitcode=0, sha256=hashlib.sha256(payload).hexdigest())
+    file.write_bytes(machine_code.MAGIC + json.dumps(header).encode() + b"\n" + payload)
+    probe = ("from recipec.compiler.lower.cpu import machine_code\n"
+             f"assert machine_code.load({module.__file__!r}, 'scale') is None\n")
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, timeout=300,
+                         env={**os.environ, "RECIPEC_CACHE_DIR": str(tmp_path)})
+    assert run.returncode == 0, run.stderr.decode()[-2000:]
+
+
+def test_a_damaged_generated_module_is_written_again(tmp_path):
+    """The kernel cache's .py files are regenerated when their content no longer matches."""
+    probe = ("from recipec.compiler.lower import load_source\n"
+             "m = load_source('VALUE = 42\\n', 'cpu', kind='probe')\n"
+             "assert m.module.VALUE == 42\nprint(m.path)\n")
+    env = {**os.environ, "RECIPEC_CACHE_DIR": str(tmp_path)}
+    first = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                           env=env, timeout=120, check=True)
+    path = first.stdout.strip().splitlines()[-1]
+    with open(path, "w") as f:
+        f.write("VALUE = (")                  # a syntax error, as a crash mid-write could leave
+    again = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                           env=env, timeout=120)
+    assert again.returncode == 0, again.stderr[-2000:]

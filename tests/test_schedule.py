@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import recipec
 from recipec.compiler.diagnostics import Span
@@ -37,6 +38,7 @@ def test_inv_matches_caffe():
     np.testing.assert_allclose(lr, want, rtol=1e-6)
 
 
+@pytest.mark.cpu
 def test_steps_bound_training_across_epochs():
     text = """
     data { source = iris()  normalize = standard }

@@ -1,0 +1,40 @@
+"""Test tiers: `frontend` compiles no kernel (seconds), `cpu` compiles and runs Numba CPU
+kernels, `cuda` is reserved for the CUDA target; `slow` marks the long trainings.
+
+A file listed in FRONTEND is a front-end file: its tests are marked `frontend` unless one is
+marked `cpu` itself, and every other test is marked `cpu`. A frontend test that tries to load
+a kernel module fails (the guard below), so the tier cannot quietly start compiling.
+"""
+from __future__ import annotations
+
+import pytest
+
+FRONTEND = {
+    "test_syntax.py", "test_check.py", "test_diagnostics.py", "test_seam.py", "test_ir.py",
+    "test_op_gradients.py", "test_buffers.py", "test_idx.py", "test_data.py",
+    "test_schedule.py", "test_registries.py",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.get_closest_marker("cuda"):
+            continue
+        if item.path.name in FRONTEND and not item.get_closest_marker("cpu"):
+            item.add_marker(pytest.mark.frontend)
+        elif not item.get_closest_marker("frontend"):
+            item.add_marker(pytest.mark.cpu)
+
+
+@pytest.fixture(autouse=True)
+def _frontend_compiles_nothing(request, monkeypatch):
+    if request.node.get_closest_marker("frontend"):
+        from recipec.compiler.lower import cache
+        from recipec.compiler.lower.cpu import executable
+
+        def refuse(*args, **kwargs):
+            raise AssertionError("a frontend test loaded a kernel module: mark it `cpu`")
+
+        monkeypatch.setattr(cache, "load_source", refuse)
+        monkeypatch.setattr(executable, "load_source", refuse)
+    yield
