@@ -72,7 +72,7 @@ def test_predict_returns_probabilities_for_raw_inputs():
 def test_prediction_kernel_compiles_ahead_in_a_helper_process(tmp_path, monkeypatch):
     """On a cold cache the helper process puts predict_chunk into the machine-code cache while
     this process compiles train_chunk; this process then loads it rather than compiling it."""
-    from recipec.compiler.lower.cpu import compile_ahead
+    from recipec.compiler.lower.cpu import helper
 
     monkeypatch.setenv("RECIPEC_CACHE_DIR", str(tmp_path))
     # a model no other test compiles, so that this process has not imported its kernels yet
@@ -81,13 +81,12 @@ def test_prediction_kernel_compiles_ahead_in_a_helper_process(tmp_path, monkeypa
         "loss = cross_entropy\noptimizer = sgd(lr = 0.1)\ntrain { epochs = 1 batch = 16 }\n",
         "ahead.recipe"))
     kernels = program.executable.kernels
-    assert not compile_ahead._cached(kernels.path, "predict_chunk")
-    state = [*program.state.params, *program.state.stats]
-    helper = compile_ahead.start(kernels, 4, (3,), len(program.executable.hypers), state,
-                                 stderr=subprocess.PIPE)
-    assert helper is not None
-    _, err = helper.communicate(timeout=300)
-    assert helper.returncode == 0, err.decode()[-3000:]
-    assert compile_ahead._cached(kernels.path, "predict_chunk")
+    assert not helper.cached(kernels.path, "predict_chunk")
+    process = helper.start([kernels.library, kernels.path], ["predict_chunk"],
+                           stderr=subprocess.PIPE)
+    assert process is not None
+    _, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err.decode()[-3000:]
+    assert helper.cached(kernels.path, "predict_chunk")
     program.warm_up()                   # loads predict_chunk from the cache the helper wrote
     assert program.executable.from_cache == {"train_chunk": False, "predict_chunk": True}

@@ -6,7 +6,7 @@
   cblas.py       sgemm from numpy's own OpenBLAS, cut across the threads
   entry.py, machine_code.py   C entry points and recipec's machine-code cache
   threads.py     who owns the cores (Numba's prange or BLAS)
-  compile_ahead.py            a helper process compiling one kernel while this one compiles
+  helper.py      a helper process compiling some entries while this one compiles others
   executable.py  the CPU Executable
 Importing this package imports no Numba: that happens when a recipe is compiled.
 """

@@ -91,6 +91,7 @@ def require(*names):
     module calls this before any of its functions is compiled or loaded. When several are not
     cached yet, a helper process compiles every other one meanwhile (entry.compile_elsewhere)."""
     from numba.np.ufunc.parallel import _launch_threads
+    from recipec.compiler.lower.cpu import helper as _helper
     from recipec.compiler.lower.cpu.entry import compile_elsewhere
 
     _launch_threads()       # cached parallel code links against the threading layer
@@ -101,11 +102,7 @@ def require(*names):
             if name not in theirs:
                 _load(name)
     finally:
-        if helper is not None:
-            try:
-                helper.wait(timeout=600)
-            except Exception:           # stuck or interrupted: what it left, we compile
-                helper.kill()
+        _helper.finish(helper)
     for name in theirs:     # from the cache now (or compiled here, if the helper failed)
         _load(name)
 '''
@@ -114,30 +111,18 @@ def require(*names):
 FLAT = -1       # the rank of an f32[*] parameter
 
 
-def _cached(library_file: str, name: str) -> bool:
-    """Whether the machine-code cache holds the C entry of `name`."""
-    from . import machine_code
-
-    return machine_code.cached(library_file, name)
-
-
 def compile_elsewhere(library_file: str, names: list[str]):
     """(helper process, the names it compiles): every other entry of `names` not cached yet,
-    compiled by `python -m recipec.compiler.lower.cpu.entry` into the shared cache while this
-    process compiles the rest; (None, []) with one core or fewer than two to compile.
-    Numba compiles one function at a time per process, and a convnet's library takes ~20 s
-    alone. Only a speed-up: whatever the helper leaves undone, the caller compiles."""
-    todo = [n for n in names if not _cached(library_file, n)]
-    if (os.cpu_count() or 1) < 2 or len(todo) < 2:
+    compiled by the helper process (helper.py) into the shared cache while this process
+    compiles the rest; (None, []) with one core or fewer than two to compile."""
+    from . import helper
+
+    todo = [n for n in names if not helper.cached(library_file, n)]
+    if len(todo) < 2:
         return None, []
     theirs = todo[1::2]
-    try:
-        helper = subprocess.Popen([sys.executable, "-m", "recipec.compiler.lower.cpu.entry",
-                                   library_file, *theirs],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    except OSError:
-        return None, []
-    return helper, theirs
+    process = helper.start([library_file], theirs)
+    return (process, theirs) if process is not None else (None, [])
 
 
 def runtime(parallel: bool) -> str:
@@ -243,11 +228,3 @@ def exported(library_source: str) -> list[str]:
 def used(names: list[str], kernel_source: str) -> list[str]:
     """The exported names a kernel module's source calls."""
     return [n for n in names if re.search(rf"(?<![\w.]){n}\(", kernel_source)]
-
-
-if __name__ == "__main__":          # the helper of compile_elsewhere: LIBRARY_FILE NAME...
-    from ..cache import load_path
-
-    library = load_path(Path(sys.argv[1]))
-    for _name in sys.argv[2:]:
-        library._load(_name)

@@ -14,7 +14,7 @@ import numpy as np
 from .. import abi
 from ..cache import load_source
 from ..executable import Executable
-from . import compile_ahead
+from . import helper
 from .threads import compiled_region, kernel_threads
 
 
@@ -65,17 +65,15 @@ class CpuExecutable(Executable):
         y = np.zeros((1,) + tuple(int(d) for d in ytype.shape[1:]), ytype.dtype)
         out_shape = tuple(int(d) for d in self.graphs.predict.outputs["output"].shape[1:])
         order = np.zeros(1, np.int64)
-        ahead = compile_ahead.start(self.kernels, feature, out_shape,
-                                    len(self.hypers), self._predict_arrays())
+        ahead = None
+        if not helper.cached(self.kernels.path, "predict_chunk"):
+            ahead = helper.start([self.library.path, self.kernels.path], ["predict_chunk"])
         step = self.counters["step"]
         with self.session():
             self.train_chunk(x, y, order, 0, 0, 1, np.zeros(1, np.float32))
-            compile_ahead.finish(ahead)
+            helper.finish(ahead)
             self.predict_chunk(x, order, 0, 0, 1, np.zeros((1,) + out_shape, np.float32))
         self.counters["step"] = step
-
-    def _predict_arrays(self) -> list[np.ndarray]:
-        return [self._arrays[name] for name in self._predict_state]
 
     def listing(self) -> str:
         return ("# ---- shared helper library (compiled once per machine) ----\n"
