@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .options import Choice, Opt
+from .schedules import SCHEDULES as _SCHEDULE_ROWS
 
 _LR = Opt("lr", "float", required=True, min=0.0, min_inclusive=False, positional=True,
           doc="base learning rate")
@@ -51,19 +52,8 @@ OPTIMIZERS = {c.name: c for c in (
                     Opt("eps", "float", 1e-8, min=0.0, min_inclusive=False), _WD)),
 )}
 
-SCHEDULES = {c.name: c for c in (
-    Choice("constant", doc="the base learning rate throughout"),
-    Choice("step", (Opt("every", "duration", required=True, positional=True),
-                    Opt("gamma", "float", 0.1, min=0.0, min_inclusive=False)),
-           doc="lr = base * gamma ** floor(t / every)"),
-    Choice("exponential", (Opt("gamma", "float", required=True, positional=True, min=0.0,
-                               min_inclusive=False, max=1.0),
-                           Opt("every", "duration", None, doc="default: 1 epochs")),
-           doc="lr = base * gamma ** (t / every)"),
-    Choice("inv", (Opt("gamma", "float", required=True, min=0.0, min_inclusive=False),
-                   Opt("power", "float", required=True, min=0.0, min_inclusive=False)),
-           doc="Caffe's inv policy: lr = base * (1 + gamma * step) ** -power"),
-)}
+# rows of the schedule registry (compiler/schedules/), as the checker validates them
+SCHEDULES = {name: row.choice for name, row in _SCHEDULE_ROWS.items()}
 
 # Random image transforms applied to each training batch inside the compiled step (ops/augment.py);
 # `data { augment = [shift(2), flip(), rotate(10), noise(0.1)] }` applies them in list order.

@@ -65,3 +65,20 @@ def test_train_needs_exactly_one_bound():
         with pytest.raises(recipec.RecipeError) as err:
             recipec.loads(base + train, "t.recipe")
         assert "exactly one of `epochs = N` or `steps = N`" in str(err.value)
+
+
+@pytest.mark.parametrize("name", sorted(__import__("recipec.compiler.schedules",
+                                                   fromlist=["SCHEDULES"]).SCHEDULES))
+def test_every_schedule_row_is_checked_and_starts_at_the_base_rate(name):
+    """Each registry row: its schema is what the checker validates (catalog), and at step 0
+    every schedule gives the base rate."""
+    from recipec.compiler import catalog
+    from recipec.compiler.schedules import SCHEDULES
+
+    row = SCHEDULES[name]
+    assert catalog.SCHEDULES[name].opts == row.opts
+    options = {"every": Duration(3, "steps"), "gamma": 0.5, "power": 0.75}
+    lr = learning_rates(SGD, Call(name, {k: options.get(k) for k in
+                                         (o.name for o in row.opts)}, S), 0, 7, 10)
+    assert lr.dtype == np.float32 and lr.shape == (7,) and lr[0] == np.float32(0.01)
+    assert np.all(lr <= np.float32(0.01)) and np.all(np.diff(lr) <= 0)   # none rises
