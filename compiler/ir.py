@@ -17,22 +17,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-BATCH = "B"
-Dim = int | str
-
-
-@dataclass(frozen=True)
-class TensorType:
-    shape: tuple[Dim, ...]
-    dtype: str = "float32"
-
-    @property
-    def rank(self) -> int:
-        return len(self.shape)
-
-    def __str__(self) -> str:
-        return f"{self.dtype}[{', '.join(str(d) for d in self.shape)}]"
-
+from .types import BATCH, Dim, TensorType  # noqa: F401  (the IR's value types)
 
 _ids = itertools.count()
 

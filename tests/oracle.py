@@ -20,10 +20,10 @@ def force_parallel(monkeypatch) -> None:
     """Emit every loop as prange, update parameters in tiny parallel blocks and run
     convolutions in chunks of 3 samples (a batch of 8: 3 + 3 + 2), whatever the sizes: the
     test recipes are far below the thresholds and chunk sizes used normally."""
-    from recipec.compiler.lower.cpu import module as cpu
+    from recipec.compiler.lower.cpu import njit_options
     from recipec.compiler.lower.cpu.emitters import conv as conv_lower, optim
 
-    monkeypatch.setattr(cpu, "PARALLEL_MIN_ELEMENTS", 0)
+    monkeypatch.setattr(njit_options, "PARALLEL_MIN_ELEMENTS", 0)
     monkeypatch.setattr(optim, "BLOCK", 4)
     monkeypatch.setattr(conv_lower, "DW_CHUNK", 3)
     monkeypatch.setattr(conv_lower, "DX_CHUNK", 3)

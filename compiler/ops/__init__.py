@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ..ir import TensorType
+from ..types import TensorType
 
 
 @dataclass(frozen=True)

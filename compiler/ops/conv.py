@@ -36,7 +36,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..ir import TensorType
+from ..types import TensorType
 from . import OpDef, register
 
 

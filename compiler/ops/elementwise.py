@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ir import TensorType
+from ..types import TensorType
 from . import OpDef, broadcast_types, register
 from .formula import call, const, exp, maximum, tanh, where
 from .rng import keep_mask, threshold

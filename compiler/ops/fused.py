@@ -5,15 +5,15 @@ The fusion pass builds `fused` nodes; `attrs["body"]` lists the member nodes in 
 """
 from __future__ import annotations
 
-from . import OpDef, register
+from . import OpDef, get_op, register
 
 
 def _fused_ref(*arrays, body, inputs, outputs):
-    from ..interpret import run_node
-
+    """The members' references in order (elementwise ops have one output each)."""
     env = {v.id: a for v, a in zip(inputs, arrays)}
     for node in body:
-        run_node(node, env)
+        env[node.outputs[0].id] = get_op(node.op).reference(
+            *(env[v.id] for v in node.inputs), **node.attrs)
     return tuple(env[v.id] for v in outputs)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ir import TensorType
+from ..types import TensorType
 from . import OpDef, register
 
 

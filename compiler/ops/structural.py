@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from ..ir import BATCH, TensorType
+from ..types import BATCH, TensorType
 from . import OpDef, register
 
 

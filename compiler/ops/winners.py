@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ir import TensorType
+from ..types import TensorType
 from . import OpDef, register
 from .conv import _conv_gi_infer, _conv_gi_ref, _conv_gw_infer, _conv_gw_ref, _lift, _lift_attr, \
     _pool_infer, _windows

@@ -32,16 +32,13 @@ array (ValueError); an exception inside a C entry could not reach Python.
 """
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
+
+from .machine_code import DTYPES, FLAT
 
 # the decorator of every `name_impl`
 IMPL = "@njit(inline='always')"
 
-DTYPES = {"f32": "float32", "f64": "float64", "i64": "int64"}
 _SCALARS = {"int": "types.int64", "f32": "types.float32", "f64": "types.float64",
             "bool": "types.int64"}
 
@@ -108,7 +105,6 @@ def require(*names):
 '''
 
 
-FLAT = -1       # the rank of an f32[*] parameter
 
 
 def compile_elsewhere(library_file: str, names: list[str]):

@@ -22,10 +22,11 @@ from ...ir import BATCH, Graph, Value
 from ...ops import get_op
 from ...passes.buffers import plan_buffers
 from .. import abi
-from . import cblas, entry, views
+from . import cblas, entry, njit_options, views
 from .cblas import emit_gemm
 from .emitters import EMITTERS, LIBRARY
 from .emitters.elementwise import emit_elementwise
+from .machine_code import DTYPES
 from .njit_options import parallel_option
 from .rng import NUMBA_SOURCE
 
@@ -36,10 +37,6 @@ from numba import njit, prange
 
 
 
-# A prange loop opens a parallel region: ~3 us on these machines (2 cores, omp layer), what a
-# serial loop takes for ~30k simple elements. Smaller loops stay serial (measured: at batch 64
-# an MLP step opened 14 regions, ~40 us of a 300 us step).
-PARALLEL_MIN_ELEMENTS = 32768
 
 
 class EmitContext:
@@ -98,7 +95,7 @@ class EmitContext:
                 elements *= int(d)
             else:
                 return "prange"     # a size only known at run time: assume it is large
-        return "prange" if elements >= PARALLEL_MIN_ELEMENTS else "range"
+        return "prange" if elements >= njit_options.PARALLEL_MIN_ELEMENTS else "range"
 
     def fresh(self, prefix: str) -> str:
         self._fresh += 1
@@ -242,7 +239,7 @@ def emit_predict(g: Graph, parallel: bool = True, hypers: tuple[str, ...] = ()) 
                    parallel)
 
 
-_KIND = {dtype: kind for kind, dtype in entry.DTYPES.items()}     # "float32" -> "f32"
+_KIND = {dtype: kind for kind, dtype in DTYPES.items()}     # "float32" -> "f32"
 
 
 def _kernel(name, g, ctx, prologue, step_lines, parallel) -> str:
@@ -271,7 +268,7 @@ def emit_library(parallel: bool = True) -> str:
     preludes = [LIBRARY[name](parallel).strip("\n") + "\n" for name in sorted(LIBRARY)]
     head = HEADER + entry.runtime(parallel) + views.SOURCE + NUMBA_SOURCE
     return "\n\n".join([head, cblas.prelude(parallel),
-                        GATHER.format(decorator=entry.IMPL, threshold=PARALLEL_MIN_ELEMENTS),
+                        GATHER.format(decorator=entry.IMPL, threshold=njit_options.PARALLEL_MIN_ELEMENTS),
                         entry.export("gather_rows", "X: f32[2], order: i64[1], base: int, "
                                      "xb: f32[2]"),
                         *preludes, LIBRARY_FOOTER])

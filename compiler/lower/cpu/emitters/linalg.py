@@ -59,7 +59,7 @@ def _rs_emit(n, ctx):
 def _sum_channels_library(parallel: bool) -> str:
     """The library kernel for sums over a leading and a trailing block of axes (a conv bias
     gradient: [B, C, H, W] -> [C]); one call per node, no loop compiled per recipe."""
-    from ..module import PARALLEL_MIN_ELEMENTS as serial_below   # read now: tests patch it
+    from ..njit_options import PARALLEL_MIN_ELEMENTS as serial_below  # read now: tests patch it
 
     return f"""
 @njit(cache=True, error_model='numpy')
