@@ -8,34 +8,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .options import Choice, Opt
+from .sources import SOURCES  # noqa: F401  (the checker reads every table from here)
 
 _LR = Opt("lr", "float", required=True, min=0.0, min_inclusive=False, positional=True,
           doc="base learning rate")
 _WD = Opt("weight_decay", "float", 0.0, min=0.0, doc="L2 penalty added to the gradient")
-
-SOURCES = {c.name: c for c in (
-    Choice("iris", doc="scikit-learn's iris (150 x 4, 3 classes)"),
-    Choice("digits", doc="scikit-learn's 8x8 digits (1797 x 64, 10 classes)"),
-    Choice("wine", doc="scikit-learn's wine (178 x 13, 3 classes)"),
-    Choice("breast_cancer", doc="scikit-learn's breast cancer (569 x 30, 2 classes)"),
-    Choice("csv", (Opt("path", "str", required=True, positional=True),
-                   Opt("label", "str", "label", doc="name or 0-based index of the label column"),
-                   Opt("header", "bool", True)),
-           doc="a CSV file of numbers with one label column"),
-    Choice("npz", (Opt("path", "str", required=True, positional=True),
-                   Opt("x", "str", "x"), Opt("y", "str", "y"),
-                   Opt("x_test", "str", "", doc="test-split features array; \"\" = no test split"),
-                   Opt("y_test", "str", "", doc="test-split labels array (with x_test)")),
-           doc="a NumPy .npz archive (read without pickle)"),
-    Choice("mnist", (Opt("path", "str", required=True, positional=True,
-                         doc="folder with the four original IDX files (gzipped or not)"),),
-           doc="MNIST from its IDX files: 60000 train + 10000 test images [1, 28, 28], "
-               "raw 0..255 pixel values"),
-    Choice("idx", (Opt("images", "str", required=True, positional=True),
-                   Opt("labels", "str", required=True, positional=True)),
-           doc="one pair of IDX files (images, labels), gzipped or not; all rows are training "
-               "rows"),
-)}
 
 LOSSES = {c.name: c for c in (
     Choice("cross_entropy", doc="softmax cross-entropy from logits, integer labels"),
