@@ -1,23 +1,25 @@
-"""What a recipe may name outside the model: data sources, losses, optimizers, schedules, metrics.
+"""What a recipe may name outside the model, for the checker: one table per kind of choice.
 
-Each is a `Choice` with its option schema; the checker validates calls against these tables,
-and the runtime / IR builder read the checked options by the same names.
+Losses, metrics and data sources have registries of their own (`losses/`, `metrics/`,
+`sources.py`), re-exported here so the checker finds every table in one place. Optimizers,
+schedules and augmentations are `Choice`s with their option schemas; the runtime / IR builder
+read the checked options by the same names. The sections and keys of a recipe close the file.
 """
 from __future__ import annotations
 
 from dataclasses import replace
 
+from .losses import LOSSES
+from .metrics import METRICS
 from .options import Choice, Opt
-from .sources import SOURCES  # noqa: F401  (the checker reads every table from here)
+from .sources import SOURCES
+
+__all__ = ["LOSSES", "METRICS", "SOURCES", "OPTIMIZERS", "SCHEDULES", "AUGMENTS",
+           "IMAGE_AUGMENTS", "NORMALIZE", "SECTIONS", "ASSIGNMENTS", "DATA_KEYS", "TRAIN_KEYS"]
 
 _LR = Opt("lr", "float", required=True, min=0.0, min_inclusive=False, positional=True,
           doc="base learning rate")
 _WD = Opt("weight_decay", "float", 0.0, min=0.0, doc="L2 penalty added to the gradient")
-
-LOSSES = {c.name: c for c in (
-    Choice("cross_entropy", doc="softmax cross-entropy from logits, integer labels"),
-    Choice("mse", doc="mean squared error"),
-)}
 
 OPTIMIZERS = {c.name: c for c in (
     Choice("sgd", (_LR, Opt("momentum", "float", 0.0, min=0.0, max=1.0, max_inclusive=False),
@@ -64,7 +66,6 @@ AUGMENTS = {c.name: c for c in (
 )}
 IMAGE_AUGMENTS = ("shift", "flip", "rotate")
 
-METRICS = ("accuracy", "loss", "mae")
 NORMALIZE = ("none", "standard", "minmax", "per_channel")
 
 # Sections and top-level keys; the checker uses this list for did-you-mean on unknown names.
