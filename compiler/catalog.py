@@ -1,47 +1,26 @@
-"""What a recipe may name outside the model: data sources, losses, optimizers, schedules, metrics.
+"""What a recipe may name outside the model, for the checker: one table per kind of choice.
 
-Each is a `Choice` with its option schema; the checker validates calls against these tables,
-and the runtime / IR builder read the checked options by the same names.
+Losses, metrics and data sources have registries of their own (`losses/`, `metrics/`,
+`sources.py`), re-exported here so the checker finds every table in one place. Optimizers,
+schedules and augmentations are `Choice`s with their option schemas; the runtime / IR builder
+read the checked options by the same names. The sections and keys of a recipe close the file.
 """
 from __future__ import annotations
 
 from dataclasses import replace
 
+from .losses import LOSSES
+from .metrics import METRICS
 from .options import Choice, Opt
 from .schedules import SCHEDULES as _SCHEDULE_ROWS
+from .sources import SOURCES
+
+__all__ = ["LOSSES", "METRICS", "SOURCES", "OPTIMIZERS", "SCHEDULES", "AUGMENTS",
+           "IMAGE_AUGMENTS", "NORMALIZE", "SECTIONS", "ASSIGNMENTS", "DATA_KEYS", "TRAIN_KEYS"]
 
 _LR = Opt("lr", "float", required=True, min=0.0, min_inclusive=False, positional=True,
           doc="base learning rate")
 _WD = Opt("weight_decay", "float", 0.0, min=0.0, doc="L2 penalty added to the gradient")
-
-SOURCES = {c.name: c for c in (
-    Choice("iris", doc="scikit-learn's iris (150 x 4, 3 classes)"),
-    Choice("digits", doc="scikit-learn's 8x8 digits (1797 x 64, 10 classes)"),
-    Choice("wine", doc="scikit-learn's wine (178 x 13, 3 classes)"),
-    Choice("breast_cancer", doc="scikit-learn's breast cancer (569 x 30, 2 classes)"),
-    Choice("csv", (Opt("path", "str", required=True, positional=True),
-                   Opt("label", "str", "label", doc="name or 0-based index of the label column"),
-                   Opt("header", "bool", True)),
-           doc="a CSV file of numbers with one label column"),
-    Choice("npz", (Opt("path", "str", required=True, positional=True),
-                   Opt("x", "str", "x"), Opt("y", "str", "y"),
-                   Opt("x_test", "str", "", doc="test-split features array; \"\" = no test split"),
-                   Opt("y_test", "str", "", doc="test-split labels array (with x_test)")),
-           doc="a NumPy .npz archive (read without pickle)"),
-    Choice("mnist", (Opt("path", "str", required=True, positional=True,
-                         doc="folder with the four original IDX files (gzipped or not)"),),
-           doc="MNIST from its IDX files: 60000 train + 10000 test images [1, 28, 28], "
-               "raw 0..255 pixel values"),
-    Choice("idx", (Opt("images", "str", required=True, positional=True),
-                   Opt("labels", "str", required=True, positional=True)),
-           doc="one pair of IDX files (images, labels), gzipped or not; all rows are training "
-               "rows"),
-)}
-
-LOSSES = {c.name: c for c in (
-    Choice("cross_entropy", doc="softmax cross-entropy from logits, integer labels"),
-    Choice("mse", doc="mean squared error"),
-)}
 
 OPTIMIZERS = {c.name: c for c in (
     Choice("sgd", (_LR, Opt("momentum", "float", 0.0, min=0.0, max=1.0, max_inclusive=False),
@@ -77,7 +56,6 @@ AUGMENTS = {c.name: c for c in (
 )}
 IMAGE_AUGMENTS = ("shift", "flip", "rotate")
 
-METRICS = ("accuracy", "loss", "mae")
 NORMALIZE = ("none", "standard", "minmax", "per_channel")
 
 # Sections and top-level keys; the checker uses this list for did-you-mean on unknown names.

@@ -7,11 +7,16 @@ runtime owns (and can checkpoint) all state: parameters, optimizer slots, step, 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
 
 from .build import BuildContext, ParamInfo, StatInfo, build_forward
-from .ir import BATCH, Graph, TensorType
+from .ir import Graph, TensorType
+from .losses import LOSSES, LossDef
 from .passes.autodiff import grad
 from .recipe import Recipe
+from .tasks import Task
 
 SLOTS = {"sgd": ("velocity",), "adam": ("m", "v")}
 
@@ -37,14 +42,22 @@ class StepGraphs:
     params: list[ParamInfo]
     slots: list[SlotInfo]
     stats: list[StatInfo]
-    task: str                 # "classification" | "regression"
+    loss_def: LossDef
+    loss_options: dict[str, Any]
     hypers: list[HyperInfo] = field(default_factory=list)   # in the kernels' `hypers` order
+
+    @property
+    def task(self) -> Task:
+        """What the loss implies: label type, training accuracy, predict() post-processing."""
+        return self.loss_def.task
+
+    def loss_value(self, outputs: np.ndarray, y: np.ndarray) -> float:
+        """The recipe's loss over a whole split in numpy (what `evaluate` reports)."""
+        return self.loss_def.value(outputs, y, self.loss_options)
 
 
 def label_type(recipe: Recipe) -> TensorType:
-    if recipe.loss.kind == "cross_entropy":
-        return TensorType((BATCH,), "int64")
-    return TensorType((BATCH,) + tuple(recipe.model.output_shape), "float32")
+    return LOSSES[recipe.loss.kind].task.label_type(recipe.model.output_shape)
 
 
 def _attach_optimizer(g: Graph, ctx: BuildContext, recipe: Recipe, grads) -> list[SlotInfo]:
@@ -79,11 +92,11 @@ def build_step_graphs(recipe: Recipe, on_stage=None) -> StepGraphs:
                         augment=recipe.data.augment)
     g = fwd.graph
     y = g.input_named("y")
-    classification = recipe.loss.kind == "cross_entropy"
-    loss = g.add("softmax_ce" if classification else "mse", fwd.output, y)
+    loss_def = LOSSES[recipe.loss.kind]
+    loss = loss_def.build(g, fwd.output, y, recipe.loss.options)
     g.outputs = {"loss": loss}
-    if classification:
-        g.outputs["correct"] = g.add("count_correct", fwd.output, y)
+    if loss_def.task.counts_correct:
+        g.outputs["correct"] = loss_def.task.correct(g, fwd.output, y)
     if on_stage:
         on_stage("build", g)
     grads = grad(g, loss, g.by_role("param"))
@@ -92,5 +105,5 @@ def build_step_graphs(recipe: Recipe, on_stage=None) -> StepGraphs:
         on_stage("autodiff", g)
 
     pred = build_forward(recipe.model, training=False)
-    return StepGraphs(g, pred.graph, fwd.params, slots, fwd.ctx.stats,
-                      "classification" if classification else "regression")
+    return StepGraphs(g, pred.graph, fwd.params, slots, fwd.ctx.stats, loss_def,
+                      dict(recipe.loss.options))

@@ -1,29 +1,19 @@
-"""Metrics computed from a whole split's model outputs (once per evaluation, vectorised)."""
+"""Metrics computed from a whole split's model outputs (once per evaluation, vectorised).
+
+The formulas are the rows of `compiler/metrics/`; the loss comes from the recipe's `LossDef`.
+"""
 from __future__ import annotations
 
 import numpy as np
 
+from ..compiler.metrics import METRICS, LossValue
+from ..compiler.tasks import log_softmax, softmax
 
-def log_softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits.astype(np.float64)
-    z -= z.max(axis=1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    return np.exp(log_softmax(logits)).astype(np.float32)
+__all__ = ["evaluate_outputs", "log_softmax", "softmax"]
 
 
-def evaluate_outputs(outputs: np.ndarray, y: np.ndarray, task: str,
+def evaluate_outputs(outputs: np.ndarray, y: np.ndarray, loss: LossValue,
                      metrics: tuple[str, ...]) -> dict[str, float]:
-    result: dict[str, float] = {}
-    if task == "classification":
-        result["loss"] = float(-log_softmax(outputs)[np.arange(len(y)), y].mean())
-        if "accuracy" in metrics:
-            result["accuracy"] = float((outputs.argmax(axis=1) == y).mean())
-    else:
-        err = outputs.astype(np.float64) - y
-        result["loss"] = float((err ** 2).mean())
-        if "mae" in metrics:
-            result["mae"] = float(np.abs(err).mean())
-    return result
+    """{"loss": ..., then each listed metric}; the loss is always reported, first."""
+    names = ("loss",) + tuple(m for m in metrics if m != "loss")
+    return {name: float(METRICS[name].formula(outputs, y, loss)) for name in names}

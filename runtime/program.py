@@ -18,7 +18,7 @@ from ..compiler.recipe import Recipe
 from .data import Data, apply_normalization, load_data
 from .data.dataset import Split
 from .errors import DataError
-from .metrics import evaluate_outputs, softmax
+from .metrics import evaluate_outputs
 from .schedule import learning_rates
 from .state import TrainState, epoch_order
 
@@ -73,7 +73,7 @@ class Program:
         if math.prod(data.feature_shape) != math.prod(model.input_shape):
             raise DataError(f"{data.source}: samples have shape {list(data.feature_shape)} "
                             f"but the model's input is {list(model.input_shape)}", code="D003")
-        if self.graphs.task == "classification":
+        if self.graphs.task.class_labels:
             outputs = model.output_shape[0]
             if data.num_classes is not None and data.num_classes > outputs:
                 raise DataError(f"{data.source}: labels go up to {data.num_classes - 1} "
@@ -181,9 +181,9 @@ class Program:
             self._chunk = max(1, min(4096, int(count * CHUNK_SECONDS / max(elapsed, 1e-4))))
             if progress:
                 progress.chunk(epoch, step, loss_sum / seen,
-                               correct / seen if self.graphs.task == "classification" else None)
+                               correct / seen if self.graphs.task.counts_correct else None)
         train_metrics = {"loss": loss_sum / seen}
-        if self.graphs.task == "classification":
+        if self.graphs.task.counts_correct:
             train_metrics["accuracy"] = correct / seen
         seconds = time.perf_counter() - start_time
         validation = self.evaluate("validation") if self.data.validation is not None else None
@@ -210,7 +210,7 @@ class Program:
         part = {"train": data.train, "validation": data.validation, "test": data.test}[split]
         if part is None:
             raise ValueError(f"this recipe's data has no {split} split")
-        return evaluate_outputs(self.outputs(part.x), part.y, self.graphs.task,
+        return evaluate_outputs(self.outputs(part.x), part.y, self.graphs.loss_value,
                                 self.recipe.metrics)
 
     def predict(self, x: np.ndarray, normalized: bool = False) -> np.ndarray:
@@ -219,4 +219,4 @@ class Program:
         if not normalized and self.data is not None:
             x = apply_normalization(x, self.data)
         out = self.outputs(x)
-        return softmax(out) if self.graphs.task == "classification" else out
+        return self.graphs.task.predict(out)

@@ -43,7 +43,7 @@ def random_batches(program, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
     """n samples of the model's input shape and matching labels (or regression targets)."""
     model = program.recipe.model
     x = rng.standard_normal((n,) + tuple(model.input_shape)).astype(np.float32)
-    if program.graphs.task == "classification":
+    if program.graphs.task.class_labels:
         y = rng.integers(0, model.output_shape[0], n).astype(np.int64)
     else:
         y = rng.standard_normal((n,) + tuple(model.output_shape)).astype(np.float32)

@@ -5,15 +5,16 @@ from pathlib import Path
 
 from .. import catalog
 from ..diagnostics import Span
+from ..metrics import MetricDef
 from ..options import Opt
 from ..recipe import Call, DataSpec, Recipe, TrainSpec
 from ..suggest import hint
 from ..syntax import ast
+from ..tasks import Task
 from .model import check_model
 from .values import MISSING, Ctx, check_choice, check_value
 
 REQUIRED = ("data", "model", "train", "loss", "optimizer")
-DEFAULT_METRICS = {"cross_entropy": ("accuracy",), "mse": ("mae",)}
 
 
 def check_ast(ctx: Ctx, file: ast.File, text: str) -> Recipe | None:
@@ -164,8 +165,9 @@ def _choice(ctx: Ctx, found: dict, key: str, table: dict) -> Call | None:
 
 
 def _metrics(ctx: Ctx, st: ast.Assign | None, loss: Call | None) -> tuple[str, ...]:
+    task = catalog.LOSSES[loss.kind].task if loss is not None else None
     if st is None:
-        return DEFAULT_METRICS.get(loss.kind, ()) if loss is not None else ()
+        return task.default_metrics if task is not None else ()
     items = st.value.items if isinstance(st.value, ast.List) else (st.value,)
     names: list[str] = []
     for item in items:
@@ -178,18 +180,24 @@ def _metrics(ctx: Ctx, st: ast.Assign | None, loss: Call | None) -> tuple[str, .
         elif item.value in names:
             ctx.error(item.span, "E105", f"metric `{item.value}` listed twice")
         else:
-            if item.value == "accuracy" and loss is not None and loss.kind != "cross_entropy":
-                ctx.error(item.span, "E304", f"metric `accuracy` needs loss = cross_entropy "
-                          f"(the loss is {loss.kind})", "use `mae` for regression")
+            metric = catalog.METRICS[item.value]
+            if task is not None and not metric.applies(task):
+                _metric_task(ctx, item, metric, loss.kind, task)
             names.append(item.value)
     return tuple(names)
 
 
+def _metric_task(ctx: Ctx, item: ast.Name, metric: MetricDef, loss_name: str,
+                 task: Task) -> None:
+    """E304: the metric means nothing for the task the loss implies (accuracy of an mse fit)."""
+    needs = " or ".join(n for n, d in catalog.LOSSES.items() if metric.applies(d.task))
+    fits = [f"`{n}`" for n, m in catalog.METRICS.items() if m.tasks and m.applies(task)]
+    ctx.error(item.span, "E304", f"metric `{metric.name}` needs loss = {needs} (the loss is "
+              f"{loss_name})", f"use {' or '.join(fits)} for {task.name}" if fits else None)
+
+
 def _loss_output(ctx: Ctx, loss: Call, out: tuple[int, ...]) -> None:
-    if loss.kind == "cross_entropy" and not (len(out) == 1 and out[0] >= 2):
-        ctx.error(loss.span, "E303", f"cross_entropy needs the model to output one score per "
-                  f"class, shape [C] with C >= 2; the model outputs {list(out)}",
-                  "end the model with `dense(C)`, C = number of classes")
-    elif loss.kind == "mse" and len(out) != 1:
-        ctx.error(loss.span, "E303", f"mse needs a flat model output [k]; the model outputs "
-                  f"{list(out)}", "add `flatten` or end the model with `dense(k)`")
+    problem = catalog.LOSSES[loss.kind].check_output(out, loss.options)
+    if problem is not None:
+        message, help_text = problem
+        ctx.error(loss.span, "E303", message, help_text)

@@ -1,7 +1,7 @@
 """Training data: read a recipe's `data` source, split it (seeded) and normalize it.
 
-    data = load_data(recipe.data, task="classification", seed=recipe.train.seed,
-                     base_dir=Path(recipe.path).parent)
+    data = load_data(recipe.data, task=graphs.task, seed=recipe.train.seed,
+                     base_dir=Path(recipe.path).parent)    # or task="classification"
     data.train.x   # float32 [N, *feature_shape]     data.train.y  # int64 [N]
     data.test                                       # Split or None (`test = ...`, mnist, npz x_test)
     x_new = apply_normalization(raw_inputs, data)   # same transform (scale too) for predict()
@@ -15,13 +15,20 @@ from typing import Any
 
 import numpy as np
 
+from ...compiler.tasks import TASKS, Task, as_task
 from ..errors import D003, DataError
 from .dataset import Data, Split
 from .preprocess import (NORMALIZE, apply_normalization, fit_normalization, normalize_array,
                          split_indices)
 from .idx import read_idx, read_images, read_labels
-from .sources import (TASKS, RawData, encode_targets, load_csv, load_idx, load_mnist, load_npz,
-                      load_source, load_toy, reconcile_labels)
+from .raw import RawData
+from .sources import load_source
+from .sources.csv import load_csv
+from .sources.idx import load_idx
+from .sources.mnist import load_mnist
+from .sources.npz import load_npz
+from .sources.toy import load_toy
+from .targets import encode_targets, reconcile_labels
 
 __all__ = ["Data", "Split", "DataError", "load_data", "apply_normalization", "build_data",
            "load_source", "load_csv", "load_npz", "load_toy", "load_mnist", "load_idx", "read_idx",
@@ -29,17 +36,17 @@ __all__ = ["Data", "Split", "DataError", "load_data", "apply_normalization", "bu
            "fit_normalization", "encode_targets", "NORMALIZE", "TASKS"]
 
 
-def load_data(spec: Any, task: str, seed: int, base_dir: str | Path = ".") -> Data:
+def load_data(spec: Any, task: Task | str, seed: int, base_dir: str | Path = ".") -> Data:
     """Read `spec.source` (a checked DataSpec), split off `spec.validation` and normalize.
 
-    task: "classification" (labels -> int64 0..C-1) or "regression" (targets -> float32 [N, k]).
+    task: the loss's Task (`graphs.task`) or its name: class labels -> int64 0..C-1,
+    otherwise targets -> float32 [N, k].
     Relative file paths resolve against `base_dir` (the recipe's folder), then the cwd.
     The test split is `spec.test` when given (all its rows, or its own test split if it has one),
     else the source's own test split (mnist, npz with x_test), else none. Validation rows
     always come from the training part.
     """
-    if task not in TASKS:
-        raise ValueError(f"unknown task {task!r}; expected one of {TASKS}")
+    task = as_task(task)
     raw = load_source(spec.source, task, base_dir)
     test_call = getattr(spec, "test", None)
     test = (load_source(test_call, task, base_dir, min_classes=1) if test_call is not None
@@ -56,18 +63,19 @@ def _as_float32_values(x: np.ndarray) -> np.ndarray:
     return x if x.dtype in _EXACT_IN_FLOAT32 else np.asarray(x, dtype=np.float32)
 
 
-def build_data(raw: RawData, task: str, seed: int, *, validation: float = 0.0,
+def build_data(raw: RawData, task: Task | str, seed: int, *, validation: float = 0.0,
                normalize: str = "none", scale: float = 1.0, test: RawData | None = None) -> Data:
     """Split and normalize already-read data (deterministic for a given seed).
 
     `test` (another source's data) replaces `raw`'s own test split; the test rows are
     normalized with the training split's statistics.
     """
+    task = as_task(task)
     if normalize not in NORMALIZE:
         raise ValueError(f"unknown normalization {normalize!r}; expected one of {NORMALIZE}")
     if not scale > 0:
         raise ValueError(f"scale must be > 0, got {scale}")
-    tr, va = split_indices(raw.y, validation, seed, stratify=(task == "classification"),
+    tr, va = split_indices(raw.y, validation, seed, stratify=task.class_labels,
                            origin=raw.origin, path=raw.path)
     # inputs at predict time arrive as float32 too: fit and apply on the float32 values
     # (small integer pixels are exact in float32 and stay compact until normalized)
@@ -76,7 +84,7 @@ def build_data(raw: RawData, task: str, seed: int, *, validation: float = 0.0,
     num_classes = raw.num_classes
 
     def make(xs: np.ndarray, y: np.ndarray) -> Split:
-        y = np.ascontiguousarray(y, dtype=np.int64 if task == "classification" else np.float32)
+        y = np.ascontiguousarray(y, dtype=task.label_dtype)
         return Split(normalize_array(_as_float32_values(xs), shift, nscale), y)
 
     test_split = None
@@ -91,8 +99,8 @@ def build_data(raw: RawData, task: str, seed: int, *, validation: float = 0.0,
         validation=make(x[va], raw.y[va]) if va.size else None,
         test=test_split,
         feature_shape=tuple(int(d) for d in raw.x.shape[1:]),
-        num_classes=num_classes if task == "classification" else None,
-        class_names=raw.class_names if task == "classification" else None,
+        num_classes=num_classes if task.class_labels else None,
+        class_names=raw.class_names if task.class_labels else None,
         source=raw.description + (f"; test: {test.description}" if test is not None else ""),
         norm_shift=shift,
         norm_scale=nscale,
@@ -102,7 +110,7 @@ def build_data(raw: RawData, task: str, seed: int, *, validation: float = 0.0,
     )
 
 
-def _test_part(raw: RawData, test: RawData, task: str
+def _test_part(raw: RawData, test: RawData, task: Task
                ) -> tuple[np.ndarray, np.ndarray, int | None]:
     """(x, y, num_classes) of a `test = ...` source, matched to the training data."""
     if test.x_test is not None:          # a source with its own split: use that split
@@ -119,4 +127,4 @@ def _test_part(raw: RawData, test: RawData, task: str
                             f"{list(fs)}", D003, test.path)
         xt = xt.reshape((xt.shape[0],) + fs)
     yt, k, _ = reconcile_labels(raw, part, task, f"test source {test.origin}", test.path)
-    return xt, yt, k if task == "classification" else None
+    return xt, yt, k if task.class_labels else None

@@ -5,11 +5,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...compiler.tasks import CLASSIFICATION, Task
+
 
 @dataclass
 class Split:
     x: np.ndarray          # float32, C-contiguous, shape [N, *feature_shape]
-    y: np.ndarray          # int64 [N] for classification, float32 [N, k] for regression
+    y: np.ndarray          # int64 [N] class indices or float32 [N, k] targets (Task.label_dtype)
 
     def __len__(self) -> int:
         return int(self.x.shape[0])
@@ -21,13 +23,13 @@ class Data:
     validation: Split | None
     test: Split | None                      # from `data { test = ... }` or the source's own split
     feature_shape: tuple[int, ...]
-    num_classes: int | None                 # None for regression targets
+    num_classes: int | None                 # None unless the task has class labels
     class_names: tuple[str, ...] | None
     source: str                             # e.g. "digits (scikit-learn, 1797 rows)"
     norm_shift: np.ndarray | None = None    # float32 [*feature_shape]; x_norm = (x - shift) / scale
     norm_scale: np.ndarray | None = None    # float32 [*feature_shape], never 0
     normalize: str = "none"                 # "none" | "standard" | "minmax" | "per_channel"
-    task: str = "classification"            # "classification" | "regression"
+    task: Task = CLASSIFICATION             # what the loss implies (compiler/tasks.py)
     scale: float = 1.0                      # raw inputs were multiplied by this before
                                             # normalizing (folded into norm_shift/norm_scale)
 

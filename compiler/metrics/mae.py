@@ -1,0 +1,11 @@
+"""Mean absolute error over every target element."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..tasks import REGRESSION
+from . import MetricDef, register
+
+register(MetricDef(
+    "mae", lambda outputs, y, loss: float(np.abs(outputs.astype(np.float64) - y).mean()),
+    tasks=(REGRESSION,), doc="mean absolute error over every target value"))

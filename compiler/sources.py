@@ -1,0 +1,54 @@
+"""Data sources a recipe's `data { source = ... }` (and `test = ...`) may name: the schemas.
+
+The checker validates a source call against its `SourceDef` without importing the runtime;
+each reader lives in its own file of `runtime/data/sources/` and registers against the same
+name (that package asserts at import that every schema here has a reader and vice versa).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .options import Opt
+
+
+@dataclass(frozen=True)
+class SourceDef:
+    name: str
+    opts: tuple[Opt, ...] = ()
+    doc: str = ""
+
+
+SOURCES: dict[str, SourceDef] = {}
+
+
+def register(source: SourceDef) -> SourceDef:
+    assert source.name not in SOURCES, f"source {source.name} registered twice"
+    SOURCES[source.name] = source
+    return source
+
+
+_PATH = Opt("path", "str", required=True, positional=True)
+
+for _s in (
+    SourceDef("iris", doc="scikit-learn's iris (150 x 4, 3 classes)"),
+    SourceDef("digits", doc="scikit-learn's 8x8 digits (1797 x 64, 10 classes)"),
+    SourceDef("wine", doc="scikit-learn's wine (178 x 13, 3 classes)"),
+    SourceDef("breast_cancer", doc="scikit-learn's breast cancer (569 x 30, 2 classes)"),
+    SourceDef("csv", (_PATH,
+                      Opt("label", "str", "label", doc="name or 0-based index of the label column"),
+                      Opt("header", "bool", True)),
+              doc="a CSV file of numbers with one label column"),
+    SourceDef("npz", (_PATH, Opt("x", "str", "x"), Opt("y", "str", "y"),
+                      Opt("x_test", "str", "", doc="test-split features array; \"\" = no test split"),
+                      Opt("y_test", "str", "", doc="test-split labels array (with x_test)")),
+              doc="a NumPy .npz archive (read without pickle)"),
+    SourceDef("mnist", (Opt("path", "str", required=True, positional=True,
+                            doc="folder with the four original IDX files (gzipped or not)"),),
+              doc="MNIST from its IDX files: 60000 train + 10000 test images [1, 28, 28], "
+                  "raw 0..255 pixel values"),
+    SourceDef("idx", (Opt("images", "str", required=True, positional=True),
+                      Opt("labels", "str", required=True, positional=True)),
+              doc="one pair of IDX files (images, labels), gzipped or not; all rows are training "
+                  "rows"),
+):
+    register(_s)
