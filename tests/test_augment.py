@@ -43,6 +43,8 @@ def test_numba_rng_source_computes_what_the_numpy_helpers_compute():
         assert [env["_rng_bits"](key, np.int64(c)) for c in counters] == list(bits)
         assert [env["_uniform"](b) for b in bits] == list(rng.uniform(bits))
         assert [env["_randint"](b, 5) for b in bits] == list(rng.randint(bits, 5))
+        for rate in (0.0, 0.1, 0.3, 0.5, 0.999, 0.5 / (1 << rng.BITS)):   # the last: a tie
+            assert env["_dropout_threshold"](rate) == rng.threshold(rate)
         pairs = [env["_normal_pair"](b) for b in bits]
         c, s = rng.normal_pair(bits)
         np.testing.assert_allclose([p[0] for p in pairs], c, rtol=1e-15)
