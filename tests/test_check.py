@@ -220,6 +220,9 @@ def test_summary():
     assert "26,122" in total
     assert "adam(lr = 0.001" in text and "step(every = 10 epochs, gamma = 0.5)" in text
     assert "epochs = 30, batch = 32, seed = 0" in text
+    aug = VALID.replace("shuffle = true", "shuffle = true augment = [noise(0.1), noise(0.2)]")
+    assert "noise_1: noise(std = 0.1), noise_2: noise(std = 0.2)" in summary(
+        check_source(aug, "v"))          # the names `--set data.augment.ENTRY.OPTION` takes
 
 
 # ---- robustness: anything malformed is a RecipeError, never another exception ------------

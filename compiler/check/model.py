@@ -7,6 +7,7 @@ one run reports every problem.
 from __future__ import annotations
 
 from ..layers import LAYERS, LayerDef, ShapeError
+from ..naming import next_name
 from ..recipe import LayerSpec, ModelSpec
 from ..suggest import hint
 from ..syntax import ast
@@ -73,8 +74,7 @@ def _layer(ctx: Ctx, st, shape: Shape | None, counters: dict[str, int]) -> Layer
             _layers(ctx, st.body, None, counters)
         return None
     # Names count each kind in model order, depth-first; a block is numbered before its body.
-    counters[ldef.name] = counters.get(ldef.name, 0) + 1
-    name = f"{ldef.name}_{counters[ldef.name]}"
+    name = next_name(counters, ldef.name)
     ok = True
     if st.shape is not None:
         ctx.error(st.shape.span, "E201", f"layer `{ldef.name}` takes no shape list")
