@@ -3,12 +3,15 @@
 The training step takes a batch, computes the loss, its gradients (autodiff pass) and applies
 the optimizer's in-place updates; everything it touches is an explicit graph input, so the
 runtime owns (and can checkpoint) all state: parameters, optimizer slots, step, seed.
+Numeric hyperparameters are graph inputs too (role "hyper", listed in StepGraphs.hypers with
+their values): the kernels read them from their `hypers` argument, so changing one compiles
+nothing. Only structure is compiled: shapes, which optimizer, which slots exist, which ops run.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .build import BuildContext, ParamInfo, StatInfo, build_forward
+from .build import BuildContext, HyperInfo, ParamInfo, StatInfo, build_forward
 from .ir import BATCH, Graph, TensorType
 from .passes.autodiff import grad
 from .recipe import Recipe
@@ -20,14 +23,6 @@ SLOTS = {"sgd": ("velocity",), "adam": ("m", "v")}
 class SlotInfo:
     name: str                 # "dense_1.weight:velocity"
     shape: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class HyperInfo:
-    """A run-time hyperparameter: a scalar graph input (role "hyper") whose value the kernels
-    read from their `hypers` argument, so changing it compiles nothing."""
-    name: str                 # "optimizer.momentum", "model.dropout_1.rate", ...
-    value: float
 
 
 @dataclass
@@ -71,6 +66,17 @@ def _attach_optimizer(g: Graph, ctx: BuildContext, recipe: Recipe, grads) -> lis
     return slots
 
 
+def _all_hypers(*contexts: BuildContext) -> list[HyperInfo]:
+    """Every graph's run-time inputs in one list (the kernels' `hypers` order): the training
+    graph's, then any only the prediction graph reads."""
+    seen: dict[str, HyperInfo] = {}
+    for ctx in contexts:
+        for h in ctx.hypers:
+            if seen.setdefault(h.name, h) != h:
+                raise AssertionError(f"{h.name} was built with two values")
+    return list(seen.values())
+
+
 def build_step_graphs(recipe: Recipe, on_stage=None) -> StepGraphs:
     """`on_stage(name, graph)` sees the training graph after "build" (forward and loss) and
     after "autodiff" (gradients and the optimizer's updates)."""
@@ -93,4 +99,5 @@ def build_step_graphs(recipe: Recipe, on_stage=None) -> StepGraphs:
 
     pred = build_forward(recipe.model, training=False)
     return StepGraphs(g, pred.graph, fwd.params, slots, fwd.ctx.stats,
-                      "classification" if classification else "regression")
+                      "classification" if classification else "regression",
+                      _all_hypers(fwd.ctx, pred.ctx))
