@@ -1,7 +1,7 @@
 """Model section -> forward IR graph, one layer at a time through each LayerDef's `build`.
 
 A numeric option that changes no shape (a dropout rate, batch-norm momentum, an augmentation's
-magnitude) enters the graph as a run-time hyperparameter: a 0-d
+magnitude, the optimizer's options) enters the graph as a run-time hyperparameter: a 0-d
 float64 input of role "hyper" (`BuildContext.hyper`), named by the `--set` path that changes
 it, so the generated kernels read it and a different value compiles nothing.
 """
@@ -38,6 +38,13 @@ class ParamInfo:
     fan_out: int
     lr_mult: float = 1.0      # Caffe's lr_mult / decay_mult for this parameter
     decay_mult: float = 1.0
+    layer: str = ""           # "dense_1": the layer whose options hold the multipliers
+    option_prefix: str = ""   # "bias_" for a bias (its options are bias_lr_mult, ...)
+
+    def mult_hyper(self, kind: str) -> str:
+        """The run-time input of this parameter's `kind` ("lr" | "decay") multiplier: the
+        layer option's name, `model.dense_1.bias_lr_mult`."""
+        return f"model.{self.layer}.{self.option_prefix}{kind}_mult"
 
 
 @dataclass(frozen=True)
@@ -64,7 +71,8 @@ class BuildContext:
         prefix = "bias_" if suffix == "bias" else ""
         info = ParamInfo(f"{spec.name}.{suffix}", tuple(shape), init, fan_in, fan_out,
                          spec.options.get(f"{prefix}lr_mult", 1.0),
-                         spec.options.get(f"{prefix}decay_mult", 1.0))
+                         spec.options.get(f"{prefix}decay_mult", 1.0),
+                         spec.name, prefix)
         self.params.append(info)
         return self.graph.input(info.name, TensorType(info.shape), "param")
 

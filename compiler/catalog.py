@@ -5,13 +5,8 @@ and the runtime / IR builder read the checked options by the same names.
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
+from .optimizers import OPTIMIZERS as _OPTIMIZER_DEFS
 from .options import Choice, Opt
-
-_LR = Opt("lr", "float", required=True, min=0.0, min_inclusive=False, positional=True,
-          doc="base learning rate")
-_WD = Opt("weight_decay", "float", 0.0, min=0.0, doc="L2 penalty added to the gradient")
 
 SOURCES = {c.name: c for c in (
     Choice("iris", doc="scikit-learn's iris (150 x 4, 3 classes)"),
@@ -42,14 +37,8 @@ LOSSES = {c.name: c for c in (
     Choice("mse", doc="mean squared error"),
 )}
 
-OPTIMIZERS = {c.name: c for c in (
-    Choice("sgd", (_LR, Opt("momentum", "float", 0.0, min=0.0, max=1.0, max_inclusive=False),
-                   Opt("nesterov", "bool", False), _WD)),
-    Choice("adam", (replace(_LR, required=False, default=1e-3),
-                    Opt("beta1", "float", 0.9, min=0.0, max=1.0, max_inclusive=False),
-                    Opt("beta2", "float", 0.999, min=0.0, max=1.0, max_inclusive=False),
-                    Opt("eps", "float", 1e-8, min=0.0, min_inclusive=False), _WD)),
-)}
+# the optimizers' own registry (compiler/optimizers/, one file each) holds their schemas
+OPTIMIZERS = {name: Choice(name, d.opts, d.doc) for name, d in _OPTIMIZER_DEFS.items()}
 
 SCHEDULES = {c.name: c for c in (
     Choice("constant", doc="the base learning rate throughout"),

@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 
 from .build import BuildContext, HyperInfo, ParamInfo, StatInfo, build_forward
 from .ir import BATCH, Graph, TensorType
+from .optimizers import OPTIMIZERS, Update
 from .passes.autodiff import grad
 from .recipe import Recipe
-
-SLOTS = {"sgd": ("velocity",), "adam": ("m", "v")}
 
 
 @dataclass(frozen=True)
@@ -43,26 +42,19 @@ def label_type(recipe: Recipe) -> TensorType:
 
 
 def _attach_optimizer(g: Graph, ctx: BuildContext, recipe: Recipe, grads) -> list[SlotInfo]:
+    """One update per parameter, built by the optimizer's row (compiler/optimizers/)."""
     opt = recipe.optimizer
-    names = SLOTS[opt.kind]
-    if opt.kind == "sgd" and not opt["momentum"]:
-        names = ()
+    definition = OPTIMIZERS[opt.kind]          # the checker accepted only registered names
+    names = definition.slots(opt.options)
     slots: list[SlotInfo] = []
-    lr = ctx.scalar("lr")
     for p, pinfo in zip(g.by_role("param"), ctx.params):
         state = []
-        wd = opt["weight_decay"] * pinfo.decay_mult
         for slot in names:
             info = SlotInfo(f"{p.name}:{slot}", tuple(p.shape))
             slots.append(info)
             state.append(g.input(info.name, p.type, "slot"))
-        if opt.kind == "sgd":
-            g.add_multi("sgd_update", p, grads[p.id], *state, lr, momentum=opt["momentum"],
-                        nesterov=opt["nesterov"], weight_decay=wd, lr_mult=pinfo.lr_mult)
-        else:
-            g.add_multi("adam_update", p, grads[p.id], *state, lr, ctx.scalar("step"),
-                        beta1=opt["beta1"], beta2=opt["beta2"], eps=opt["eps"],
-                        weight_decay=wd, lr_mult=pinfo.lr_mult)
+        definition.update(Update(ctx, definition, opt.options, p, grads[p.id], tuple(state),
+                                 pinfo))
     return slots
 
 
