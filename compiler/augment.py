@@ -4,7 +4,10 @@ The checked calls (catalog.AUGMENTS) become ops of ops/augment.py, in list order
 first layer; the prediction graph never gets them. Each entry has its own RNG stream: its salt
 is a hash of its position and kind, stable across runs and processes, so `[flip(), flip()]`
 draws independently twice. Entries that cannot change anything (shift(0), rotate(0), noise(0))
-add no op.
+add no op: a zero magnitude is structure. Any other magnitude is a run-time input named
+`data.augment.<entry>.<option>`, the entry named like a layer, by kind and count in list order
+(`[shift(1), rotate(10), rotate(5)]` is shift_1, rotate_1, rotate_2): `--set
+data.augment.rotate_1.degrees=5` takes the same path and compiles nothing.
 """
 from __future__ import annotations
 
@@ -12,10 +15,15 @@ import zlib
 from typing import TYPE_CHECKING
 
 from .ir import Value
+from .naming import numbered
 from .recipe import Call
 
 if TYPE_CHECKING:                 # build.py imports this module
     from .build import BuildContext
+
+# kind -> (op, its magnitude option or None); flip's axes are structure (attrs)
+OPS = {"shift": ("augment_shift", "pixels"), "flip": ("augment_flip", None),
+       "rotate": ("augment_rotate", "degrees"), "noise": ("augment_noise", "std")}
 
 
 def augment_salt(index: int, call: Call) -> int:
@@ -25,25 +33,21 @@ def augment_salt(index: int, call: Call) -> int:
 def apply_augmentation(ctx: "BuildContext", x: Value, augment: tuple[Call, ...]) -> Value:
     """Append one op per augment entry to `ctx.graph`; returns the augmented batch."""
     g = ctx.graph
-    for index, call in enumerate(augment):
+    for index, (name, call) in enumerate(zip(numbered(c.kind for c in augment), augment)):
+        if call.kind not in OPS:
+            raise ValueError(f"unknown augment {call.kind!r}")
         if call.kind in ("shift", "flip", "rotate") and x.type.rank != 4:
             raise ValueError(f"augment {call.kind} needs a [B, C, H, W] batch, got {x.type}")
-        if call.kind == "shift":
-            op, attrs = "augment_shift", {"pixels": int(call["pixels"])}
-            active = call["pixels"] > 0
-        elif call.kind == "flip":
-            op = "augment_flip"
-            attrs = {"horizontal": bool(call["horizontal"]), "vertical": bool(call["vertical"])}
+        op, magnitude = OPS[call.kind]
+        inputs = [x, ctx.scalar("step"), ctx.scalar("seed")]
+        attrs = {"salt": augment_salt(index, call)}
+        if magnitude is None:
+            attrs.update(horizontal=bool(call["horizontal"]), vertical=bool(call["vertical"]))
             active = attrs["horizontal"] or attrs["vertical"]
-        elif call.kind == "rotate":
-            op, attrs = "augment_rotate", {"degrees": float(call["degrees"])}
-            active = call["degrees"] > 0
-        elif call.kind == "noise":
-            op, attrs = "augment_noise", {"std": float(call["std"])}
-            active = call["std"] > 0
         else:
-            raise ValueError(f"unknown augment {call.kind!r}")
+            active = call[magnitude] > 0
+            if active:
+                inputs.append(ctx.hyper(f"data.augment.{name}.{magnitude}", call[magnitude]))
         if active:
-            x = g.add(op, x, ctx.scalar("step"), ctx.scalar("seed"),
-                      salt=augment_salt(index, call), **attrs)
+            x = g.add(op, *inputs, **attrs)
     return x

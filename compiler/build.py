@@ -1,4 +1,10 @@
-"""Model section -> forward IR graph, one layer at a time through each LayerDef's `build`."""
+"""Model section -> forward IR graph, one layer at a time through each LayerDef's `build`.
+
+A numeric option that changes no shape (a dropout rate, batch-norm momentum, an augmentation's
+magnitude, the optimizer's options) enters the graph as a run-time hyperparameter: a 0-d
+float64 input of role "hyper" (`BuildContext.hyper`), named by the `--set` path that changes
+it, so the generated kernels read it and a different value compiles nothing.
+"""
 from __future__ import annotations
 
 import zlib
@@ -10,6 +16,15 @@ from .recipe import LayerSpec, ModelSpec
 
 SCALAR_TYPES = {"lr": TensorType((), "float32"), "step": TensorType((), "int64"),
                 "seed": TensorType((), "int64")}
+HYPER_TYPE = TensorType((), "float64")
+
+
+@dataclass(frozen=True)
+class HyperInfo:
+    """A run-time hyperparameter: a scalar graph input (role "hyper") whose value the kernels
+    read from their `hypers` argument, so changing it compiles nothing."""
+    name: str                 # "optimizer.momentum", "model.dropout_1.rate", ...
+    value: float
 
 
 @dataclass(frozen=True)
@@ -23,6 +38,13 @@ class ParamInfo:
     fan_out: int
     lr_mult: float = 1.0      # Caffe's lr_mult / decay_mult for this parameter
     decay_mult: float = 1.0
+    layer: str = ""           # "dense_1": the layer whose options hold the multipliers
+    option_prefix: str = ""   # "bias_" for a bias (its options are bias_lr_mult, ...)
+
+    def mult_hyper(self, kind: str) -> str:
+        """The run-time input of this parameter's `kind` ("lr" | "decay") multiplier: the
+        layer option's name, `model.dense_1.bias_lr_mult`."""
+        return f"model.{self.layer}.{self.option_prefix}{kind}_mult"
 
 
 @dataclass(frozen=True)
@@ -41,13 +63,16 @@ class BuildContext:
         self.params: list[ParamInfo] = []
         self.stats: list[StatInfo] = []
         self._scalars: dict[str, Value] = {}
+        self.hypers: list[HyperInfo] = []
+        self._hypers: dict[str, Value] = {}
 
     def param(self, spec: LayerSpec, suffix: str, shape, init: str, fan_in: int,
               fan_out: int) -> Value:
         prefix = "bias_" if suffix == "bias" else ""
         info = ParamInfo(f"{spec.name}.{suffix}", tuple(shape), init, fan_in, fan_out,
                          spec.options.get(f"{prefix}lr_mult", 1.0),
-                         spec.options.get(f"{prefix}decay_mult", 1.0))
+                         spec.options.get(f"{prefix}decay_mult", 1.0),
+                         spec.name, prefix)
         self.params.append(info)
         return self.graph.input(info.name, TensorType(info.shape), "param")
 
@@ -60,6 +85,19 @@ class BuildContext:
         if name not in self._scalars:
             self._scalars[name] = self.graph.input(name, SCALAR_TYPES[name], "scalar")
         return self._scalars[name]
+
+    def hyper(self, name: str, value: float) -> Value:
+        """The run-time hyperparameter `name` (one graph input per name, created on first use;
+        StepGraphs.hypers lists them with their values)."""
+        if name not in self._hypers:
+            self.hypers.append(HyperInfo(name, float(value)))
+            self._hypers[name] = self.graph.input(name, HYPER_TYPE, "hyper")
+        return self._hypers[name]
+
+    def option(self, spec: LayerSpec, option: str) -> Value:
+        """A layer's numeric option as a run-time input, named `model.<layer>.<option>` (the
+        layer's name as `recipec check` prints it, which `--set` takes)."""
+        return self.hyper(f"model.{spec.name}.{option}", spec.options[option])
 
     @staticmethod
     def salt(spec: LayerSpec) -> int:

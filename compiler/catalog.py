@@ -7,10 +7,9 @@ read the checked options by the same names. The sections and keys of a recipe cl
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
 from .losses import LOSSES
 from .metrics import METRICS
+from .optimizers import OPTIMIZERS as _OPTIMIZER_DEFS
 from .options import Choice, Opt
 from .schedules import SCHEDULES as _SCHEDULE_ROWS
 from .sources import SOURCES
@@ -18,18 +17,8 @@ from .sources import SOURCES
 __all__ = ["LOSSES", "METRICS", "SOURCES", "OPTIMIZERS", "SCHEDULES", "AUGMENTS",
            "IMAGE_AUGMENTS", "NORMALIZE", "SECTIONS", "ASSIGNMENTS", "DATA_KEYS", "TRAIN_KEYS"]
 
-_LR = Opt("lr", "float", required=True, min=0.0, min_inclusive=False, positional=True,
-          doc="base learning rate")
-_WD = Opt("weight_decay", "float", 0.0, min=0.0, doc="L2 penalty added to the gradient")
-
-OPTIMIZERS = {c.name: c for c in (
-    Choice("sgd", (_LR, Opt("momentum", "float", 0.0, min=0.0, max=1.0, max_inclusive=False),
-                   Opt("nesterov", "bool", False), _WD)),
-    Choice("adam", (replace(_LR, required=False, default=1e-3),
-                    Opt("beta1", "float", 0.9, min=0.0, max=1.0, max_inclusive=False),
-                    Opt("beta2", "float", 0.999, min=0.0, max=1.0, max_inclusive=False),
-                    Opt("eps", "float", 1e-8, min=0.0, min_inclusive=False), _WD)),
-)}
+# the optimizers' own registry (compiler/optimizers/, one file each) holds their schemas
+OPTIMIZERS = {name: Choice(name, d.opts, d.doc) for name, d in _OPTIMIZER_DEFS.items()}
 
 # rows of the schedule registry (compiler/schedules/), as the checker validates them
 SCHEDULES = {name: row.choice for name, row in _SCHEDULE_ROWS.items()}

@@ -2,7 +2,7 @@
 fast path (it dispatches in Python per op per step)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -23,12 +23,17 @@ def run_node(node: Node, env: dict[int, Any]) -> None:
         env[v.id] = a
 
 
-def run_graph(g: Graph, feeds: dict[str, Any]) -> dict[str, Any]:
-    """`feeds` maps input names to arrays (parameters and slots are updated in place)."""
+def run_graph(g: Graph, feeds: dict[str, Any], hypers: Iterable = ()) -> dict[str, Any]:
+    """`feeds` maps input names to arrays (parameters and slots are updated in place).
+    Run-time hyperparameters (inputs of role "hyper") not in `feeds` take their value from
+    `hypers`, HyperInfo rows such as StepGraphs.hypers."""
+    values = {h.name: np.float64(h.value) for h in hypers}
     env: dict[int, Any] = {}
     for v in g.inputs:
         if v.role == "const":
             env[v.id] = CONSTANTS[v.name]
+        elif v.role == "hyper" and v.name not in feeds:
+            env[v.id] = values[v.name]
         else:
             env[v.id] = feeds[v.name]
     for node in g.nodes:

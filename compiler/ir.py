@@ -10,6 +10,8 @@ Graph inputs have a role:
   "param"       trainable parameters (updated in place by optimizer nodes)
   "slot"        optimizer state (momentum, Adam moments), updated in place
   "scalar"      per-step scalars the runtime feeds: "lr", "step", "seed"
+  "hyper"       run-time hyperparameters: 0-d float64 values read once per kernel call
+                ("optimizer.momentum", "model.dropout_1.rate"; see build.BuildContext.hyper)
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ _ids = itertools.count()
 class Value:
     type: TensorType
     name: str = ""
-    role: str = ""                 # for graph inputs: "x" | "y" | "param" | "slot" | "scalar"
+    role: str = ""                 # for graph inputs: "x" | "y" | "param" | "slot" | "scalar" | ...
     producer: "Node | None" = field(default=None, repr=False)
     id: int = field(default_factory=lambda: next(_ids))
 

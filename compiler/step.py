@@ -3,6 +3,9 @@
 The training step takes a batch, computes the loss, its gradients (autodiff pass) and applies
 the optimizer's in-place updates; everything it touches is an explicit graph input, so the
 runtime owns (and can checkpoint) all state: parameters, optimizer slots, step, seed.
+Numeric hyperparameters are graph inputs too (role "hyper", listed in StepGraphs.hypers with
+their values): the kernels read them from their `hypers` argument, so changing one compiles
+nothing. Only structure is compiled: shapes, which optimizer, which slots exist, which ops run.
 """
 from __future__ import annotations
 
@@ -11,28 +14,19 @@ from typing import Any
 
 import numpy as np
 
-from .build import BuildContext, ParamInfo, StatInfo, build_forward
+from .build import BuildContext, HyperInfo, ParamInfo, StatInfo, build_forward
 from .ir import Graph, TensorType
 from .losses import LOSSES, LossDef
+from .optimizers import OPTIMIZERS, Update
 from .passes.autodiff import grad
 from .recipe import Recipe
 from .tasks import Task
-
-SLOTS = {"sgd": ("velocity",), "adam": ("m", "v")}
 
 
 @dataclass(frozen=True)
 class SlotInfo:
     name: str                 # "dense_1.weight:velocity"
     shape: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class HyperInfo:
-    """A run-time hyperparameter: a scalar graph input (role "hyper") whose value the kernels
-    read from their `hypers` argument, so changing it compiles nothing."""
-    name: str                 # "optimizer.momentum", "model.dropout_1.rate", ...
-    value: float
 
 
 @dataclass
@@ -61,27 +55,31 @@ def label_type(recipe: Recipe) -> TensorType:
 
 
 def _attach_optimizer(g: Graph, ctx: BuildContext, recipe: Recipe, grads) -> list[SlotInfo]:
+    """One update per parameter, built by the optimizer's row (compiler/optimizers/)."""
     opt = recipe.optimizer
-    names = SLOTS[opt.kind]
-    if opt.kind == "sgd" and not opt["momentum"]:
-        names = ()
+    definition = OPTIMIZERS[opt.kind]          # the checker accepted only registered names
+    names = definition.slots(opt.options)
     slots: list[SlotInfo] = []
-    lr = ctx.scalar("lr")
     for p, pinfo in zip(g.by_role("param"), ctx.params):
         state = []
-        wd = opt["weight_decay"] * pinfo.decay_mult
         for slot in names:
             info = SlotInfo(f"{p.name}:{slot}", tuple(p.shape))
             slots.append(info)
             state.append(g.input(info.name, p.type, "slot"))
-        if opt.kind == "sgd":
-            g.add_multi("sgd_update", p, grads[p.id], *state, lr, momentum=opt["momentum"],
-                        nesterov=opt["nesterov"], weight_decay=wd, lr_mult=pinfo.lr_mult)
-        else:
-            g.add_multi("adam_update", p, grads[p.id], *state, lr, ctx.scalar("step"),
-                        beta1=opt["beta1"], beta2=opt["beta2"], eps=opt["eps"],
-                        weight_decay=wd, lr_mult=pinfo.lr_mult)
+        definition.update(Update(ctx, definition, opt.options, p, grads[p.id], tuple(state),
+                                 pinfo))
     return slots
+
+
+def _all_hypers(*contexts: BuildContext) -> list[HyperInfo]:
+    """Every graph's run-time inputs in one list (the kernels' `hypers` order): the training
+    graph's, then any only the prediction graph reads."""
+    seen: dict[str, HyperInfo] = {}
+    for ctx in contexts:
+        for h in ctx.hypers:
+            if seen.setdefault(h.name, h) != h:
+                raise AssertionError(f"{h.name} was built with two values")
+    return list(seen.values())
 
 
 def build_step_graphs(recipe: Recipe, on_stage=None) -> StepGraphs:
@@ -106,4 +104,4 @@ def build_step_graphs(recipe: Recipe, on_stage=None) -> StepGraphs:
 
     pred = build_forward(recipe.model, training=False)
     return StepGraphs(g, pred.graph, fwd.params, slots, fwd.ctx.stats, loss_def,
-                      dict(recipe.loss.options))
+                      dict(recipe.loss.options), _all_hypers(fwd.ctx, pred.ctx))

@@ -1,6 +1,7 @@
 """`recipec check` output: a plain-text table of layers, shapes, params and FLOPs."""
 from __future__ import annotations
 
+from .naming import numbered
 from .options import Duration
 from .recipe import Call, LayerSpec, Recipe
 
@@ -54,6 +55,10 @@ def summary(recipe: Recipe) -> str:
         (f", scale = {d.scale:g}" if d.scale != 1.0 else "")
     out += [f"data       {format_call(d.source)}{extra}, normalize = {d.normalize}, "
             f"validation = {d.validation:g}, shuffle = {_value(d.shuffle)}",
+            *(["augment    " + ", ".join(
+                f"{name}: {format_call(c)}"
+                for name, c in zip(numbered(c.kind for c in d.augment), d.augment))]
+              if d.augment else []),
             f"loss       {format_call(recipe.loss)}",
             f"optimizer  {format_call(recipe.optimizer)}",
             f"schedule   {format_call(recipe.schedule)}",

@@ -50,6 +50,11 @@ def random_batches(program, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
+def hyper_feeds(program) -> dict[str, np.float64]:
+    """The run-time hyperparameters as the compiled step reads them now (set_hypers included)."""
+    return {h.name: value for h, value in zip(program.graphs.hypers, program.executable.hypers)}
+
+
 def assert_steps_match_reference(program, x, y, batch: int, steps: int, lr: float | None = None,
                                  loss_rtol: float = 1e-4, state_rtol: float = 1e-3):
     """Run `steps` compiled steps from the current state and the same steps through the
@@ -64,6 +69,7 @@ def assert_steps_match_reference(program, x, y, batch: int, steps: int, lr: floa
         feeds = {"x": x[rows], "y": y[rows], "lr": np.float32(lr),
                  "step": np.int64(reference.step + it), "seed": np.int64(reference.seed)}
         feeds.update(reference.named(program.graphs))
+        feeds.update(hyper_feeds(program))
         out = run_graph(program.graphs.train, feeds)
         np.testing.assert_allclose(losses[it], out["loss"], rtol=loss_rtol, atol=1e-6,
                                    err_msg=f"loss at step {it}")
@@ -76,6 +82,6 @@ def assert_steps_match_reference(program, x, y, batch: int, steps: int, lr: floa
 
 def assert_predict_matches_reference(program, x, batch: int = 256):
     pred = program.outputs(x, batch=batch)
-    want = run_graph(program.graphs.predict,
-                     {"x": x, **program.state.named(program.graphs)})["output"]
+    want = run_graph(program.graphs.predict, {"x": x, **program.state.named(program.graphs),
+                                              **hyper_feeds(program)})["output"]
     np.testing.assert_allclose(pred, want, rtol=1e-4, atol=1e-5)

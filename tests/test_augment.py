@@ -22,8 +22,14 @@ from recipec.compiler.ops import rng
 STEP, SEED = np.int64(7), np.int64(11)
 
 
+MAGNITUDE = {"augment_shift": "pixels", "augment_rotate": "degrees", "augment_noise": "std"}
+
+
 def ref(op, x, step=STEP, seed=SEED, **attrs):
-    return get_op(op).reference(x, step, seed, **attrs)
+    """The op's reference; its magnitude, named here, is passed as the run-time input it is."""
+    option = MAGNITUDE.get(op)
+    magnitude = (np.float64(attrs.pop(option)),) if option else ()
+    return get_op(op).reference(x, step, seed, *magnitude, **attrs)
 
 
 def images(b=4, c=2, h=6, w=6, seed=0):
@@ -43,6 +49,8 @@ def test_numba_rng_source_computes_what_the_numpy_helpers_compute():
         assert [env["_rng_bits"](key, np.int64(c)) for c in counters] == list(bits)
         assert [env["_uniform"](b) for b in bits] == list(rng.uniform(bits))
         assert [env["_randint"](b, 5) for b in bits] == list(rng.randint(bits, 5))
+        for rate in (0.0, 0.1, 0.3, 0.5, 0.999, 0.5 / (1 << rng.BITS)):   # the last: a tie
+            assert env["_dropout_threshold"](rate) == rng.threshold(rate)
         pairs = [env["_normal_pair"](b) for b in bits]
         c, s = rng.normal_pair(bits)
         np.testing.assert_allclose([p[0] for p in pairs], c, rtol=1e-15)
@@ -204,6 +212,10 @@ def test_augmentation_is_in_the_training_graph_only():
     assert ops[:4] == ["augment_shift", "augment_flip", "augment_rotate", "augment_noise"]
     assert len({n.attrs["salt"] for n in train.nodes[:4]}) == 4
     assert train.nodes[0].attrs["salt"] == augment_salt(0, r.data.augment[0])
+    # magnitudes are run-time inputs named after the entry (kind and count), flip's axes attrs
+    assert [n.inputs[3].name for n in train.nodes[:4] if n.op != "augment_flip"] == \
+        ["data.augment.shift_1.pixels", "data.augment.rotate_1.degrees",
+         "data.augment.noise_1.std"]
     predict = build_forward(r.model, training=False, augment=r.data.augment).graph
     assert not any(n.op.startswith("augment_") for n in predict.nodes)
     # entries that cannot change anything add no op
@@ -224,7 +236,8 @@ def test_compiled_augmented_steps_match_reference():
                                  state_rtol=1e-5)
     # the batch the step trained on really was transformed
     aug_x = run_graph(_augment_only(program), {"x": x[:batch], "step": np.int64(0),
-                                               "seed": np.int64(reference.seed)})["output"]
+                                               "seed": np.int64(reference.seed)},
+                      program.graphs.hypers)["output"]
     assert aug_x.shape == (batch, 1, 5, 7) and not np.allclose(aug_x, x[:batch])
 
 

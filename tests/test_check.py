@@ -198,6 +198,32 @@ def test_bad_overrides():
     assert diags[1].hint == "did you mean `train`?"
 
 
+def test_layer_and_augment_overrides_by_name():
+    r = check_source(VALID, "v", ["model.dropout_1.rate=0.5", "model.dense_2.init=xavier",
+                                  "model.dense_3.units=12"])
+    layers = {l.name: l for l in r.model.layers}
+    assert layers["dropout_1"].options["rate"] == 0.5       # replaced the positional rate
+    assert layers["residual_1"].body[0].options["init"] == "xavier"   # inside the block
+    assert layers["dense_3"].out_shape == (12,)             # shapes may change too
+    aug = VALID.replace("shuffle = true", "shuffle = true augment = [noise(0.1), noise(0.2)]")
+    r = check_source(aug, "v", ["data.augment.noise_2.std=0.5"])
+    assert [c["std"] for c in r.data.augment] == [0.1, 0.5]
+
+
+@pytest.mark.parametrize("override,code,col,hint", [
+    ("model.dens_3.units=4", "E002", 7, "did you mean `dense_3`?"),
+    ("model.dense_1.unit=4", "E103", 15, "did you mean `units`?"),
+    ("model.relu_1.alpha=0.1", "E103", 14, None),
+    ("model.dense_1=4", "E002", 1, None),
+    ("model.dropout_1.rate=2", "E202", 22, None),
+    ("data.augment.noise_1.std=0.1", "E002", 14, None),     # VALID has no augment list
+])
+def test_bad_layer_overrides(override, code, col, hint):
+    [d] = errors(VALID, [override])
+    assert (d.code, d.span.file, d.span.line, d.span.col) == (code, "<--set>", 1, col)
+    assert hint is None or d.hint == hint
+
+
 def test_check_file(tmp_path):
     p = tmp_path / "net.recipe"
     p.write_text(SMALL)
@@ -220,6 +246,9 @@ def test_summary():
     assert "26,122" in total
     assert "adam(lr = 0.001" in text and "step(every = 10 epochs, gamma = 0.5)" in text
     assert "epochs = 30, batch = 32, seed = 0" in text
+    aug = VALID.replace("shuffle = true", "shuffle = true augment = [noise(0.1), noise(0.2)]")
+    assert "noise_1: noise(std = 0.1), noise_2: noise(std = 0.2)" in summary(
+        check_source(aug, "v"))          # the names `--set data.augment.ENTRY.OPTION` takes
 
 
 # ---- robustness: anything malformed is a RecipeError, never another exception ------------

@@ -67,7 +67,7 @@ def test_folded_graph_computes_the_same_step():
     results = []
     for g in (raw, folded):
         state = TrainState.fresh(graphs, seed=3)          # the same initial weights each time
-        out = run_graph(g, {**feeds, **state.named(graphs)})
+        out = run_graph(g, {**feeds, **state.named(graphs)}, graphs.hypers)
         results.append((out["loss"], state.named(graphs)))
     (loss_a, state_a), (loss_b, state_b) = results
     np.testing.assert_allclose(loss_b, loss_a, rtol=1e-6)

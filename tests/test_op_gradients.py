@@ -22,17 +22,18 @@ def _awayfromzero(rng, shape):
     return x
 
 
-# name, input specs [(shape, role, kind)], op, attrs, is_loss
+# name, input specs [(shape, kind)], op, attrs; kind ("hyper", value) is a run-time
+# hyperparameter input (a float64 scalar the op reads, never differentiated)
 CASES = [
     ("add_broadcast", [((4, 5), "w"), ((5,), "w")], "add", {}),
     ("add_same", [((3, 4), "w"), ((3, 4), "w")], "add", {}),
     ("scale", [((3, 4), "w")], "scale", {"factor": -1.5}),
     ("relu", [((4, 6), "kink")], "relu", {}),
-    ("leaky_relu", [((4, 6), "kink")], "leaky_relu", {"alpha": 0.1}),
+    ("leaky_relu", [((4, 6), "kink"), ((), ("hyper", 0.1))], "leaky_relu", {}),
     ("sigmoid", [((4, 6), "w")], "sigmoid", {}),
     ("tanh", [((4, 6), "w")], "tanh", {}),
-    ("dropout", [((5, 7), "w"), ((), "step"), ((), "seed")], "dropout",
-     {"rate": 0.3, "salt": 11}),
+    ("dropout", [((5, 7), "w"), ((), "step"), ((), "seed"), ((), ("hyper", 0.3))], "dropout",
+     {"salt": 11}),
     ("matmul", [((4, 3), "w"), ((3, 5), "w")], "matmul", {}),
     ("matmul_ta", [((3, 4), "w"), ((3, 5), "w")], "matmul", {"trans_a": True}),
     ("matmul_tb", [((4, 3), "w"), ((5, 3), "w")], "matmul", {"trans_b": True}),
@@ -41,10 +42,10 @@ CASES = [
     ("reshape", [((3, 2, 4), "w")], "reshape", {"shape": (3, 8)}),
     ("softmax_ce", [((6, 4), "w"), ((6,), "labels")], "softmax_ce", {}),
     ("mse", [((5, 3), "w"), ((5, 3), "const")], "mse", {}),
-    ("batchnorm_dense", [((6, 4), "w"), ((4,), "w"), ((4,), "w")], "batchnorm_train",
-     {"eps": 1e-5}),
-    ("batchnorm_conv", [((3, 2, 4, 5), "w"), ((2,), "w"), ((2,), "w")], "batchnorm_train",
-     {"eps": 1e-3}),
+    ("batchnorm_dense", [((6, 4), "w"), ((4,), "w"), ((4,), "w"), ((), ("hyper", 1e-5))],
+     "batchnorm_train", {}),
+    ("batchnorm_conv", [((3, 2, 4, 5), "w"), ((2,), "w"), ((2,), "w"), ((), ("hyper", 1e-3))],
+     "batchnorm_train", {}),
     # convolutions (x [B, C, *S], w [F, C, *K]); pads are (before, after) per spatial axis
     ("conv2d", [((2, 3, 5, 4), "w"), ((4, 3, 3, 2), "w")], "conv",
      {"stride": (1, 1), "padding": ((0, 0), (0, 0))}),
@@ -77,7 +78,10 @@ def _build(case, rng):
     feeds, wrt = {}, []
     for k, (shape, kind) in enumerate(specs):
         vname = f"in{k}"
-        if kind in ("w", "kink"):
+        if isinstance(kind, tuple):
+            g.input(vname, TensorType(shape, F64), "hyper")
+            feeds[vname] = np.float64(kind[1])
+        elif kind in ("w", "kink"):
             v = g.input(vname, TensorType(shape, F64), "param")
             feeds[vname] = (_awayfromzero(rng, shape) if kind == "kink"
                             else rng.standard_normal(shape))

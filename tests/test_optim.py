@@ -1,19 +1,27 @@
-"""Optimizer updates (reference formulas) and the per-parameter multipliers' wiring."""
+"""Optimizers: the reference formulas, the registry's rows (one per optimizer, compiled against
+the interpreter), and the wiring of options and per-parameter multipliers as run-time inputs."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import recipec
+from oracle import HEADER, assert_steps_match_reference, random_batches
+from recipec.compiler import catalog
 from recipec.compiler.ops import get_op
+from recipec.compiler.optimizers import OPTIMIZERS
 from recipec.compiler.step import build_step_graphs
+
+F64 = np.float64
 
 
 def test_sgd_momentum_nesterov_matches_pytorch_formula():
     rng = np.random.default_rng(0)
     p, g, v = (rng.standard_normal(5).astype(np.float32) for _ in range(3))
     p0, v0 = p.copy(), v.copy()
-    get_op("sgd_update").reference(p, g, v, np.float32(0.1), momentum=0.9, nesterov=True,
-                                   weight_decay=0.01, lr_mult=2.0)
+    # inputs: param, grad, velocity, lr, lr_mult, decay_mult, weight_decay, momentum
+    get_op("sgd_update").reference(p, g, v, np.float32(0.1), F64(2.0), F64(1.0), F64(0.01),
+                                   F64(0.9), velocity=True, nesterov=True)
     d = g + 0.01 * p0
     v1 = 0.9 * v0 + d
     np.testing.assert_allclose(v, v1, rtol=1e-6)
@@ -25,10 +33,58 @@ def test_adam_matches_pytorch_formula():
     p, g = (rng.standard_normal(6).astype(np.float32) for _ in range(2))
     m, v = np.zeros(6, np.float32), np.zeros(6, np.float32)
     p0 = p.copy()
-    get_op("adam_update").reference(p, g, m, v, np.float32(1e-3), np.int64(0), beta1=0.9,
-                                    beta2=0.999, eps=1e-8, weight_decay=0.0)
+    # inputs: param, grad, m, v, lr, step, lr_mult, decay_mult, weight_decay, beta1, beta2, eps
+    get_op("adam_update").reference(p, g, m, v, np.float32(1e-3), np.int64(0), F64(1.0),
+                                    F64(1.0), F64(0.0), F64(0.9), F64(0.999), F64(1e-8))
     # first step of Adam moves every weight by lr * sign(g) (up to eps)
     np.testing.assert_allclose(p, p0 - 1e-3 * np.sign(g), rtol=1e-4)
+
+
+# One row per registered optimizer: a call setting every option away from its default.
+ROWS = {
+    "sgd": "sgd(lr = 0.1, momentum = 0.8, nesterov = true, weight_decay = 1e-3)",
+    "adam": "adam(lr = 0.01, beta1 = 0.8, beta2 = 0.99, eps = 1e-6, weight_decay = 1e-3)",
+}
+
+
+def _row_recipe(call: str) -> str:
+    return HEADER + f"""
+        model {{ input [5] dense(6, bias_lr_mult = 2) relu dense(3) }}
+        loss = cross_entropy
+        optimizer = {call}
+    """
+
+
+def test_every_optimizer_has_a_row_and_the_checker_knows_it():
+    assert set(ROWS) == set(OPTIMIZERS), "adding an optimizer means adding a row to ROWS"
+    assert set(catalog.OPTIMIZERS) == set(OPTIMIZERS)
+    for name, definition in OPTIMIZERS.items():
+        assert catalog.OPTIMIZERS[name].opts == definition.opts
+
+
+@pytest.mark.parametrize("name", sorted(ROWS))
+def test_optimizer_options_are_run_time_inputs(name):
+    recipe = recipec.loads(_row_recipe(ROWS[name]), f"{name}.recipe")
+    graphs = build_step_graphs(recipe)
+    hypers = {h.name: h.value for h in graphs.hypers}
+    for option in OPTIMIZERS[name].hypers:
+        assert hypers[f"optimizer.{option}"] == recipe.optimizer[option]
+    slots = OPTIMIZERS[name].slots(recipe.optimizer.options)
+    assert [s.name for s in graphs.slots[:len(slots)]] == [f"dense_1.weight:{s}" for s in slots]
+
+
+@pytest.mark.parametrize("name", sorted(ROWS))
+def test_optimizer_compiled_steps_match_reference(name):
+    program = recipec.compile(recipec.loads(_row_recipe(ROWS[name]), f"{name}.recipe"))
+    x, y = random_batches(program, 8 * 4, np.random.default_rng(0))
+    assert_steps_match_reference(program, x, y, batch=8, steps=4)
+
+
+def test_no_momentum_is_structure_no_velocity_and_no_input():
+    text = _row_recipe("sgd(lr = 0.1)")
+    graphs = build_step_graphs(recipec.loads(text, "m.recipe"))
+    assert graphs.slots == []
+    assert "optimizer.momentum" not in {h.name for h in graphs.hypers}
 
 
 def test_layer_multipliers_reach_the_update_ops():
@@ -40,8 +96,15 @@ def test_layer_multipliers_reach_the_update_ops():
     train { epochs = 1 }
     """
     graphs = build_step_graphs(recipec.loads(text, "m.recipe"))
-    updates = {n.inputs[0].name: n.attrs for n in graphs.train.nodes if n.op == "sgd_update"}
-    assert updates["dense_1.weight"]["lr_mult"] == 0.5
-    assert updates["dense_1.weight"]["weight_decay"] == 5e-4
-    assert updates["dense_1.bias"]["lr_mult"] == 2.0
-    assert updates["dense_1.bias"]["weight_decay"] == 0.0
+    values = {h.name: h.value for h in graphs.hypers}
+    # sgd_update inputs: param, grad, velocity, lr, lr_mult, decay_mult, weight_decay, momentum
+    updates = {n.inputs[0].name: [v.name for v in n.inputs[4:]]
+               for n in graphs.train.nodes if n.op == "sgd_update"}
+    assert updates["dense_1.weight"] == ["model.dense_1.lr_mult", "model.dense_1.decay_mult",
+                                         "optimizer.weight_decay", "optimizer.momentum"]
+    assert updates["dense_1.bias"][:2] == ["model.dense_1.bias_lr_mult",
+                                           "model.dense_1.bias_decay_mult"]
+    assert values["model.dense_1.lr_mult"] == 0.5
+    assert values["model.dense_1.bias_lr_mult"] == 2.0
+    assert values["model.dense_1.bias_decay_mult"] == 0.0
+    assert values["optimizer.weight_decay"] == 5e-4

@@ -115,7 +115,7 @@ def test_the_rewritten_step_computes_the_same(name, monkeypatch):
     results = []
     for graphs, g in ((plain, before), (rewritten, after)):
         state = TrainState.fresh(graphs, seed=3)          # the same initial weights each time
-        out = run_graph(g, {**feeds, **state.named(graphs)})
+        out = run_graph(g, {**feeds, **state.named(graphs)}, graphs.hypers)
         results.append((out["loss"], state.named(graphs)))
     (loss_a, state_a), (loss_b, state_b) = results
     np.testing.assert_allclose(loss_b, loss_a, rtol=1e-6)

@@ -7,6 +7,7 @@ one run reports every problem.
 from __future__ import annotations
 
 from ..layers import LAYERS, LayerDef, ShapeError
+from ..naming import next_name
 from ..recipe import LayerSpec, ModelSpec
 from ..suggest import hint
 from ..syntax import ast
@@ -72,9 +73,9 @@ def _layer(ctx: Ctx, st, shape: Shape | None, counters: dict[str, int]) -> Layer
         if st.body:  # still look inside a misspelt block for more problems
             _layers(ctx, st.body, None, counters)
         return None
-    # Names count each kind in model order, depth-first; a block is numbered before its body.
-    counters[ldef.name] = counters.get(ldef.name, 0) + 1
-    name = f"{ldef.name}_{counters[ldef.name]}"
+    # Names count each kind in model order, depth-first; a block is numbered before its body
+    # (check/overrides.py finds a layer for `--set model.NAME.OPTION` by the same walk).
+    name = next_name(counters, ldef.name)
     ok = True
     if st.shape is not None:
         ctx.error(st.shape.span, "E201", f"layer `{ldef.name}` takes no shape list")
@@ -106,3 +107,25 @@ def _layer(ctx: Ctx, st, shape: Shape | None, counters: dict[str, int]) -> Layer
     flops = ldef.flops(shape, out, options) + sum(b.flops for b in body)
     return LayerSpec(ldef.name, name, options, st.span, shape, out, params, flops, body)
 
+
+
+def layer_paths(stmts: tuple) -> dict[str, tuple[int, ...]]:
+    """Every layer's name (as `_layer` names it) -> its index path in the model body: (i,)
+    for a top-level layer, (i, j) for layer j in the body of block i. `--set
+    model.NAME.OPTION` finds its layer with this (check/overrides.py)."""
+    paths: dict[str, tuple[int, ...]] = {}
+    counters: dict[str, int] = {}
+
+    def walk(body: tuple, prefix: tuple[int, ...]) -> None:
+        for i, st in enumerate(body):
+            if not isinstance(st, ast.Stmt) or st.name == "input":
+                continue
+            ldef = LAYERS.get(st.name)
+            if ldef is not None:
+                paths[next_name(counters, ldef.name)] = prefix + (i,)
+            # the checker looks inside a misspelt block too, so its layers are counted
+            if st.body and (ldef is None or ldef.block):
+                walk(st.body, prefix + (i,))
+
+    walk(stmts, ())
+    return paths

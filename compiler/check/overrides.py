@@ -1,5 +1,11 @@
 """`--set path=value` overrides, applied to the AST before checking.
 
+Paths: `data.KEY`, `train.KEY`, `loss`, `optimizer`, `schedule`, `metrics`, an option of a
+call (`optimizer.momentum`), a layer's option by the layer's name as `recipec check` prints it
+(`model.dropout_1.rate`, `model.dense_2.units`) and an option of an augment entry named the
+same way (`data.augment.rotate_1.degrees`, compiler/augment.py). These are also the names of
+the compiled step's run-time hyperparameters, so such a `--set` compiles nothing unless it
+changes a shape or the structure.
 The value is parsed with the grammar's own value syntax, so `--set optimizer=sgd(0.1)` and
 `--set metrics=[accuracy,loss]` work. Spans point into the override text (file `<--set>`),
 which is what the checker then reports if the new value is wrong.
@@ -12,15 +18,20 @@ from typing import Iterable
 
 from .. import catalog
 from ..diagnostics import RecipeError, Span
+from ..layers import LAYERS
+from ..naming import numbered
 from ..suggest import hint
 from ..syntax import ast, parse_value
+from .model import layer_paths
 from .values import Ctx
 
 FILE = "<--set>"
 _TABLES = {"optimizer": catalog.OPTIMIZERS, "schedule": catalog.SCHEDULES,
            "loss": catalog.LOSSES, "source": catalog.SOURCES,
            "test": catalog.SOURCES}
-_HEADS = ("data", "train") + catalog.ASSIGNMENTS
+_HEADS = ("data", "train", "model") + catalog.ASSIGNMENTS
+_FORMS = ("use `data.KEY`, `train.KEY`, `loss`, `optimizer`, `schedule`, `metrics`, "
+          "`optimizer.OPTION`, `model.LAYER.OPTION` or `data.augment.ENTRY.OPTION`")
 
 
 def _texts(overrides) -> Iterable[str]:
@@ -47,9 +58,11 @@ def _apply_one(ctx: Ctx, file: ast.File, text: str) -> ast.File:
         return file
     head = parts[0]
     sectioned = head in ("data", "train")
-    if head not in _HEADS or len(parts) > (3 if sectioned else 2) or (sectioned and len(parts) < 2):
-        ctx.error(whole, "E002", f"cannot override `{path.strip()}`: use `data.KEY`, "
-                  "`train.KEY`, `loss`, `optimizer`, `schedule`, `metrics` or `optimizer.OPTION`",
+    entry = head == "data" and len(parts) == 4 and parts[1] == "augment"
+    if head not in _HEADS or (head == "model" and len(parts) != 3) or (
+            head != "model" and not entry and (len(parts) > (3 if sectioned else 2)
+                                               or (sectioned and len(parts) < 2))):
+        ctx.error(whole, "E002", f"cannot override `{path.strip()}`: {_FORMS}",
                   hint(head, _HEADS) if head not in _HEADS else None)
         return file
     try:  # padding keeps the value's columns relative to the whole override text
@@ -59,6 +72,11 @@ def _apply_one(ctx: Ctx, file: ast.File, text: str) -> ast.File:
             ctx.error(d.span, "E002", f"in override `{text}`: {d.message}", d.hint)
         return file
     key_span = Span(FILE, 1, 1, 1, len(path) + 1)
+    spans = _part_spans(path)
+    if head == "model":
+        return _set_layer(ctx, file, parts[1], parts[2], value, spans[1:], text)
+    if entry:
+        return _set_entry(ctx, file, parts[2], parts[3], value, spans[2:], text)
     if sectioned:
         idx = next((i for i, s in enumerate(file.body)
                     if isinstance(s, ast.Stmt) and s.name == head and s.body is not None), None)
@@ -96,18 +114,112 @@ def _set(ctx: Ctx, body: tuple, key: str, option: str | None, value: ast.Value,
 
 
 def _set_arg(call: ast.Call, key: str, option: str, value: ast.Value) -> tuple:
-    args = list(call.args)
+    choice = _TABLES.get(key, {}).get(call.name)
+    return _with_arg(call.args, choice.opts if choice is not None else (), option, value)
+
+
+def _with_arg(args: tuple, opts: tuple, option: str, value: ast.Value) -> tuple:
+    """`args` with `option` set to `value`: replaced where it is given by name or by position
+    (`sgd(0.1)` sets lr, `dropout(0.2)` the rate; `opts` says the positional order), else
+    added."""
+    args = list(args)
     for i, a in enumerate(args):
         if a.name == option:
             args[i] = replace(a, value=value)
             return tuple(args)
-    # The option may have been given positionally (`sgd(0.1)` sets lr): replace that one.
-    choice = _TABLES.get(key, {}).get(call.name)
-    if choice is not None:
-        names = [o.name for o in choice.opts if o.positional]
-        pos = [i for i, a in enumerate(args) if a.name is None]
-        if option in names and names.index(option) < len(pos):
-            i = pos[names.index(option)]
-            args[i] = replace(args[i], value=value)
-            return tuple(args)
+    names = [o.name for o in opts if o.positional]
+    pos = [i for i, a in enumerate(args) if a.name is None]
+    if option in names and names.index(option) < len(pos):
+        i = pos[names.index(option)]
+        args[i] = replace(args[i], value=value)
+        return tuple(args)
     return tuple(args) + (ast.Arg(option, value, value.span, value.span),)
+
+
+def _part_spans(path: str) -> list[Span]:
+    """The span of each dot-separated part of `path` in the override text."""
+    spans, col = [], 1 + len(path) - len(path.lstrip())
+    for part in path.strip().split("."):
+        spans.append(Span(FILE, 1, col, 1, col + len(part)))
+        col += len(part) + 1
+    return spans
+
+
+def _section(file: ast.File, name: str) -> int | None:
+    return next((i for i, s in enumerate(file.body)
+                 if isinstance(s, ast.Stmt) and s.name == name and s.body is not None), None)
+
+
+def _known_option(ctx: Ctx, opts: tuple, option: str, what: str, span: Span) -> bool:
+    names = [o.name for o in opts]
+    if option in names:
+        return True
+    ctx.error(span, "E103", f"{what} has no option `{option}`", hint(option, names))
+    return False
+
+
+def _set_layer(ctx: Ctx, file: ast.File, layer: str, option: str, value: ast.Value,
+               spans: list[Span], text: str) -> ast.File:
+    """`model.LAYER.OPTION=value`: the layer named as `recipec check` prints it."""
+    idx = _section(file, "model")
+    if idx is None:
+        ctx.error(spans[0], "E002", f"cannot override `{text.partition('=')[0].strip()}`: "
+                  "the recipe has no `model { ... }` section")
+        return file
+    paths = layer_paths(file.body[idx].body)
+    if layer not in paths:
+        ctx.error(spans[0], "E002", f"the model has no layer named `{layer}`",
+                  hint(layer, paths) or "`recipec check` lists the layers' names")
+        return file
+
+    def edit(body: tuple, path: tuple[int, ...]) -> tuple | None:
+        st = body[path[0]]
+        if len(path) > 1:
+            inner = edit(st.body, path[1:])
+            new = None if inner is None else replace(st, body=inner)
+        else:
+            ldef = LAYERS[st.name]
+            if not _known_option(ctx, ldef.opts, option, f"layer `{layer}` ({ldef.name})",
+                                 spans[1]):
+                return None
+            new = replace(st, args=_with_arg(st.args or (), ldef.opts, option, value))
+        return None if new is None else body[:path[0]] + (new,) + body[path[0] + 1:]
+
+    model = file.body[idx]
+    body = edit(model.body, paths[layer])
+    if body is None:
+        return file
+    return replace(file, body=file.body[:idx] + (replace(model, body=body),)
+                   + file.body[idx + 1:])
+
+
+def _set_entry(ctx: Ctx, file: ast.File, entry: str, option: str, value: ast.Value,
+               spans: list[Span], text: str) -> ast.File:
+    """`data.augment.ENTRY.OPTION=value`: entries named by kind and count (`rotate_1`)."""
+    idx = _section(file, "data")
+    section = file.body[idx] if idx is not None else None
+    at = None if section is None else next(
+        (i for i, s in enumerate(section.body) if isinstance(s, ast.Assign)
+         and s.key == "augment" and isinstance(s.value, ast.List)), None)
+    items = () if at is None else section.body[at].value.items
+    calls = [i for i, item in enumerate(items) if isinstance(item, ast.Call)]
+    names = dict(zip(numbered(items[i].name for i in calls), calls))
+    if entry not in names:
+        where = "" if at is not None else " (the recipe sets no `augment = [...]` list)"
+        ctx.error(spans[0], "E002", f"the augment list has no entry named `{entry}`{where}",
+                  hint(entry, names) if names else None)
+        return file
+    call = items[names[entry]]
+    choice = catalog.AUGMENTS.get(call.name)
+    opts = choice.opts if choice is not None else ()     # an unknown kind: the checker says so
+    if choice is not None and not _known_option(ctx, opts, option,
+                                                f"augment entry `{entry}` ({call.name})",
+                                                spans[1]):
+        return file
+    new_call = replace(call, args=_with_arg(call.args, opts, option, value))
+    new_list = replace(section.body[at].value, items=items[:names[entry]] + (new_call,)
+                       + items[names[entry] + 1:])
+    new_body = section.body[:at] + (replace(section.body[at], value=new_list),) \
+        + section.body[at + 1:]
+    return replace(file, body=file.body[:idx] + (replace(section, body=new_body),)
+                   + file.body[idx + 1:])

@@ -30,7 +30,7 @@ register(LayerDef(
     "leaky_relu",
     (Opt("alpha", "float", 0.01, min=0.0, max=1.0, positional=True, doc="slope for x < 0"),),
     _same,
-    lambda ctx, x, spec: ctx.graph.add("leaky_relu", x, alpha=spec.options["alpha"]),
+    lambda ctx, x, spec: ctx.graph.add("leaky_relu", x, ctx.option(spec, "alpha")),
     flops=_per_element(2),
 ))
 register(LayerDef(

@@ -7,10 +7,12 @@ from . import LayerDef, ShapeError, numel, register
 
 
 def _dropout_build(ctx, x, spec):
+    # A rate of zero is structure (no op at all); any other rate is a run-time input, so
+    # `--set model.dropout_1.rate=0.3` compiles nothing unless it turns dropout on or off.
     if not ctx.training or spec.options["rate"] == 0.0:
         return x
     return ctx.graph.add("dropout", x, ctx.scalar("step"), ctx.scalar("seed"),
-                         rate=spec.options["rate"], salt=ctx.salt(spec))
+                         ctx.option(spec, "rate"), salt=ctx.salt(spec))
 
 
 register(LayerDef(

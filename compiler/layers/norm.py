@@ -1,4 +1,7 @@
-"""batchnorm: normalise each channel (axis 0 of the per-sample shape) over the batch."""
+"""batchnorm: normalise each channel (axis 0 of the per-sample shape) over the batch.
+
+momentum and eps are run-time inputs (`model.batchnorm_1.momentum`, `.eps`): changing them
+compiles nothing."""
 from __future__ import annotations
 
 from ..options import Opt
@@ -12,17 +15,17 @@ def _shape(shape, opts):
 
 
 def _build(ctx, x, spec):
-    channels, eps = spec.in_shape[0], spec.options["eps"]
+    channels, eps = spec.in_shape[0], ctx.option(spec, "eps")
     gamma = ctx.param(spec, "weight", (channels,), "ones", channels, channels)
     beta = ctx.param(spec, "bias", (channels,), "zeros", channels, channels)
     running_mean = ctx.stat(spec, "running_mean", (channels,), 0.0)
     running_var = ctx.stat(spec, "running_var", (channels,), 1.0)
     g = ctx.graph
     if not ctx.training:
-        return g.add("batchnorm_infer", x, gamma, beta, running_mean, running_var, eps=eps)
-    y, mean, invstd = g.add_multi("batchnorm_train", x, gamma, beta, eps=eps)
+        return g.add("batchnorm_infer", x, gamma, beta, running_mean, running_var, eps)
+    y, mean, invstd = g.add_multi("batchnorm_train", x, gamma, beta, eps)
     g.add_multi("batchnorm_stats_update", running_mean, running_var, mean, invstd, x,
-                momentum=spec.options["momentum"], eps=eps)
+                ctx.option(spec, "momentum"), eps)
     return y
 
 

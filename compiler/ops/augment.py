@@ -1,6 +1,8 @@
 """Data augmentation ops: random image transforms applied to the batch inside the training step.
 
-Each op takes (x, step, seed) and attrs `salt` plus its parameters; its randomness is a pure
+Each op takes (x, step, seed), then its magnitude when it has one (shift's pixels, rotate's
+degrees, noise's std: a float64 scalar of role "hyper", so changing it compiles nothing), and
+attrs `salt` plus its structural options (flip's axes); its randomness is a pure
 function of (seed, step, salt, sample index) through the counter RNG of ops/rng.py, so nothing
 is stored, a resumed run draws what it would have drawn, and the numpy reference and the Numba
 kernel make the same integer decisions (offsets, flips) from the same bits. Sample b's draws
@@ -71,8 +73,8 @@ def shift_offsets(x, step, seed, *, pixels, salt):
             randint(_sample_bits(x, step, seed, salt, 1), n) - pixels)
 
 
-def _shift_ref(x, step, seed, *, pixels, salt):
-    return shift_with(x, *shift_offsets(x, step, seed, pixels=pixels, salt=salt))
+def _shift_ref(x, step, seed, pixels, *, salt):
+    return shift_with(x, *shift_offsets(x, step, seed, pixels=int(pixels), salt=salt))
 
 
 # -- flip -----------------------------------------------------------------------------------
@@ -124,8 +126,8 @@ def rotate_angles(x, step, seed, *, degrees, salt):
     return (2.0 * u - 1.0) * (degrees * math.pi / 180.0)
 
 
-def _rotate_ref(x, step, seed, *, degrees, salt):
-    return rotate_with(x, rotate_angles(x, step, seed, degrees=degrees, salt=salt))
+def _rotate_ref(x, step, seed, degrees, *, salt):
+    return rotate_with(x, rotate_angles(x, step, seed, degrees=float(degrees), salt=salt))
 
 
 # -- noise ----------------------------------------------------------------------------------
@@ -140,15 +142,16 @@ def noise_normals(shape, step, seed, salt):
     return z[:, :F].reshape(shape)
 
 
-def _noise_ref(x, step, seed, *, std, salt):
+def _noise_ref(x, step, seed, std, *, salt):
     z = noise_normals(x.shape, step, seed, salt)
-    return (x + (std * z).astype(x.dtype)).astype(x.dtype)
+    return (x + (float(std) * z).astype(x.dtype)).astype(x.dtype)
 
 
 register(OpDef("augment_shift", _image_infer("augment_shift"), _shift_ref,
                doc="random translation by up to `pixels` per axis, zero fill"))
 register(OpDef("augment_flip", _image_infer("augment_flip"), _flip_ref,
                doc="random horizontal / vertical mirror, p = 1/2 each"))
-register(OpDef("augment_rotate", _image_infer("augment_rotate"), _rotate_ref, doc="random rotation in [-degrees, degrees], bilinear"))
+register(OpDef("augment_rotate", _image_infer("augment_rotate"), _rotate_ref,
+               doc="random rotation in [-degrees, degrees], bilinear"))
 register(OpDef("augment_noise", _any_infer, _noise_ref,
                doc="additive gaussian noise std * N(0, 1) per element"))

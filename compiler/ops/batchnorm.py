@@ -5,6 +5,8 @@ Training uses the batch's statistics and updates the running statistics (graph i
 Running variance is the unbiased batch variance, and `momentum` weighs the old value
 (Keras' convention: running = momentum * running + (1 - momentum) * batch; PyTorch's
 momentum=0.1 is momentum=0.9 here).
+`eps` and `momentum` are inputs (float64 scalars of role "hyper"), so changing them compiles
+nothing; the references take them as Python floats, which is what the literals were.
 Kernels view x as [B, C, S] (S = product of the spatial axes) and run one thread per channel:
 each statistic has one writer and a fixed summation order (float64), so results do not depend
 on the thread count.
@@ -29,8 +31,9 @@ def _channel_type(x: TensorType) -> TensorType:
     return TensorType((x.shape[1],), x.dtype)
 
 
-# -- training forward: (x, gamma, beta) -> (y, mean, invstd) --------------------------------
-def _train_ref(x, gamma, beta, *, eps):
+# -- training forward: (x, gamma, beta, eps) -> (y, mean, invstd) ---------------------------
+def _train_ref(x, gamma, beta, eps):
+    eps = float(eps)
     x64 = x.astype(np.float64)
     mean = x64.mean(axis=_axes(x))
     var = x64.var(axis=_axes(x))
@@ -41,10 +44,10 @@ def _train_ref(x, gamma, beta, *, eps):
 
 
 def _train_vjp(g, n, ct):
-    x, gamma, _ = n.inputs
+    x, gamma, _, _ = n.inputs
     _, mean, invstd = n.outputs
     dx, dgamma, dbeta = g.add_multi("batchnorm_grad", x, gamma, mean, invstd, ct[0])
-    return [dx, dgamma, dbeta]
+    return [dx, dgamma, dbeta, None]
 
 
 register(OpDef(
@@ -76,7 +79,8 @@ register(OpDef(
 
 
 # -- running statistics update (effect); x is an input only for its element count ------------
-def _update_ref(running_mean, running_var, mean, invstd, x, *, momentum, eps):
+def _update_ref(running_mean, running_var, mean, invstd, x, momentum, eps):
+    momentum, eps = float(momentum), float(eps)
     count = x.size // x.shape[1]
     var = 1.0 / invstd.astype(np.float64) ** 2 - eps
     unbiased = var * count / max(count - 1, 1)
@@ -87,13 +91,15 @@ def _update_ref(running_mean, running_var, mean, invstd, x, *, momentum, eps):
 register(OpDef(
     "batchnorm_stats_update", lambda types, attrs: [], _update_ref,
     effect=True,
-    doc="inputs (running_mean, running_var, mean, invstd, x): running <- momentum * running "
+    doc="inputs (running_mean, running_var, mean, invstd, x, momentum, eps): running <- "
+        "momentum * running "
         "+ (1 - momentum) * batch, with the unbiased batch variance",
 ))
 
 
-# -- evaluation: (x, gamma, beta, running_mean, running_var) -> y ---------------------------
-def _infer_ref(x, gamma, beta, rm, rv, *, eps):
+# -- evaluation: (x, gamma, beta, running_mean, running_var, eps) -> y ----------------------
+def _infer_ref(x, gamma, beta, rm, rv, eps):
+    eps = float(eps)
     bs = _bshape(x)
     inv = 1.0 / np.sqrt(rv.astype(np.float64) + eps)
     y = (x - rm.reshape(bs)) * (inv * gamma).reshape(bs) + beta.reshape(bs)

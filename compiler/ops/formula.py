@@ -7,6 +7,9 @@ same tree with its own math functions. Nothing here knows any target's syntax.
 
 Operators build trees: `where(x > 0, d, 0.0)` or `x * 0.5`; plain Python numbers become
 float32 constants (`const(3, "int")` for integer ones, such as an RNG salt).
+A run-time hyperparameter is an input whose element is a float64 scalar (graph role "hyper"):
+`to_f32(rate)` rounds it, or float64 arithmetic on it (`const(1.0, "f64") - rate`), to the
+float32 value that a literal `np.float32(...)` of the same number would be.
 """
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from typing import Any
 # The vocabulary a target must render. "call" names a helper of the target's own runtime (the
 # counter RNG's functions, ops/rng.py), with the same meaning on every target.
 OPS = ("input", "flat", "const", "add", "sub", "mul", "div", "neg", "max", "gt", "where", "exp",
-       "tanh", "call")
+       "tanh", "f32", "call")
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,7 +45,7 @@ def lift(v) -> Expr:
 
 
 def const(number, kind: str = "f32") -> Expr:
-    """A constant: kind "f32" (float32 arithmetic stays float32) or "int"."""
+    """A constant: kind "f32" (float32 arithmetic stays float32), "f64" or "int"."""
     return Expr("const", value=(number, kind))
 
 
@@ -70,6 +73,11 @@ def exp(a: Expr) -> Expr:
 
 def tanh(a: Expr) -> Expr:
     return Expr("tanh", (a,))
+
+
+def to_f32(a: Expr) -> Expr:
+    """`a` rounded to float32 (a float64 hyperparameter, or arithmetic on one)."""
+    return Expr("f32", (a,))
 
 
 def call(function: str, *args) -> Expr:

@@ -20,7 +20,10 @@ BITS = 24
 
 
 def threshold(rate: float) -> int:
-    return int(round(rate * (1 << BITS)))
+    """The 24-bit threshold below which an element is dropped. Python's round() is round half
+    to even, as LLVM's rint in the kernels' `_dropout_threshold`: the rate is a run-time input
+    there, so both sides compute this from the same float64."""
+    return int(round(float(rate) * (1 << BITS)))
 
 
 def _mix(z):

@@ -27,6 +27,11 @@ def _dropout_keep(key, flat, threshold):
 
 
 @njit(cache=True)
+def _dropout_threshold(rate):
+    return np.int64(round(rate * {float(1 << BITS)!r}))
+
+
+@njit(cache=True)
 def _rng_bits(key, counter):
     return _mix64(key + np.uint64(counter) * np.uint64({GOLDEN:#x}))
 

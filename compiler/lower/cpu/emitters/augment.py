@@ -1,5 +1,6 @@
 """Augmentation kernels: one loop per sample drawing from the counter RNG (lower/cpu/rng.py),
-bit-identical to the numpy references in ops/augment.py."""
+bit-identical to the numpy references in ops/augment.py. Magnitudes (pixels, degrees, std)
+are the ops' fourth input, a float64 run-time hyperparameter read before the sample loop."""
 from __future__ import annotations
 
 import math
@@ -31,12 +32,12 @@ class _Src:
 
 def _shift_emit(node, ctx):
     s = _Src(ctx, node)
-    p = node.attrs["pixels"]
     _, C, H, W = s.dims
     t = s.tag
-    return s.head(node.attrs["salt"]) + [
-        f"    {t}_dy = _randint({s.bits(0)}, {2 * p + 1}) - {p}",
-        f"    {t}_dx = _randint({s.bits(1)}, {2 * p + 1}) - {p}",
+    return [f"{t}_p = np.int64({ctx.name(node.inputs[3])})",
+            f"{t}_n = 2 * {t}_p + 1"] + s.head(node.attrs["salt"]) + [
+        f"    {t}_dy = _randint({s.bits(0)}, {t}_n) - {t}_p",
+        f"    {t}_dx = _randint({s.bits(1)}, {t}_n) - {t}_p",
         f"    for {t}_c in range({C}):",
         f"        for {t}_h in range({H}):",
         f"            {t}_sh = {t}_h - {t}_dy",
@@ -76,9 +77,10 @@ def _rotate_emit(node, ctx):
     _, C, H, W = s.dims
     t = s.tag
     cy, cx = (H - 1) / 2.0, (W - 1) / 2.0
-    rad = node.attrs["degrees"] * math.pi / 180.0
-    lines = s.head(node.attrs["salt"]) + [
-        f"    {t}_a = (2.0 * _uniform({s.bits(0)}) - 1.0) * {rad!r}",
+    # the largest angle in radians, in the float64 operations (and order) of the reference
+    lines = [f"{t}_rad = {ctx.name(node.inputs[3])} * {math.pi!r} / 180.0"]
+    lines += s.head(node.attrs["salt"]) + [
+        f"    {t}_a = (2.0 * _uniform({s.bits(0)}) - 1.0) * {t}_rad",
         f"    {t}_cos = np.cos({t}_a)",
         f"    {t}_sin = np.sin({t}_a)",
         f"    for {t}_h in range({H}):",
@@ -120,16 +122,16 @@ def _noise_emit(node, ctx):
     t = s.tag
     feature = math.prod(s.dims[1:])
     pairs = (feature + 1) // 2
-    std = float(node.attrs["std"])
+    std = ctx.name(node.inputs[3])
     return [f"{t}_xf = view({s.x}, ({s.dims[0]}, {feature}))",
             f"{t}_of = view({s.out}, ({s.dims[0]}, {feature}))"] + s.head(node.attrs["salt"]) + [
         f"    for {t}_m in range({pairs}):",
         f"        {t}_z0, {t}_z1 = _normal_pair(_rng_bits({s.key}, {s.b} * {pairs} + {t}_m))",
         f"        {t}_k = 2 * {t}_m",
-        f"        {t}_of[{s.b}, {t}_k] = {t}_xf[{s.b}, {t}_k] + np.float32({std!r} * {t}_z0)",
+        f"        {t}_of[{s.b}, {t}_k] = {t}_xf[{s.b}, {t}_k] + np.float32({std} * {t}_z0)",
         f"        if {t}_k + 1 < {feature}:",
         f"            {t}_of[{s.b}, {t}_k + 1] = {t}_xf[{s.b}, {t}_k + 1] + "
-        f"np.float32({std!r} * {t}_z1)",
+        f"np.float32({std} * {t}_z1)",
     ]
 
 

@@ -1,5 +1,6 @@
 """Batch normalisation kernels: x viewed as [B, C, S], one thread per channel, float64 sums in a
-fixed order (results do not depend on the thread count)."""
+fixed order (results do not depend on the thread count). eps and momentum are float64
+run-time inputs, used in the float64 arithmetic their literals took part in."""
 from __future__ import annotations
 
 from . import emitter
@@ -12,7 +13,7 @@ def _spatial(ctx, v):
 
 
 def _train_emit(n, ctx):
-    x, gamma, beta = (ctx.name(v) for v in n.inputs)
+    x, gamma, beta, eps = (ctx.name(v) for v in n.inputs)
     y, mean, invstd = (ctx.name(v) for v in n.outputs)
     b, c, s = _spatial(ctx, n.inputs[0])
     xv, yv = ctx.fresh("xv"), ctx.fresh("yv")
@@ -29,7 +30,7 @@ def _train_emit(n, ctx):
             f"    count = {b} * ({s})",
             "    mu = acc / count",
             "    var = max(sq / count - mu * mu, 0.0)",
-            f"    inv = 1.0 / np.sqrt(var + {n.attrs['eps']!r})",
+            f"    inv = 1.0 / np.sqrt(var + {eps})",
             f"    {mean}[ch] = mu",
             f"    {invstd}[ch] = inv",
             f"    scale = np.float32(inv * {gamma}[ch])",
@@ -72,26 +73,27 @@ def _grad_emit(n, ctx):
 def _update_emit(n, ctx):
     rm, rv, mean, invstd = (ctx.name(v) for v in n.inputs[:4])
     b, c, s = _spatial(ctx, n.inputs[4])
-    mom, eps = n.attrs["momentum"], n.attrs["eps"]
-    count = ctx.fresh("count")
+    mom, eps = ctx.name(n.inputs[5]), ctx.name(n.inputs[6])
+    count, rest = ctx.fresh("count"), ctx.fresh("rest")
     return [f"{count} = {b} * ({s})",
+            f"{rest} = 1.0 - {mom}",
             f"for ch in range({c}):",
-            f"    var = 1.0 / np.float64({invstd}[ch]) ** 2 - {eps!r}",
+            f"    var = 1.0 / np.float64({invstd}[ch]) ** 2 - {eps}",
             f"    var = var * {count} / max({count} - 1, 1)",
-            f"    {rm}[ch] = {mom!r} * {rm}[ch] + {1 - mom!r} * {mean}[ch]",
-            f"    {rv}[ch] = {mom!r} * {rv}[ch] + {1 - mom!r} * var"]
+            f"    {rm}[ch] = {mom} * {rm}[ch] + {rest} * {mean}[ch]",
+            f"    {rv}[ch] = {mom} * {rv}[ch] + {rest} * var"]
 
 
 
 def _infer_emit(n, ctx):
-    x, gamma, beta, rm, rv = (ctx.name(v) for v in n.inputs)
+    x, gamma, beta, rm, rv, eps = (ctx.name(v) for v in n.inputs)
     y = ctx.name(n.outputs[0])
     b, c, s = _spatial(ctx, n.inputs[0])
     xv, yv = ctx.fresh("xv"), ctx.fresh("yv")
     return [f"{xv} = view({x}, ({b}, {c}, {s}))",
             f"{yv} = view({y}, ({b}, {c}, {s}))",
             f"for ch in {ctx.loop(b, c, s)}({c}):",
-            f"    inv = 1.0 / np.sqrt(np.float64({rv}[ch]) + {n.attrs['eps']!r})",
+            f"    inv = 1.0 / np.sqrt(np.float64({rv}[ch]) + {eps})",
             f"    scale = np.float32(inv * {gamma}[ch])",
             f"    shift = np.float32({beta}[ch] - {rm}[ch] * inv * {gamma}[ch])",
             f"    for bi in range({b}):",

@@ -21,7 +21,9 @@ def render(e: Expr) -> str:
         return e.value
     if e.op == "const":
         number, kind = e.value
-        return str(int(number)) if kind == "int" else f"np.float32({float(number)!r})"
+        if kind == "int":
+            return str(int(number))
+        return repr(float(number)) if kind == "f64" else f"np.float32({float(number)!r})"
     args = [render(a) for a in e.args]
     if e.op in _BINARY:
         return f"({args[0]} {_BINARY[e.op]} {args[1]})"
@@ -33,6 +35,8 @@ def render(e: Expr) -> str:
         return f"({args[1]} if {args[0]} else {args[2]})"
     if e.op in _UNARY:
         return f"{_UNARY[e.op]}({args[0]})"
+    if e.op == "f32":
+        return f"np.float32({args[0]})"
     if e.op == "call":        # the counter RNG's helpers, in the library (lower/cpu/rng.py)
         return f"_{e.value}({', '.join(args)})"
     raise NotImplementedError(f"the CPU target cannot render formula op {e.op!r}")

@@ -52,12 +52,14 @@ def {name}_impl({arrays}, {scalars}):
 def _sgd_emit(n, ctx):
     # One library kernel serves every parameter (it sees each array flat, options are
     # arguments): Numba compiles its loop once per machine instead of once per parameter.
+    # The options are float64 run-time inputs, rounded to float32 as their literals were.
     p, g = n.inputs[0], n.inputs[1]
-    has_v = bool(n.attrs["momentum"])
+    has_v = bool(n.attrs["velocity"])
     v = n.inputs[2] if has_v else g             # unused when there is no momentum
-    lr = f"{ctx.name(n.inputs[-1])} * {f32(n.attrs.get('lr_mult', 1.0))}"
-    return [f"_sgd_update({ctx.name(p)}, {ctx.name(g)}, {ctx.name(v)}, {lr}, "
-            f"{f32(n.attrs['momentum'])}, {f32(n.attrs['weight_decay'])}, "
+    lr, lr_mult, decay_mult, wd, *mu = (ctx.name(x) for x in n.inputs[2 + has_v:])
+    momentum = f"np.float32({mu[0]})" if has_v else f32(0.0)
+    return [f"_sgd_update({ctx.name(p)}, {ctx.name(g)}, {ctx.name(v)}, "
+            f"{lr} * np.float32({lr_mult}), {momentum}, np.float32({wd} * {decay_mult}), "
             f"{bool(n.attrs['nesterov'])}, {has_v})"]
 
 
@@ -76,15 +78,13 @@ def _sgd_prelude(parallel: bool) -> str:
 
 
 def _adam_emit(n, ctx):
-    b1, b2, eps, wd = (n.attrs[k] for k in ("beta1", "beta2", "eps", "weight_decay"))
-    p, g, m, v = n.inputs[:4]
-    lr, step = ctx.name(n.inputs[4]), ctx.name(n.inputs[5])
-    lr_mult = n.attrs.get("lr_mult", 1.0)
-    step_size = f"np.float32({lr} * {f32(lr_mult)} / (1.0 - {b1!r} ** ({step} + 1)))"
-    bc2 = f"np.float32(np.sqrt(1.0 - {b2!r} ** ({step} + 1)))"
-    return [f"_adam_update({ctx.name(p)}, {ctx.name(g)}, {ctx.name(m)}, "
-            f"{ctx.name(v)}, {step_size}, {bc2}, {f32(b1)}, {f32(1 - b1)}, {f32(b2)}, "
-            f"{f32(1 - b2)}, {f32(eps)}, {f32(wd)})"]
+    p, g, m, v = (ctx.name(x) for x in n.inputs[:4])
+    lr, step, lr_mult, decay_mult, wd, b1, b2, eps = (ctx.name(x) for x in n.inputs[4:])
+    step_size = f"np.float32({lr} * np.float32({lr_mult}) / (1.0 - {b1} ** ({step} + 1)))"
+    bc2 = f"np.float32(np.sqrt(1.0 - {b2} ** ({step} + 1)))"
+    return [f"_adam_update({p}, {g}, {m}, {v}, {step_size}, {bc2}, np.float32({b1}), "
+            f"np.float32(1.0 - {b1}), np.float32({b2}), np.float32(1.0 - {b2}), "
+            f"np.float32({eps}), np.float32({wd} * {decay_mult}))"]
 
 
 
