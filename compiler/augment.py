@@ -1,6 +1,6 @@
 """`data { augment = [...] }` -> augmentation ops applied to the batch `x` of the training graph.
 
-The checked calls (catalog.AUGMENTS) become ops of ops/augment.py, in list order, before the
+The checked calls become ops of ops/augment.py (each built by its row in compiler/augments/), in list order, before the
 first layer; the prediction graph never gets them. Each entry has its own RNG stream: its salt
 is a hash of its position and kind, stable across runs and processes, so `[flip(), flip()]`
 draws independently twice. Entries that cannot change anything (shift(0), rotate(0), noise(0))
@@ -14,6 +14,7 @@ from __future__ import annotations
 import zlib
 from typing import TYPE_CHECKING
 
+from .augments import AUGMENTS
 from .ir import Value
 from .naming import numbered
 from .recipe import Call
@@ -21,33 +22,16 @@ from .recipe import Call
 if TYPE_CHECKING:                 # build.py imports this module
     from .build import BuildContext
 
-# kind -> (op, its magnitude option or None); flip's axes are structure (attrs)
-OPS = {"shift": ("augment_shift", "pixels"), "flip": ("augment_flip", None),
-       "rotate": ("augment_rotate", "degrees"), "noise": ("augment_noise", "std")}
-
-
 def augment_salt(index: int, call: Call) -> int:
     return zlib.crc32(f"augment[{index}]:{call.kind}".encode())
 
 
 def apply_augmentation(ctx: "BuildContext", x: Value, augment: tuple[Call, ...]) -> Value:
-    """Append one op per augment entry to `ctx.graph`; returns the augmented batch."""
-    g = ctx.graph
+    """Append one op per augment entry to `ctx.graph` (its registry row builds it); returns
+    the augmented batch."""
     for index, (name, call) in enumerate(zip(numbered(c.kind for c in augment), augment)):
-        if call.kind not in OPS:
-            raise ValueError(f"unknown augment {call.kind!r}")
-        if call.kind in ("shift", "flip", "rotate") and x.type.rank != 4:
+        row = AUGMENTS[call.kind]           # the checker accepted only registered names
+        if row.image and x.type.rank != 4:
             raise ValueError(f"augment {call.kind} needs a [B, C, H, W] batch, got {x.type}")
-        op, magnitude = OPS[call.kind]
-        inputs = [x, ctx.scalar("step"), ctx.scalar("seed")]
-        attrs = {"salt": augment_salt(index, call)}
-        if magnitude is None:
-            attrs.update(horizontal=bool(call["horizontal"]), vertical=bool(call["vertical"]))
-            active = attrs["horizontal"] or attrs["vertical"]
-        else:
-            active = call[magnitude] > 0
-            if active:
-                inputs.append(ctx.hyper(f"data.augment.{name}.{magnitude}", call[magnitude]))
-        if active:
-            x = g.add(op, *inputs, **attrs)
+        x = row.build(ctx, x, name, call, augment_salt(index, call))
     return x

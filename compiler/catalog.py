@@ -7,6 +7,7 @@ read the checked options by the same names. The sections and keys of a recipe cl
 """
 from __future__ import annotations
 
+from .augments import AUGMENTS as _AUGMENT_ROWS
 from .losses import LOSSES
 from .metrics import METRICS
 from .optimizers import OPTIMIZERS as _OPTIMIZER_DEFS
@@ -23,27 +24,10 @@ OPTIMIZERS = {name: Choice(name, d.opts, d.doc) for name, d in _OPTIMIZER_DEFS.i
 # rows of the schedule registry (compiler/schedules/), as the checker validates them
 SCHEDULES = {name: row.choice for name, row in _SCHEDULE_ROWS.items()}
 
-# Random image transforms applied to each training batch inside the compiled step (ops/augment.py);
-# `data { augment = [shift(2), flip(), rotate(10), noise(0.1)] }` applies them in list order.
-AUGMENTS = {c.name: c for c in (
-    Choice("shift", (Opt("pixels", "int", required=True, min=0, positional=True,
-                         doc="largest offset per axis"),),
-           doc="translate by a random integer offset in [-pixels, pixels] per axis, zero fill "
-               "(random crop with zero padding `pixels`); needs an image input [C, H, W]"),
-    Choice("flip", (Opt("horizontal", "bool", True, positional=True,
-                        doc="mirror left-right (the W axis)"),
-                    Opt("vertical", "bool", False, positional=True,
-                        doc="mirror top-bottom (the H axis)")),
-           doc="mirror each enabled axis with probability 1/2; needs an image input [C, H, W]"),
-    Choice("rotate", (Opt("degrees", "float", required=True, min=0.0, max=180.0,
-                          positional=True, doc="largest angle"),),
-           doc="rotate about the centre by a uniform angle in [-degrees, degrees], bilinear, "
-               "zero fill; needs an image input [C, H, W]"),
-    Choice("noise", (Opt("std", "float", required=True, min=0.0, positional=True,
-                         doc="standard deviation"),),
-           doc="add gaussian noise std * N(0, 1) to every input value (any input shape)"),
-)}
-IMAGE_AUGMENTS = ("shift", "flip", "rotate")
+# Random transforms of each training batch inside the compiled step, one file each in
+# compiler/augments/; `data { augment = [shift(2), flip()] }` applies them in list order.
+AUGMENTS = {name: row.choice for name, row in _AUGMENT_ROWS.items()}
+IMAGE_AUGMENTS = tuple(name for name, row in _AUGMENT_ROWS.items() if row.image)
 
 NORMALIZE = ("none", "standard", "minmax", "per_channel")
 

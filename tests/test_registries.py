@@ -12,6 +12,8 @@ import sys
 import numpy as np
 import pytest
 
+import recipec
+
 from recipec.compiler.check import check_source
 from recipec.compiler.diagnostics import RecipeError, Span
 from recipec.compiler.interpret import run_graph
@@ -253,3 +255,46 @@ def test_task_post_processes_predictions():
     np.testing.assert_allclose(p[1], 1 / 3, rtol=1e-6)
     assert p[0].argmax() == 2
     assert TASKS["regression"].predict(logits) is logits
+
+
+# -- augmentations: one row each in compiler/augments/ ---------------------------------------
+AUGMENT_ROWS = {"shift": ("augment_shift", "shift(2)", True),
+                "flip": ("augment_flip", "flip()", True),
+                "rotate": ("augment_rotate", "rotate(10)", True),
+                "noise": ("augment_noise", "noise(0.1)", False)}
+
+
+def _augmented_graph(entry: str, input_shape: str = "[1, 6, 6]"):
+    from recipec.compiler.step import build_step_graphs
+
+    text = ('data { source = npz("unused.npz") augment = [' + entry + '] }\n'
+            f"model {{ input {input_shape} flatten dense(3) }}\n"
+            "loss = cross_entropy\noptimizer = sgd(lr = 0.1)\ntrain { epochs = 1 batch = 4 }\n")
+    return build_step_graphs(recipec.loads(text, "aug.recipe"))
+
+
+def test_augment_table_is_the_registry():
+    from recipec.compiler import catalog
+    from recipec.compiler.augments import AUGMENTS
+
+    assert set(AUGMENTS) == set(AUGMENT_ROWS) == set(catalog.AUGMENTS)
+    for name, row in AUGMENTS.items():
+        assert catalog.AUGMENTS[name].opts == row.opts
+        assert (name in catalog.IMAGE_AUGMENTS) == row.image == AUGMENT_ROWS[name][2]
+
+
+@pytest.mark.parametrize("name", sorted(AUGMENT_ROWS))
+def test_each_augment_row_builds_its_op_and_nothing_at_zero(name):
+    op, entry, _ = AUGMENT_ROWS[name]
+    ops = [n.op for n in _augmented_graph(entry).train.nodes]
+    assert ops.count(op) == 1
+    zero = {"shift": "shift(0)", "rotate": "rotate(0)", "noise": "noise(0)"}.get(name)
+    if zero:            # (a flip of no axis is refused by the checker instead)
+        assert op not in [n.op for n in _augmented_graph(zero).train.nodes]
+
+
+@pytest.mark.parametrize("name", [n for n, row in AUGMENT_ROWS.items() if row[2]])
+def test_image_augments_on_flat_inputs_are_diagnostics(name):
+    with pytest.raises(recipec.RecipeError) as err:
+        _augmented_graph(AUGMENT_ROWS[name][1], input_shape="[36]")
+    assert err.value.diagnostics and err.value.diagnostics[0].span.line == 1
