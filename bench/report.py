@@ -106,13 +106,17 @@ def _atomic_write(path: Path, write) -> None:
         raise
 
 
-def write(res: dict, out: Path) -> None:
+def write_json(res: dict, path: Path) -> None:
     def dump(tmp):
         with open(tmp, "w") as f:
             json.dump(res, f, indent=2)
             f.write("\n")
 
-    _atomic_write(out / "latest.json", dump)
+    _atomic_write(path, dump)
+
+
+def write(res: dict, out: Path) -> None:
+    write_json(res, out / "latest.json")
     if chart_available():
         _atomic_write(out / "latest.png", lambda tmp: _chart(res, tmp))
     else:

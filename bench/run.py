@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 import recipec
+from recipec.runtime.program import ChunkSizer
 from recipec.runtime.state import TrainState, epoch_order
 
 from . import machine, report
@@ -45,6 +46,11 @@ def parse_args(argv=None):
                    help="a few steps per case on tiny synthetic data (for the test suite)")
     p.add_argument("--wait-idle", type=float, default=0.0, metavar="SECONDS",
                    help="before each case, wait up to this long for other processes to go quiet")
+    p.add_argument("--contend", action="store_true",
+                   help="throughput kept beside one busy process, quiet vs contended, for "
+                        "recipec and PyTorch (bench/contend.py)")
+    p.add_argument("--recipes", action="store_true",
+                   help="with --contend: the example recipes too, trained as recipec run does")
     p.add_argument("--out", default=str(RESULTS), help="folder for latest.json / latest.png")
     return p.parse_args(argv)
 
@@ -73,10 +79,19 @@ def layout(name: str):
 
 
 def recipec_steps(program, x, y, order, steps, batch, threads):
+    """`steps` steps in chunks of about CHUNK_SECONDS, as `recipec run` calls the kernels (the
+    thread chooser decides per chunk); returns (seconds, each step's loss)."""
+    sizer, losses, done = ChunkSizer(), [], 0
     with layout(threads), program.executable.session():
         t0 = time.perf_counter()
-        losses, _ = program.train_steps(x, y, order, 0, steps, batch, steps)
-        return time.perf_counter() - t0, losses
+        while done < steps:
+            count = min(sizer.steps, steps - done)
+            c0 = time.perf_counter()
+            part, _ = program.train_steps(x, y, order, done * batch, count, batch, steps)
+            sizer.update(count, time.perf_counter() - c0)
+            losses.append(part)
+            done += count
+        return time.perf_counter() - t0, np.concatenate(losses)
 
 
 def fresh_state(program):
@@ -242,6 +257,17 @@ def main(argv=None) -> int:
             torch_ok = False
     default_layout = os.environ.get("RECIPEC_THREADS", "numba")
     data, is_synthetic = load_data(args)
+    if args.contend:
+        from . import contend
+
+        wanted = {k for k in args.cases.split(",") if k}
+        cases = [c for c in CASES if (not wanted or c.key in wanted)
+                 and (conv_available() or not c.needs_conv)]
+        if args.smoke:
+            contend.RUN_SECONDS, contend.REPEATS, contend.SETTLE_SECONDS = 0.2, 1, 0.1
+        results = contend.main(args, cases, data, torch_ok)
+        report.write_json(results, Path(args.out) / "contend.json")
+        return 0
     results = {"timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                "machine": machine.machine_info(), "blas": machine.blas_info(),
                "sgemm": machine.sgemm_gflops(n=256 if args.smoke else 1024),

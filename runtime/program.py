@@ -25,6 +25,18 @@ from .state import TrainState, epoch_order
 CHUNK_SECONDS = 0.25          # aim for a progress update about this often
 
 
+class ChunkSizer:
+    """Steps per compiled call, sized from the last call so that each takes about
+    CHUNK_SECONDS: long enough that Python's share is nil, short enough for a live progress
+    line and for the CPU target's thread chooser to measure (lower/cpu/threads.py)."""
+
+    def __init__(self, steps: int = 8):
+        self.steps = steps
+
+    def update(self, count: int, elapsed: float) -> None:
+        self.steps = max(1, min(4096, int(count * CHUNK_SECONDS / max(elapsed, 1e-4))))
+
+
 @dataclass
 class EpochRecord:
     epoch: int
@@ -55,7 +67,7 @@ class Program:
         self.state = TrainState.fresh(self.graphs, recipe.train.seed)
         self.data: Data | None = None
         self.compile_seconds: float | None = None
-        self._chunk = 8                   # steps per compiled call; adapted to CHUNK_SECONDS
+        self._chunk = ChunkSizer()
 
     # -- data ---------------------------------------------------------------------------
     def load_data(self) -> Data:
@@ -167,7 +179,7 @@ class Program:
         while step < stop:
             t0 = time.perf_counter()
             if step < full:
-                count = min(self._chunk, full - step, stop - step)
+                count = min(self._chunk.steps, full - step, stop - step)
                 losses, hits = self.train_steps(x, y, order, step * batch, count, batch, spe)
                 rows = count * batch
             else:   # the last, smaller batch of the epoch
@@ -177,8 +189,7 @@ class Program:
             correct += float(hits.sum())
             seen += rows
             step += count
-            elapsed = time.perf_counter() - t0
-            self._chunk = max(1, min(4096, int(count * CHUNK_SECONDS / max(elapsed, 1e-4))))
+            self._chunk.update(count, time.perf_counter() - t0)
             if progress:
                 progress.chunk(epoch, step, loss_sum / seen,
                                correct / seen if self.graphs.task.counts_correct else None)

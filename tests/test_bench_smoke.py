@@ -74,3 +74,19 @@ def test_smoke_against_torch(tmp_path):
         assert c["torch"]["samples_per_s"] > 0 and c["ratio"] > 0
     parity = res["cases"][0]["parity"]
     assert parity["pass"], parity
+
+
+def test_smoke_contend(tmp_path):
+    """--contend times each system quiet and beside a busy process; the figures are the
+    benchmark's, so the test asserts only that both conditions were measured."""
+    args = ["--smoke", "--contend", "--cases", "mlp128_sgd_b64", "--out", str(tmp_path)]
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        args.append("--no-torch")
+    assert run.main(args) == 0
+    res = json.loads((tmp_path / "contend.json").read_text())
+    (row,) = res["cases"]
+    assert row["key"] == "mlp128_sgd_b64"
+    assert row["recipec_quiet"] > 0 and row["recipec_busy"] > 0 and row["recipec_kept"] > 0
+    assert row["threads_at_end"] >= 1

@@ -43,7 +43,9 @@ def test_gemm_blocks_compute_the_whole_product(helpers, m, k, n, ta, tb, nthread
     np.testing.assert_allclose(c, want, rtol=1e-4, atol=1e-4 * np.sqrt(k))
     c2 = np.full((m, n), np.nan, np.float32)
     helpers["gemm_serial"](a, b, c2, ta, tb, 0.0)
-    np.testing.assert_allclose(c2, c, rtol=1e-5, atol=1e-6)     # one call == the blocks
+    # one call == the blocks, to rounding: OpenBLAS's edge kernels sum in another order than
+    # its main kernel (seen on a Zen host: 3.6e-6 on one element of 5550, after cancellation)
+    np.testing.assert_allclose(c2, c, rtol=1e-5, atol=2e-6 * np.sqrt(k))
 
 
 @needs_cblas

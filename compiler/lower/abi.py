@@ -33,7 +33,8 @@ TRAIN_CHUNK = (
     Arg("seed", "int", "the run's seed (dropout masks, augmentation draws)"),
     Arg("losses", "f32[1]", "out: each step's loss"),
     Arg("corrects", "i64[1]", "out: each step's count of correct predictions (classification)"),
-    Arg("nthreads", "int", "threads the kernels may cut work into (the target decides)"),
+    Arg("nthreads", "int", "blocks the kernels may cut work into (the target decides; the CPU "
+                           "keeps it fixed for a run so results do not depend on the threads)"),
 )
 
 PREDICT_CHUNK = (

@@ -5,7 +5,7 @@
   module.py      the recipe's train_chunk / predict_chunk as one generated module
   cblas.py       sgemm from numpy's own OpenBLAS, cut across the threads
   entry.py, machine_code.py   C entry points and recipec's machine-code cache
-  threads.py     who owns the cores (Numba's prange or BLAS)
+  threads.py     who owns the cores (Numba's prange or BLAS), how many threads a chunk uses
   helper.py      a helper process compiling some entries while this one compiles others
   executable.py  the CPU Executable
 Importing this package imports no Numba: that happens when a recipe is compiled.
@@ -40,9 +40,10 @@ def listing(graphs, options) -> str:
 
 
 def check_settings() -> None:
-    from .threads import layout
+    from .threads import layout, policy
 
     layout()
+    policy()
 
 
 def compile(graphs, options):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import time
 
 import numpy as np
 
@@ -15,7 +16,7 @@ from .. import abi
 from ..cache import load_source
 from ..executable import Executable
 from . import helper
-from .threads import compiled_region, kernel_threads
+from .threads import chooser, compiled_region
 
 
 class CpuExecutable(Executable):
@@ -31,7 +32,8 @@ class CpuExecutable(Executable):
         self.kernels.library = self.library.path
         self.module = self.kernels.module
         self._depth = 0
-        self._region = None
+        self.threads = chooser()          # how many threads each chunk uses (threads.py)
+        self._nthreads = self.threads.threads()
 
     # -- running ----------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -50,10 +52,44 @@ class CpuExecutable(Executable):
         finally:
             self._depth = 0
 
+    def train_chunk(self, x, y, order, first, nsteps, batch, lrs):
+        """As Executable.train_chunk, in the parts the thread chooser plans (usually one),
+        each timed for it. Parts give bitwise the same result as one call: the step counter
+        and each step's rows and learning rate go with the step, not with the call."""
+        losses, corrects, done = [], [], 0
+        for threads, steps in self.threads.plan(nsteps):
+            self._nthreads = threads
+            start = time.perf_counter()
+            part = super().train_chunk(x, y, order, first + done * batch, steps, batch,
+                                       lrs[done:done + steps])
+            self.threads.record(threads, steps, time.perf_counter() - start)
+            losses.append(part[0])
+            corrects.append(part[1])
+            done += steps
+        if len(losses) == 1:
+            return losses[0], corrects[0]
+        return np.concatenate(losses), np.concatenate(corrects)
+
+    def predict_chunk(self, x, order, first, nsteps, batch, out):
+        self._nthreads = self.threads.threads()
+        super().predict_chunk(x, order, first, nsteps, batch, out)
+
     def _call(self, kernel: str, named: dict, state: list[np.ndarray]) -> None:
-        named = dict(named, nthreads=kernel_threads())
-        with self.session():
-            getattr(self.module, kernel)(*self.positional(kernel, named, state))
+        import numba
+
+        # `nthreads` says how many blocks a large matrix product is cut into: always the most
+        # threads the chooser may use, so the blocks, and the rounding of every product, are
+        # the same whichever count runs them (OpenBLAS's edge kernels round differently from
+        # its main kernel, so a product cut otherwise differs in the last bits).
+        # set_num_threads (thread-local) sizes the prange regions launched from this thread.
+        named = dict(named, nthreads=self.threads.most)
+        before = numba.get_num_threads()
+        numba.set_num_threads(self._nthreads)
+        try:
+            with self.session():
+                getattr(self.module, kernel)(*self.positional(kernel, named, state))
+        finally:
+            numba.set_num_threads(before)
 
     def warm_up(self) -> None:
         """Load (or compile) both kernels: train_chunk here while a helper process compiles
