@@ -16,6 +16,8 @@ from the ones there.
 """
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -80,4 +82,6 @@ def register(definition: OptimizerDef) -> OptimizerDef:
     return definition
 
 
-from . import adam, sgd  # noqa: E402,F401  (registration side effects)
+# every module of this package registers one optimizer: adding a file is adding an optimizer
+for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
+    importlib.import_module(f"{__name__}.{_module}")
