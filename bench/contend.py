@@ -22,6 +22,8 @@ from rich.table import Table
 import recipec
 from recipec.runtime.state import epoch_order
 
+from .recipec_side import fresh_state, recipec_steps
+
 RUN_SECONDS = 3.0           # each timed run lasts about this long on the quiet machine
 REPEATS = 2                 # timed runs per system and condition (median kept)
 SETTLE_SECONDS = 1.0        # after starting the busy process, before timing
@@ -49,7 +51,6 @@ def _kept(quiet: float, busy: float) -> float:
 
 
 def contend_case(case, data, torch_ok: bool) -> dict:
-    from .run import fresh_state, recipec_steps
 
     program = recipec.compile(recipec.loads(case.recipe_text(), f"{case.key}.recipe"))
     program.warm_up()

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import os
 import statistics
@@ -13,12 +12,12 @@ from pathlib import Path
 import numpy as np
 
 import recipec
-from recipec.runtime.program import ChunkSizer
-from recipec.runtime.state import TrainState, epoch_order
+from recipec.runtime.state import epoch_order
 
 from . import machine, report
 from .cases import CASES, LAYOUT_CASES, LENET_CASE, LENET_ITERATIONS, SGD, conv_available
 from .mnist import DEFAULT_DIR, load_mnist, synthetic
+from .recipec_side import fresh_state, layout, recipec_steps
 
 PARITY_STEPS = 100
 PARITY_RTOL = 1e-3          # max |loss_recipec - loss_torch| / |loss_torch| over the steps
@@ -62,41 +61,6 @@ class Timings:
     def summary(self) -> dict:
         r = self.rates
         return {"samples_per_s": statistics.median(r), "min": min(r), "max": max(r), "runs": r}
-
-
-@contextlib.contextmanager
-def layout(name: str):
-    """RECIPEC_THREADS=name for the compiled_region() entered inside."""
-    old = os.environ.get("RECIPEC_THREADS")
-    os.environ["RECIPEC_THREADS"] = name
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop("RECIPEC_THREADS", None)
-        else:
-            os.environ["RECIPEC_THREADS"] = old
-
-
-def recipec_steps(program, x, y, order, steps, batch, threads):
-    """`steps` steps in chunks of about CHUNK_SECONDS, as `recipec run` calls the kernels (the
-    thread chooser decides per chunk); returns (seconds, each step's loss)."""
-    sizer, losses, done = ChunkSizer(), [], 0
-    with layout(threads), program.executable.session():
-        t0 = time.perf_counter()
-        while done < steps:
-            count = min(sizer.steps, steps - done)
-            c0 = time.perf_counter()
-            part, _ = program.train_steps(x, y, order, done * batch, count, batch, steps)
-            sizer.update(count, time.perf_counter() - c0)
-            losses.append(part)
-            done += count
-        return time.perf_counter() - t0, np.concatenate(losses)
-
-
-def fresh_state(program):
-    program.state = TrainState.fresh(program.graphs, program.recipe.train.seed)
-    return [p.name for p in program.graphs.params], [a.copy() for a in program.state.params]
 
 
 def parity(case, program, data, steps, default_layout, torch_runner_cls):
