@@ -16,7 +16,7 @@ from .schedules import SCHEDULES as _SCHEDULE_ROWS
 from .sources import SOURCES
 
 __all__ = ["LOSSES", "METRICS", "SOURCES", "OPTIMIZERS", "SCHEDULES", "AUGMENTS",
-           "IMAGE_AUGMENTS", "NORMALIZE", "SECTIONS", "ASSIGNMENTS", "DATA_KEYS", "TRAIN_KEYS"]
+           "IMAGE_AUGMENTS", "NORMALIZE", "LAYOUTS", "SECTIONS", "ASSIGNMENTS", "DATA_KEYS", "TRAIN_KEYS"]
 
 # the optimizers' own registry (compiler/optimizers/, one file each) holds their schemas
 OPTIMIZERS = {name: Choice(name, d.opts, d.doc) for name, d in _OPTIMIZER_DEFS.items()}
@@ -30,6 +30,7 @@ AUGMENTS = {name: row.choice for name, row in _AUGMENT_ROWS.items()}
 IMAGE_AUGMENTS = tuple(name for name, row in _AUGMENT_ROWS.items() if row.image)
 
 NORMALIZE = ("none", "standard", "minmax", "per_channel")
+LAYOUTS = ("chw", "hwc")
 
 # Sections and top-level keys; the checker uses this list for did-you-mean on unknown names.
 SECTIONS = ("data", "model", "train")
@@ -43,7 +44,13 @@ DATA_KEYS = (Opt("source", "call", required=True),
              Opt("validation", "float", 0.0, min=0.0, max=1.0, max_inclusive=False),
              Opt("shuffle", "bool", True),
              Opt("augment", "call_list", (), doc="random transforms of each training batch, "
-                 "in order: shift(p), flip(), rotate(deg), noise(std); training only"))
+                 "in order: shift(p), flip(), rotate(deg), noise(std); training only"),
+             # How stored samples become the model's `input` (runtime/data/layout.py): data
+             # whose shape differs from `input` is an error unless one of these says how.
+             Opt("reshape", "shape", None, doc="read each sample's values (row-major) as this "
+                 "shape, e.g. [1, 8, 8]; the count must match"),
+             Opt("layout", "enum", "chw", choices=LAYOUTS, doc="hwc: samples are stored "
+                 "[H, W, C] (channels last) and converted once at load to [C, H, W]"))
 # Exactly one of epochs / steps (Caffe's max_iter) bounds the training; the checker enforces it.
 TRAIN_KEYS = (Opt("epochs", "int", None, min=1),
               Opt("steps", "int", None, min=1, doc="total optimizer steps, across epochs"),

@@ -77,10 +77,17 @@ def compile_recipe(recipe: Recipe, target: str | None = "cpu", *, lower: bool = 
     dump("predict")("autodiff", graphs.predict)      # prediction has no backward pass
     graphs.train = optimize(graphs.train, passes, timings, check, dump("train"))
     graphs.predict = optimize(graphs.predict, passes, timings, check, dump("predict"))
-    executable = None
+    compiled = CompiledProgram(recipe, graphs, None, timings, target)
     if target is not None and lower:
-        start = time.perf_counter()
-        executable = get_target(target).compile(
-            graphs, CompileOptions(parallel=parallel, batch=recipe.train.batch))
-        timings["lower+load"] = time.perf_counter() - start
-    return CompiledProgram(recipe, graphs, executable, timings, target)
+        lower_program(compiled, parallel)
+    return compiled
+
+
+def lower_program(compiled: CompiledProgram, parallel: bool | None = None) -> Executable:
+    """Generate and load the target's Executable for `compiled`'s graphs (the step that
+    `compile_recipe(lower=False)` leaves out); sets `compiled.executable`."""
+    start = time.perf_counter()
+    compiled.executable = get_target(compiled.target).compile(
+        compiled.graphs, CompileOptions(parallel=parallel, batch=compiled.recipe.train.batch))
+    compiled.timings["lower+load"] = time.perf_counter() - start
+    return compiled.executable

@@ -41,6 +41,7 @@ class ModelSpec:
     input_shape: tuple[int, ...]
     layers: tuple[LayerSpec, ...]
     span: Span
+    input_span: Span | None = None # the `input [...]` statement, where data shape errors point
 
     @property
     def output_shape(self) -> tuple[int, ...]:
@@ -65,6 +66,13 @@ class DataSpec:
     test: Call | None = None       # source of the test split; replaces the source's own one
     scale: float = 1.0             # raw inputs are multiplied by this before normalization
     augment: tuple[Call, ...] = () # random transforms of each training batch, in order
+    reshape: tuple[int, ...] | None = None  # read each stored sample as this shape (same count)
+    layout: str = "chw"            # "hwc": samples stored [H, W, C], converted to [C, H, W]
+    key_spans: tuple[tuple[str, Span], ...] = ()  # (key, span of its value) for each key given
+
+    def span_of(self, key: str) -> Span:
+        """Where the recipe sets `key` (`reshape = [...]`), else the whole data block."""
+        return dict(self.key_spans).get(key, self.span)
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,9 @@ def summary(recipe: Recipe) -> str:
     out = [f"recipe {recipe.name}  ({recipe.path})", "", line(header), rule]
     out += [line(r) for r in rows] + [rule, line(total), ""]
     extra = (f", test = {format_call(d.test)}" if d.test is not None else "") + \
-        (f", scale = {d.scale:g}" if d.scale != 1.0 else "")
+        (f", scale = {d.scale:g}" if d.scale != 1.0 else "") + \
+        (f", reshape = {_shape(d.reshape)}" if d.reshape is not None else "") + \
+        (f", layout = {d.layout}" if d.layout != "chw" else "")
     out += [f"data       {format_call(d.source)}{extra}, normalize = {d.normalize}, "
             f"validation = {d.validation:g}, shuffle = {_value(d.shuffle)}",
             *(["augment    " + ", ".join(

@@ -2,8 +2,9 @@
 
     import recipec
     recipe = recipec.load("recipes/digits_mlp.recipe", overrides=["train.epochs=5"])
-    program = recipec.compile(recipe)       # checked, differentiated, fused, lowered
-    history = program.fit()
+    data = recipec.check_data(recipe)       # read and checked against the model (optional)
+    program = recipec.compile(recipe, data=data)   # checked, differentiated, fused
+    history = program.fit()                 # reads the data (if not given), then compiles
     program.evaluate("validation")          # {"loss": ..., "accuracy": ...}
     program.predict(x)                      # class probabilities
 """
@@ -15,7 +16,8 @@ from .compiler.diagnostics import Diagnostic, RecipeError
 from .compiler.recipe import Recipe
 from .runtime.errors import DataError
 
-__all__ = ["load", "loads", "compile", "Recipe", "RecipeError", "DataError", "Diagnostic"]
+__all__ = ["load", "loads", "check_data", "compile", "Recipe", "RecipeError", "DataError",
+           "Diagnostic"]
 __version__ = "0.1.0"
 
 
@@ -32,11 +34,25 @@ def loads(text: str, filename: str = "<string>", overrides=()) -> Recipe:
     return check_source(text, filename, overrides)
 
 
-def compile(recipe: Recipe, target: str = "cpu", base_dir: str | Path | None = None):
-    """Compile a checked recipe into a `Program` with fit(), evaluate() and predict()."""
+def check_data(recipe: Recipe, base_dir: str | Path | None = None):
+    """Read the recipe's data and check it against the model, compiling nothing: returns the
+    split, normalized `Data`, or raises a DataError located in the recipe's text (its `span`,
+    rendered by the CLI as `file:line:col: error[D00x]`)."""
+    from .runtime.data.check import check_data as check
+
+    return check(recipe, base_dir)
+
+
+def compile(recipe: Recipe, target: str = "cpu", base_dir: str | Path | None = None,
+            data=None):
+    """A checked recipe as a `Program` with fit(), evaluate() and predict().
+
+    The graphs are built and optimised here; the target's kernels are generated when first
+    needed. `fit()` reads and checks the data (or uses `data`, from `check_data`) before
+    that, so data that cannot work fails before any compile."""
     from .compiler.pipeline import compile_recipe
     from .runtime.program import Program
 
     if base_dir is None:
         base_dir = Path(recipe.path).parent if recipe.path else Path(".")
-    return Program(recipe, compile_recipe(recipe, target), base_dir)
+    return Program(recipe, compile_recipe(recipe, target, lower=False), base_dir, data=data)

@@ -40,7 +40,14 @@ def _check(args) -> int:
     import recipec
     from ..compiler.summary import summary
 
-    print(summary(recipec.load(args.file, args.set)))
+    recipe = recipec.load(args.file, args.set)
+    # the data too (read, never trained on): a check passes only if `run` could start
+    data = recipec.check_data(recipe)
+    print(summary(recipe))
+    splits = ", ".join(f"{len(part)} {name}" for name, part in
+                       (("train", data.train), ("validation", data.validation),
+                        ("test", data.test)) if part is not None)
+    print(f"samples    {data.source}: {splits}; each {list(data.feature_shape)}")
     return 0
 
 
@@ -78,9 +85,10 @@ def _run(args) -> int:
     from .report import run_report, write_json_atomic
 
     recipe = recipec.load(args.file, args.set)
+    data = recipec.check_data(recipe)      # before any kernel: bad data costs no compile
     # from the checked recipe to loaded kernels: generating and importing the module counts
     start = time.perf_counter()
-    program = recipec.compile(recipe)
+    program = recipec.compile(recipe, data=data)
     program.warm_up()
     seconds = time.perf_counter() - start
     if not args.quiet:
@@ -101,7 +109,7 @@ def _run(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from ..compiler.diagnostics import RecipeError, render_all
+    from ..compiler.diagnostics import RecipeError, render, render_all
     from .errors import DataError
     from ..compiler.lower import get_target
 
@@ -117,7 +125,9 @@ def main(argv: list[str] | None = None) -> int:
         print(render_all(err), file=sys.stderr)
         return 2
     except DataError as err:
-        print(f"{args.file}: {err.render()}", file=sys.stderr)
+        located = err.diagnostic()
+        print(render(located, err.source) if located is not None
+              else f"{args.file}: {err.render()}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("recipec: interrupted", file=sys.stderr)

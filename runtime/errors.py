@@ -1,9 +1,18 @@
 """Errors the runtime raises for problems the user caused outside the recipe text.
 
-The CLI prints a `DataError` as `error[<code>]: <message>` and exits with status 2.
-The message always names the file (or built-in source) and says what was wrong.
+A `DataError` says what is wrong with the data (the message names the file or built-in source)
+and, through `key`, which part of the recipe it is about: "source", "test", "reshape",
+"layout", "validation", "input" (the model's input shape) or "output" (the model's last
+layer). `runtime/data/check.py` turns that key into the recipe's `Span`, so the CLI prints
+`file:line:col: error[D003]: message` with the source line and a caret, like any diagnostic;
+an error nothing located prints as `error[<code>]: <message>`. Both exit with status 2.
 """
 from __future__ import annotations
+
+import contextlib
+from typing import Iterator
+
+from ..compiler.diagnostics import Diagnostic, Span
 
 # Codes of `DataError`:
 D001 = "D001"  # data file not found
@@ -18,21 +27,55 @@ CODES = {
     D004: "bad labels",
 }
 
+# What `DataError.key` may name (the recipe part the problem is about).
+KEYS = ("source", "test", "reshape", "layout", "validation", "input", "output")
+
 
 class DataError(Exception):
     """A problem with the training data; `str(err)` is the message, `err.code` one of D001-D004."""
 
-    def __init__(self, message: str, code: str = D003, path: str | None = None):
+    def __init__(self, message: str, code: str = D003, path: str | None = None, *,
+                 key: str | None = None, hint: str | None = None):
         if code not in CODES:
             raise ValueError(f"unknown DataError code {code!r}")
+        if key is not None and key not in KEYS:
+            raise ValueError(f"unknown DataError key {key!r}")
         self.message = message
         self.code = code
         self.path = path          # the file as the user gave it (None for built-in sources)
+        self.key = key            # the recipe part it is about (KEYS), None until known
+        self.hint = hint
+        self.span: Span | None = None      # where in the recipe, set by `locate`
+        self.source: str | None = None     # the recipe's text, for the source line
         super().__init__(message)
 
     def __str__(self) -> str:
         return self.message
 
+    def locate(self, span: Span | None, source: str | None) -> "DataError":
+        """Point the error at `span` of the recipe text `source` (once: the first wins)."""
+        if self.span is None and span is not None:
+            self.span, self.source = span, source
+        return self
+
+    def diagnostic(self) -> Diagnostic | None:
+        """The located form, rendered by `compiler.diagnostics.render`; None if unlocated."""
+        if self.span is None:
+            return None
+        return Diagnostic(self.span, self.code, self.message, self.hint)
+
     def render(self) -> str:
-        """The line the CLI prints."""
+        """The line the CLI prints for an error with no location."""
         return f"error[{self.code}]: {self.message}"
+
+
+@contextlib.contextmanager
+def about(key: str) -> Iterator[None]:
+    """Errors raised inside concern the recipe part `key` (unless they already name one):
+    a reader does not know whether it reads the `source` or the `test` source."""
+    try:
+        yield
+    except DataError as err:
+        if err.key is None:
+            err.key = key
+        raise

@@ -6,18 +6,17 @@ layer, the loss, the backward pass and the update) happens inside that one call.
 """
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ..compiler.pipeline import CompiledProgram
+from ..compiler.pipeline import CompiledProgram, lower_program
 from ..compiler.recipe import Recipe
-from .data import Data, apply_normalization, load_data
+from .data import Data, apply_normalization
+from .data.check import check_data, check_loaded
 from .data.dataset import Split
-from .errors import DataError
 from .metrics import evaluate_outputs
 from .schedule import learning_rates
 from .state import TrainState, epoch_order
@@ -58,45 +57,40 @@ class History:
 
 
 class Program:
-    def __init__(self, recipe: Recipe, compiled: CompiledProgram, base_dir: str | Path = "."):
+    """A recipe's graphs, its data and state. The target's kernels are generated at first
+    use (`executable`): `fit` reads and checks the data before that, so data that cannot
+    work never costs a compile."""
+
+    def __init__(self, recipe: Recipe, compiled: CompiledProgram, base_dir: str | Path = ".",
+                 data: Data | None = None):
         self.recipe = recipe
         self.compiled = compiled
         self.graphs = compiled.graphs
-        self.executable = compiled.executable
         self.base_dir = Path(base_dir)
-        self.state = TrainState.fresh(self.graphs, recipe.train.seed)
+        self._fresh: TrainState | None = TrainState.fresh(self.graphs, recipe.train.seed)
         self.data: Data | None = None
+        if data is not None:
+            self.data = check_loaded(recipe, data)
         self.compile_seconds: float | None = None
         self._chunk = ChunkSizer()
 
+    @property
+    def executable(self):
+        """The target's Executable, generated and loaded on first use, with the fresh state."""
+        if self.compiled.executable is None:
+            lower_program(self.compiled)
+        if self._fresh is not None:
+            fresh, self._fresh = self._fresh, None
+            self.compiled.executable.load_state(fresh.as_dict(self.graphs))
+        return self.compiled.executable
+
     # -- data ---------------------------------------------------------------------------
     def load_data(self) -> Data:
+        """The recipe's data, read and checked against the model (runtime/data/check.py);
+        a problem is a DataError located in the recipe's text."""
         if self.data is None:
-            data = load_data(self.recipe.data, self.graphs.task, self.recipe.train.seed,
-                             self.base_dir)
-            self._check_fits(data)
-            self.data = data
+            self.data = check_data(self.recipe, self.base_dir)
         return self.data
-
-    def _check_fits(self, data: Data) -> None:
-        """The data must match the model before any kernel indexes it (kernels do not
-        bounds-check: a label past the last logit would read foreign memory)."""
-        model = self.recipe.model
-        if math.prod(data.feature_shape) != math.prod(model.input_shape):
-            raise DataError(f"{data.source}: samples have shape {list(data.feature_shape)} "
-                            f"but the model's input is {list(model.input_shape)}", code="D003")
-        if self.graphs.task.class_labels:
-            outputs = model.output_shape[0]
-            if data.num_classes is not None and data.num_classes > outputs:
-                raise DataError(f"{data.source}: labels go up to {data.num_classes - 1} "
-                                f"({data.num_classes} classes) but the model outputs {outputs} "
-                                f"logits; make the last layer dense({data.num_classes})",
-                                code="D004")
-        else:
-            got = tuple(data.train.y.shape[1:])
-            if math.prod(got) != math.prod(model.output_shape):
-                raise DataError(f"{data.source}: targets have shape {list(got)} but the "
-                                f"model outputs {list(model.output_shape)}", code="D003")
 
     def _arrays(self, split: Split) -> tuple[np.ndarray, np.ndarray]:
         x = np.ascontiguousarray(split.x.reshape(len(split.x), -1), dtype=np.float32)
@@ -225,7 +219,9 @@ class Program:
                                 self.recipe.metrics)
 
     def predict(self, x: np.ndarray, normalized: bool = False) -> np.ndarray:
-        """Class probabilities (classification) or outputs (regression) for raw samples."""
+        """Class probabilities (classification) or outputs (regression) for raw samples,
+        shaped as the source stores them: the recipe's reshape/layout and normalization are
+        applied (`normalized=True`: `x` is already in the model's input shape and scale)."""
         x = np.asarray(x, dtype=np.float32)
         if not normalized and self.data is not None:
             x = apply_normalization(x, self.data)

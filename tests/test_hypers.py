@@ -47,7 +47,8 @@ DENSE_SET = ["optimizer.momentum=0.5", "optimizer.weight_decay=1e-3",
              "model.dense_1.lr_mult=2", "model.dense_2.bias_decay_mult=0.5"]
 
 CONV = """
-data { source = digits() normalize = standard augment = [shift(1), rotate(10), noise(0.1)] }
+data { source = digits() normalize = standard reshape = [1, 8, 8]
+       augment = [shift(1), rotate(10), noise(0.1)] }
 model {
   input [1, 8, 8]
   conv2d(4, 3, padding = same) relu

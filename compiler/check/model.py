@@ -22,9 +22,9 @@ def check_model(ctx: Ctx, stmt: ast.Stmt, body: tuple) -> tuple[ModelSpec | None
         ctx.error(stmt.span, "E301", "model is empty: it must start with `input [d1, ...]`",
                   "e.g. `model { input [64]  dense(10) }`")
         return None, None
-    first, rest, in_shape = body[0], body[1:], None
+    first, rest, in_shape, in_span = body[0], body[1:], None, None
     if isinstance(first, ast.Stmt) and first.name == "input":
-        in_shape = _input(ctx, first)
+        in_shape, in_span = _input(ctx, first), first.span
     else:
         ctx.error(first.span, "E301", "the model must start with `input [d1, ...]`",
                   "add e.g. `input [64]` (the per-sample feature shape) as the first line")
@@ -32,7 +32,7 @@ def check_model(ctx: Ctx, stmt: ast.Stmt, body: tuple) -> tuple[ModelSpec | None
     layers, out = _layers(ctx, rest, in_shape, {})
     if in_shape is None or layers is None:
         return None, out
-    return ModelSpec(in_shape, layers, stmt.span), out
+    return ModelSpec(in_shape, layers, stmt.span, input_span=in_span), out
 
 
 def _input(ctx: Ctx, st: ast.Stmt) -> Shape | None:

@@ -132,9 +132,14 @@ def _data(ctx: Ctx, st: ast.Stmt) -> DataSpec | None:
             if call.kind == "flip" and not (call["horizontal"] or call["vertical"]):
                 ctx.error(call.span, "E202", "flip with horizontal = false and vertical = "
                           "false does nothing", "enable an axis or remove `flip`")
-    return None if d is None else DataSpec(d["source"], d["normalize"], d["validation"],
-                                           d["shuffle"], st.span, test=d["test"],
-                                           scale=d["scale"], augment=d["augment"])
+    if d is None:
+        return None
+    # the runtime's data check points its errors at these (runtime/data/check.py)
+    given = tuple((item.key, item.value.span) for item in st.body or ()
+                  if isinstance(item, ast.Assign))
+    return DataSpec(d["source"], d["normalize"], d["validation"], d["shuffle"], st.span,
+                    test=d["test"], scale=d["scale"], augment=d["augment"],
+                    reshape=d["reshape"], layout=d["layout"], key_spans=given)
 
 
 def _augment_input(ctx: Ctx, data: DataSpec, input_shape: tuple[int, ...]) -> None:

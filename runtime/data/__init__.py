@@ -6,7 +6,9 @@
     data.test                                       # Split or None (`test = ...`, mnist, npz x_test)
     x_new = apply_normalization(raw_inputs, data)   # same transform (scale too) for predict()
 
-Every problem with the data itself raises `recipec.runtime.errors.DataError` (codes D001-D004).
+Every problem with the data itself raises `recipec.runtime.errors.DataError` (codes D001-D004)
+whose `key` names the part of the data block it is about; `check_data` (check.py) also checks
+the data against the model and points the error at the recipe's text.
 """
 from __future__ import annotations
 
@@ -16,8 +18,9 @@ from typing import Any
 import numpy as np
 
 from ...compiler.tasks import TASKS, Task, as_task
-from ..errors import D003, DataError
+from ..errors import D003, DataError, about
 from .dataset import Data, Split
+from .layout import Conversion, conversion
 from .preprocess import (NORMALIZE, apply_normalization, fit_normalization, normalize_array,
                          split_indices)
 from .idx import read_idx, read_images, read_labels
@@ -33,7 +36,8 @@ from .targets import encode_targets, reconcile_labels
 __all__ = ["Data", "Split", "DataError", "load_data", "apply_normalization", "build_data",
            "load_source", "load_csv", "load_npz", "load_toy", "load_mnist", "load_idx", "read_idx",
            "read_images", "read_labels", "RawData", "split_indices",
-           "fit_normalization", "encode_targets", "NORMALIZE", "TASKS"]
+           "fit_normalization", "encode_targets", "NORMALIZE", "TASKS", "Conversion",
+           "conversion"]
 
 
 def load_data(spec: Any, task: Task | str, seed: int, base_dir: str | Path = ".") -> Data:
@@ -47,13 +51,17 @@ def load_data(spec: Any, task: Task | str, seed: int, base_dir: str | Path = "."
     always come from the training part.
     """
     task = as_task(task)
-    raw = load_source(spec.source, task, base_dir)
+    with about("source"):
+        raw = load_source(spec.source, task, base_dir)
     test_call = getattr(spec, "test", None)
-    test = (load_source(test_call, task, base_dir, min_classes=1) if test_call is not None
-            else None)
+    test = None
+    if test_call is not None:
+        with about("test"):
+            test = load_source(test_call, task, base_dir, min_classes=1)
     return build_data(raw, task, seed, validation=float(spec.validation),
                       normalize=str(spec.normalize), scale=float(getattr(spec, "scale", 1.0)),
-                      test=test)
+                      test=test, reshape=getattr(spec, "reshape", None),
+                      layout=getattr(spec, "layout", "chw"))
 
 
 _EXACT_IN_FLOAT32 = {np.dtype(t) for t in (np.uint8, np.int8, np.uint16, np.int16, np.float32)}
@@ -64,41 +72,46 @@ def _as_float32_values(x: np.ndarray) -> np.ndarray:
 
 
 def build_data(raw: RawData, task: Task | str, seed: int, *, validation: float = 0.0,
-               normalize: str = "none", scale: float = 1.0, test: RawData | None = None) -> Data:
-    """Split and normalize already-read data (deterministic for a given seed).
+               normalize: str = "none", scale: float = 1.0, test: RawData | None = None,
+               reshape: tuple[int, ...] | None = None, layout: str = "chw") -> Data:
+    """Convert, split and normalize already-read data (deterministic for a given seed).
 
     `test` (another source's data) replaces `raw`'s own test split; the test rows are
-    normalized with the training split's statistics.
+    normalized with the training split's statistics. `reshape` and `layout` convert every
+    sample (training and test alike) before anything else (layout.py).
     """
     task = as_task(task)
     if normalize not in NORMALIZE:
         raise ValueError(f"unknown normalization {normalize!r}; expected one of {NORMALIZE}")
     if not scale > 0:
         raise ValueError(f"scale must be > 0, got {scale}")
-    tr, va = split_indices(raw.y, validation, seed, stratify=task.class_labels,
-                           origin=raw.origin, path=raw.path)
+    conv = conversion(raw.x.shape[1:], reshape, layout, raw.description, raw.path)
+    with about("validation"):
+        tr, va = split_indices(raw.y, validation, seed, stratify=task.class_labels,
+                               origin=raw.origin, path=raw.path)
     # inputs at predict time arrive as float32 too: fit and apply on the float32 values
     # (small integer pixels are exact in float32 and stay compact until normalized)
-    x = _as_float32_values(raw.x)
+    x = conv.apply(_as_float32_values(raw.x))
     shift, nscale = fit_normalization(x[tr] if va.size else x, normalize, scale)
     num_classes = raw.num_classes
 
     def make(xs: np.ndarray, y: np.ndarray) -> Split:
         y = np.ascontiguousarray(y, dtype=task.label_dtype)
-        return Split(normalize_array(_as_float32_values(xs), shift, nscale), y)
+        return Split(normalize_array(xs, shift, nscale), y)
 
     test_split = None
     if test is not None:
-        xt, yt, num_classes = _test_part(raw, test, task)
-        test_split = make(xt, yt)
+        with about("test"):
+            xt, yt, num_classes = _test_part(raw, test, task)
+        test_split = make(conv.apply(_as_float32_values(xt)), yt)
     elif raw.x_test is not None:
-        test_split = make(raw.x_test, raw.y_test)
+        test_split = make(conv.apply(_as_float32_values(raw.x_test)), raw.y_test)
 
     return Data(
         train=make(x[tr] if va.size else x, raw.y[tr]),
         validation=make(x[va], raw.y[va]) if va.size else None,
         test=test_split,
-        feature_shape=tuple(int(d) for d in raw.x.shape[1:]),
+        feature_shape=conv.shape,
         num_classes=num_classes if task.class_labels else None,
         class_names=raw.class_names if task.class_labels else None,
         source=raw.description + (f"; test: {test.description}" if test is not None else ""),
@@ -107,12 +120,16 @@ def build_data(raw: RawData, task: Task | str, seed: int, *, validation: float =
         normalize=normalize,
         task=task,
         scale=float(scale),
+        conversion=None if conv.identity else conv,
     )
 
 
 def _test_part(raw: RawData, test: RawData, task: Task
                ) -> tuple[np.ndarray, np.ndarray, int | None]:
-    """(x, y, num_classes) of a `test = ...` source, matched to the training data."""
+    """(x, y, num_classes) of a `test = ...` source, matched to the training data.
+
+    Its samples must be stored as the training samples are: the recipe's reshape/layout
+    then converts both alike (a test set shaped otherwise is not silently reshaped)."""
     if test.x_test is not None:          # a source with its own split: use that split
         part = RawData(test.x_test, test.y_test, test.class_names, test.num_classes,
                        test.description, test.origin, test.path)
@@ -121,10 +138,10 @@ def _test_part(raw: RawData, test: RawData, task: Task
     fs = tuple(raw.x.shape[1:])
     xt = part.x
     if tuple(xt.shape[1:]) != fs:
-        if int(np.prod(xt.shape[1:])) != int(np.prod(fs)):
-            raise DataError(f"test source {test.origin}: samples have shape "
-                            f"{list(xt.shape[1:])} but the training samples ({raw.origin}) have "
-                            f"{list(fs)}", D003, test.path)
-        xt = xt.reshape((xt.shape[0],) + fs)
+        raise DataError(f"test source {test.origin}: samples have shape "
+                        f"{list(xt.shape[1:])} but the training samples ({raw.origin}) have "
+                        f"{list(fs)}", D003, test.path, key="test",
+                        hint="store the test samples as the training samples are; the data "
+                             "block's `reshape`/`layout` then apply to both")
     yt, k, _ = reconcile_labels(raw, part, task, f"test source {test.origin}", test.path)
     return xt, yt, k if task.class_labels else None

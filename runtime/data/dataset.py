@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...compiler.tasks import CLASSIFICATION, Task
+from .layout import Conversion
 
 
 @dataclass
@@ -22,7 +23,7 @@ class Data:
     train: Split
     validation: Split | None
     test: Split | None                      # from `data { test = ... }` or the source's own split
-    feature_shape: tuple[int, ...]
+    feature_shape: tuple[int, ...]          # per sample, after the recipe's reshape/layout
     num_classes: int | None                 # None unless the task has class labels
     class_names: tuple[str, ...] | None
     source: str                             # e.g. "digits (scikit-learn, 1797 rows)"
@@ -32,6 +33,13 @@ class Data:
     task: Task = CLASSIFICATION             # what the loss implies (compiler/tasks.py)
     scale: float = 1.0                      # raw inputs were multiplied by this before
                                             # normalizing (folded into norm_shift/norm_scale)
+    conversion: Conversion | None = None    # stored samples -> feature_shape (layout.py);
+                                            # None: stored as feature_shape
+
+    @property
+    def source_shape(self) -> tuple[int, ...]:
+        """Per-sample shape as the source stores it: what predict() takes."""
+        return self.conversion.stored if self.conversion is not None else self.feature_shape
 
     @property
     def target_shape(self) -> tuple[int, ...]:

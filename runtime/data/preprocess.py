@@ -133,16 +133,21 @@ def normalize_array(x: np.ndarray, shift: np.ndarray | None,
 
 
 def apply_normalization(x: np.ndarray, data: "Data") -> np.ndarray:
-    """Apply the training split's normalization to new inputs, e.g. for predict().
+    """Apply the training data's preparation to new inputs, e.g. for predict(): the recipe's
+    `reshape`/`layout` conversion, then the training split's normalization (scale too).
 
-    `x` is [N, *feature_shape] or a single sample [*feature_shape]; returns float32 C-contiguous
-    of the same shape.
+    `x` is [N, *source_shape] or a single sample [*source_shape], shaped as the source stores
+    its samples; returns float32 C-contiguous [N, *feature_shape] (or [*feature_shape]).
     """
     x = np.asarray(x)
-    fs = tuple(data.feature_shape)
+    fs = tuple(data.source_shape)
     if tuple(x.shape[x.ndim - len(fs):]) != fs or x.ndim not in (len(fs), len(fs) + 1):
-        raise ValueError(f"inputs of shape {tuple(x.shape)} do not match the data's feature "
-                         f"shape {fs} (expected [N, {', '.join(map(str, fs))}])")
+        raise ValueError(f"inputs of shape {tuple(x.shape)} do not match the feature shape "
+                         f"{fs} of the source's samples (expected [N, {', '.join(map(str, fs))}])")
     if x.dtype.kind not in "biuf":
         raise ValueError(f"inputs must be numeric, got dtype {x.dtype}")
+    if data.conversion is not None and not data.conversion.identity:
+        one = x.ndim == len(fs)
+        x = data.conversion.apply(x[None] if one else x)
+        x = x[0] if one else x
     return normalize_array(x, data.norm_shift, data.norm_scale)
