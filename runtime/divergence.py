@@ -3,10 +3,12 @@ of the chunk where it appeared (runtime/errors.py TrainingDiverged).
 
 The losses are checked through the chunk's float64 sum, which `fit` computes anyway (a NaN or
 an infinity makes the sum non-finite; float32 losses cannot overflow a float64 sum). The state
-tensors (parameters, optimizer slots, layer statistics) are checked once per chunk the same
-way, one float64 sum each: a step can leave the weights infinite while its own loss, computed
-before the update, was still finite. Chunks last about 0.25 s, so this is one pass over the
-state four times a second (the overhead measured in the README's "From Python" section).
+tensors (parameters, optimizer slots, layer statistics) are checked once per chunk with
+np.isfinite: a step can leave the weights infinite while its own loss, computed before the
+update, was still finite. Chunks last about 0.25 s, so this is one pass over the state four
+times a second. Measured on digits_mlp (28 830 state values, Adam; 467-step chunks): 61 us
+per chunk, 0.13 % of a step (a float64 sum per tensor took 85 us); fit's time per step with
+the check on and off, 6 alternating runs of 3 epochs: 101.9 vs 101.8 us (+0.1 %, in the noise).
 """
 from __future__ import annotations
 
@@ -48,9 +50,7 @@ def _rate(program, step: int, steps_per_epoch: int) -> float:
 def first_non_finite(executable) -> str | None:
     """The name of the first state tensor holding a NaN or an infinity, or None."""
     arrays = executable.state()
-    with np.errstate(invalid="ignore", over="ignore"):     # inf - inf: NaN is the answer
-        for tensor in executable.tensors:
-            if not math.isfinite(float(np.add.reduce(arrays[tensor.name], axis=None,
-                                                     dtype=np.float64))):
-                return tensor.name
+    for tensor in executable.tensors:
+        if not np.isfinite(arrays[tensor.name]).all():
+            return tensor.name
     return None

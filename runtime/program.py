@@ -69,8 +69,8 @@ class Program:
         self.data: Data | None = None
         self.compile_seconds: float | None = None
         self._chunk = ChunkSizer()
-        # stop at the first non-finite loss or state tensor (fit's docstring; the cost was
-        # measured at under 1 % of a step for small models: runtime/divergence.py)
+        # stop at the first non-finite loss or state tensor (fit's docstring; its cost was
+        # measured at 0.1-0.2 % of a step: runtime/divergence.py)
         self.check_divergence = True
 
     # -- data ---------------------------------------------------------------------------
