@@ -14,10 +14,10 @@ from pathlib import Path
 
 from .compiler.diagnostics import Diagnostic, RecipeError
 from .compiler.recipe import Recipe
-from .runtime.errors import DataError
+from .runtime.errors import DataError, TrainingDiverged
 
 __all__ = ["load", "loads", "check_data", "compile", "Recipe", "RecipeError", "DataError",
-           "Diagnostic"]
+           "TrainingDiverged", "Diagnostic"]
 __version__ = "0.1.0"
 
 

@@ -5,7 +5,9 @@
     recipec compile FILE --emit ir|numba [--dump-after PASS]
 
 Exit codes: 0 success, 2 a problem with the recipe or its data (a diagnostic is printed,
-never a traceback), 1 an internal error (set RECIPEC_DEBUG=1 for the traceback).
+never a traceback), a training that diverged (error[T001]: a NaN or infinite loss or
+parameter; the epoch and step are named) or an unusable --report path (checked before
+anything runs), 1 an internal error (set RECIPEC_DEBUG=1 for the traceback).
 """
 from __future__ import annotations
 
@@ -82,8 +84,12 @@ def _compile(args) -> int:
 def _run(args) -> int:
     import recipec
     from .progress import ProgressLine
-    from .report import run_report, write_json_atomic
+    from .report import run_report, unwritable_reason, write_json_atomic
 
+    # an output path that cannot work is found now, not after the training
+    if args.report and (why := unwritable_reason(args.report)):
+        print(f"recipec: error: --report {args.report}: {why}", file=sys.stderr)
+        return 2
     recipe = recipec.load(args.file, args.set)
     data = recipec.check_data(recipe)      # before any kernel: bad data costs no compile
     # from the checked recipe to loaded kernels: generating and importing the module counts
@@ -103,14 +109,18 @@ def _run(args) -> int:
     for split, metrics in final.items():
         print(f"{split}: " + "  ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
     if args.report:
-        write_json_atomic(args.report, run_report(program, history, final))
+        try:
+            write_json_atomic(args.report, run_report(program, history, final))
+        except OSError as err:       # the folder changed during the training (full, removed)
+            print(f"recipec: error: --report {args.report}: {err}", file=sys.stderr)
+            return 2
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from ..compiler.diagnostics import RecipeError, render, render_all
-    from .errors import DataError
+    from .errors import DataError, TrainingDiverged
     from ..compiler.lower import get_target
 
     try:
@@ -128,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
         located = err.diagnostic()
         print(render(located, err.source) if located is not None
               else f"{args.file}: {err.render()}", file=sys.stderr)
+        return 2
+    except TrainingDiverged as err:
+        print(f"{args.file}: {err.render()}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("recipec: interrupted", file=sys.stderr)

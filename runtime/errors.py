@@ -6,6 +6,8 @@ and, through `key`, which part of the recipe it is about: "source", "test", "res
 layer). `runtime/data/check.py` turns that key into the recipe's `Span`, so the CLI prints
 `file:line:col: error[D003]: message` with the source line and a caret, like any diagnostic;
 an error nothing located prints as `error[<code>]: <message>`. Both exit with status 2.
+A `TrainingDiverged` (code T001) is printed the same way, with a `= help:` line, also exit 2:
+the recipe's numbers (usually the learning rate) made the training blow up.
 """
 from __future__ import annotations
 
@@ -79,3 +81,51 @@ def about(key: str) -> Iterator[None]:
         if err.key is None:
             err.key = key
         raise
+
+
+# Codes of `TrainingDiverged`:
+T001 = "T001"  # the loss or a parameter became NaN or infinite during training
+
+TRAINING_CODES = {T001: "training diverged (non-finite loss or parameters)"}
+
+
+class TrainingDiverged(Exception):
+    """The training produced a non-finite loss or parameter; `fit` stops at the end of the
+    chunk of steps where it happened (the state is left as that chunk made it).
+
+    epoch, step_in_epoch and global_step count from 1, as the progress line does: the first
+    bad step is step `global_step` of the whole training (`state.step` was global_step - 1
+    before it ran).
+    `loss` is the first non-finite loss, or the last loss when only the parameters went bad
+    (then `parameter` names the first non-finite tensor).
+    """
+
+    code = T001
+
+    def __init__(self, epoch: int, step_in_epoch: int, steps_per_epoch: int, global_step: int,
+                 loss: float, parameter: str | None = None, lr: float | None = None):
+        self.epoch = epoch
+        self.step_in_epoch = step_in_epoch
+        self.steps_per_epoch = steps_per_epoch
+        self.global_step = global_step
+        self.loss = loss
+        self.parameter = parameter
+        self.lr = lr
+        where = (f"epoch {epoch}, step {step_in_epoch} of {steps_per_epoch} "
+                 f"(global step {global_step}" + (f", learning rate {lr:g})" if lr else ")"))
+        if parameter is None:
+            self.message = f"training diverged: the loss is {loss} at {where}"
+        else:
+            self.message = (f"training diverged: parameter {parameter} became non-finite by "
+                            f"the end of {where} (the last loss was {loss})")
+        self.hint = ("lower the learning rate (e.g. `--set optimizer.lr=...`); gradient "
+                     "clipping would help too once recipec has it; check the data for huge "
+                     "values (`normalize = standard` in the data block rescales them)")
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+    def render(self) -> str:
+        """The lines the CLI prints."""
+        return f"error[{self.code}]: {self.message}\n  = help: {self.hint}"

@@ -6,6 +6,7 @@ layer, the loss, the backward pass and the update) happens inside that one call.
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,9 +15,11 @@ import numpy as np
 
 from ..compiler.pipeline import CompiledProgram, lower_program
 from ..compiler.recipe import Recipe
-from .data import Data, apply_normalization
+from .data import Data, apply_normalization, normalize_array
 from .data.check import check_data, check_loaded
 from .data.dataset import Split
+from . import divergence, predict_input
+from .errors import TrainingDiverged
 from .metrics import evaluate_outputs
 from .schedule import learning_rates
 from .state import TrainState, epoch_order
@@ -73,6 +76,9 @@ class Program:
             self.data = check_loaded(recipe, data)
         self.compile_seconds: float | None = None
         self._chunk = ChunkSizer()
+        # stop at the first non-finite loss or state tensor (fit's docstring; its cost was
+        # measured at 0.1-0.2 % of a step: runtime/divergence.py)
+        self.check_divergence = True
 
     @property
     def executable(self):
@@ -126,12 +132,26 @@ class Program:
         return self.executable.train_chunk(x, y, order, first, count, batch, lrs)
 
     def fit(self, epochs: int | None = None, progress=None, steps: int | None = None) -> History:
-        """Train until `epochs` in total (default: the recipe's epochs or steps) are done, or
-        for `steps` more steps when that is given.
+        """Train for `epochs` more epochs, or `steps` more steps, from the current state;
+        with neither, for the recipe's own `epochs` (or `steps`) more. Calling fit twice
+        trains twice as long: two `fit(epochs=2)` give bitwise the weights of one
+        `fit(epochs=4)`, and `fit(steps=3)` then `fit(steps=2)` those of `fit(steps=5)`.
+        One epoch is steps-per-epoch steps, counted from wherever the state stands.
 
-        Position is derived from the step counter alone (epoch = step // steps_per_epoch), so a
-        restored state continues exactly where it stopped.
+        Position is derived from the step counter alone (epoch = step // steps_per_epoch),
+        so a restored state continues exactly where it stopped, and the learning-rate
+        schedule continues from that step.
+
+        Raises TrainingDiverged (runtime/errors.py) when a step's loss, or at the end of a
+        chunk any parameter, optimizer slot or layer statistic, is NaN or infinite: training
+        stops at the end of that chunk of steps, and `state` is left as that chunk made it
+        (its step counter included), for inspection. Set `check_divergence = False` to train
+        on regardless.
         """
+        if epochs is not None and steps is not None:
+            raise ValueError("fit takes epochs or steps, not both")
+        epochs = _count("epochs", epochs)
+        steps = _count("steps", steps)
         data = self.load_data()
         if self.compile_seconds is None:
             self.warm_up()
@@ -139,26 +159,30 @@ class Program:
         n, batch = len(x), min(self.recipe.train.batch, len(x))
         full, rem = divmod(n, batch)
         spe = full + (1 if rem else 0)
-        if steps is not None:
-            target = self.state.step + steps
-        elif epochs is not None:
-            target = epochs * spe
-        else:
-            target = self.recipe.train.total_steps(spe)
+        if steps is None:
+            steps = epochs * spe if epochs is not None else self.recipe.train.total_steps(spe)
+        target = self.state.step + steps
         history = History()
         if progress:
             progress.start(self, -(-target // spe), spe)
         with self.executable.session():
-            while self.state.step < target:
-                epoch, pos = divmod(self.state.step, spe)
-                stop = min(spe, pos + target - self.state.step)
-                record = self._run_epoch(x, y, epoch, pos, stop, full, rem, batch, progress)
+            try:
+                while self.state.step < target:
+                    epoch, pos = divmod(self.state.step, spe)
+                    stop = min(spe, pos + target - self.state.step)
+                    record = self._run_epoch(x, y, epoch, pos, stop, full, rem, batch,
+                                             progress)
+                    history.epochs.append(record)
+                    history.train_seconds += record.seconds
+                    history.steps += record.steps
+                    if progress:
+                        progress.epoch_end(record)
+            except TrainingDiverged:
+                if progress and hasattr(progress, "stopped"):
+                    progress.stopped()
+                raise
+            finally:    # also when a chunk diverged: the counters agree with the state
                 self.executable.counters["epoch"] = self.state.step // spe
-                history.epochs.append(record)
-                history.train_seconds += record.seconds
-                history.steps += record.steps
-                if progress:
-                    progress.epoch_end(record)
         if progress:
             progress.finish(history)
         return history
@@ -179,7 +203,10 @@ class Program:
             else:   # the last, smaller batch of the epoch
                 count, rows = 1, rem
                 losses, hits = self.train_steps(x, y, order, full * batch, 1, rem, spe)
-            loss_sum += float(losses.astype(np.float64).sum()) * (rows / count)
+            chunk_loss = float(losses.astype(np.float64).sum())
+            if self.check_divergence:
+                divergence.check_chunk(self, losses, chunk_loss, epoch, step, spe)
+            loss_sum += chunk_loss * (rows / count)
             correct += float(hits.sum())
             seen += rows
             step += count
@@ -196,8 +223,16 @@ class Program:
 
     # -- inference ----------------------------------------------------------------------
     def outputs(self, x: np.ndarray, batch: int = 256) -> np.ndarray:
-        """Raw model outputs (logits for classification) for already-normalised rows."""
-        x = np.ascontiguousarray(x.reshape(len(x), -1), dtype=np.float32)
+        """Raw model outputs (logits for classification) for already-normalised rows: an
+        array [N, ...] whose samples hold as many values as the model's input (the kernel
+        reads exactly that many per row, so anything else is refused here)."""
+        width = math.prod(self.recipe.model.input_shape)
+        x = np.asarray(x)
+        if x.ndim < 1 or math.prod(x.shape[1:]) != width:
+            raise ValueError(f"outputs takes rows of {width} values (an array [N, {width}] or "
+                             f"[N, {', '.join(map(str, self.recipe.model.input_shape))}]); "
+                             f"got an array of shape {x.shape}")
+        x = np.ascontiguousarray(x.reshape(len(x), width), dtype=np.float32)
         n = len(x)
         out = np.empty((n,) + self._out_shape(), np.float32)
         order = np.arange(n, dtype=np.int64)
@@ -211,19 +246,72 @@ class Program:
         return out
 
     def evaluate(self, split: str = "validation") -> dict[str, float]:
+        """The loss and the recipe's metrics on one split: "train", "validation" or "test".
+        A split this recipe's data does not have (or any other name) is a ValueError that
+        lists the splits it has."""
         data = self.load_data()
-        part = {"train": data.train, "validation": data.validation, "test": data.test}[split]
+        present = [name for name in SPLITS if getattr(data, name) is not None]
+        if split not in SPLITS:
+            raise ValueError(f"evaluate({split!r}): unknown split; the splits are "
+                             f"{_listed(SPLITS, 'or')} (this recipe's data has "
+                             f"{_listed(present, 'and')})")
+        part = getattr(data, split)
         if part is None:
-            raise ValueError(f"this recipe's data has no {split} split")
+            raise ValueError(f"evaluate({split!r}): this recipe's data has no {split} split "
+                             f"(it has {_listed(present, 'and')}); {MISSING_SPLIT[split]}")
         return evaluate_outputs(self.outputs(part.x), part.y, self.graphs.loss_value,
                                 self.recipe.metrics)
 
     def predict(self, x: np.ndarray, normalized: bool = False) -> np.ndarray:
-        """Class probabilities (classification) or outputs (regression) for raw samples,
-        shaped as the source stores them: the recipe's reshape/layout and normalization are
-        applied (`normalized=True`: `x` is already in the model's input shape and scale)."""
-        x = np.asarray(x, dtype=np.float32)
-        if not normalized and self.data is not None:
-            x = apply_normalization(x, self.data)
+        """Class probabilities (classification) or outputs (regression) for raw samples.
+
+        `x` is a batch [N, ...] of numbers, each sample shaped as the data source stores it
+        (the recipe's reshape/layout and normalization are then applied) or like the model's
+        `input`; one sample needs its batch axis (`x[None]`). `normalized=True`: `x` is
+        already in the model's input shape and scale. Any other shape, a non-numeric array,
+        or a NaN or infinite value is a ValueError (TypeError for non-numbers) that says what
+        was expected.
+        """
+        model_shape = self.recipe.model.input_shape
+        if normalized:
+            x = predict_input.checked(x, model_shape, self.data.feature_shape
+                                      if self.data is not None else None)
+        else:
+            # normalization uses the training split's statistics: read the data if not yet
+            data = self.load_data()
+            x = predict_input.checked(x, model_shape, data.source_shape)
+            if tuple(x.shape[1:]) == tuple(data.source_shape):
+                x = apply_normalization(x, data)
+            else:   # shaped like the model's input: the conversion is done, the scale is not
+                x = normalize_array(x.reshape((len(x),) + tuple(data.feature_shape)),
+                                    data.norm_shift, data.norm_scale)
         out = self.outputs(x)
         return self.graphs.task.predict(out)
+
+
+SPLITS = ("train", "validation", "test")
+MISSING_SPLIT = {
+    "train": "",
+    "validation": "set `validation = 0.2` (a fraction of the training rows) in the data block",
+    "test": "add `test = <source>` to the data block, or use a source with its own test split",
+}
+
+
+def _listed(names, conjunction: str) -> str:
+    quoted = [repr(n) for n in names]
+    if not quoted:
+        return "none"
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} {conjunction} {quoted[-1]}"
+
+
+def _count(name: str, value) -> int | None:
+    """A fit() count: None or a whole number >= 1 (numpy integers too, not bools or floats)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"fit({name}={value!r}): {name} must be a whole number >= 1, the "
+                        f"number of {name} to train more")
+    if value < 1:
+        raise ValueError(f"fit({name}={value!r}): {name} must be >= 1, the number of "
+                         f"{name} to train more")
+    return int(value)

@@ -43,6 +43,12 @@ class ProgressLine:
         self.console.print(line.rstrip() + (" " * 8 if self.live else ""))
         self.t_epoch = time.perf_counter()
 
+    def stopped(self):
+        """Training stopped mid-epoch (it diverged): end the line being rewritten in place, so
+        that the error prints below it."""
+        if self.live:
+            self.console.print()
+
     def finish(self, history):
         self.console.print(f"trained {history.steps} steps in {history.train_seconds:.2f} s "
                            f"({history.steps_per_second:,.0f} steps/s)")

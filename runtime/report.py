@@ -9,6 +9,31 @@ from pathlib import Path
 from typing import Any
 
 
+def unwritable_reason(path: str | Path) -> str | None:
+    """Why a report could not be written at `path` (None: it can), found before any training:
+    the path is a folder or not a regular file, a folder on its way is a file, or no file can
+    be created in the nearest folder that exists (tried for real: a temporary file, removed at
+    once). Missing folders are fine: write_json_atomic creates them, as it always has; nothing
+    is created here."""
+    path = Path(path)
+    if path.is_dir():
+        return "is a folder; give a file name, e.g. out.json"
+    if path.exists() and not path.is_file():
+        return "exists and is not a regular file"
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        return f"{str(folder)!r} is not a folder"
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".probe")
+    except OSError as err:
+        return f"cannot create a file in folder {str(folder)!r} ({err.strerror or err})"
+    os.close(fd)
+    os.unlink(probe)
+    return None
+
+
 def write_json_atomic(path: str | Path, payload: dict[str, Any]) -> None:
     """Write to a temporary file beside `path`, then rename: a reader never sees half a file."""
     path = Path(path)

@@ -128,3 +128,75 @@ def test_a_damaged_generated_module_is_written_again(tmp_path):
     again = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                            env=env, timeout=120)
     assert again.returncode == 0, again.stderr[-2000:]
+
+
+@pytest.mark.parametrize("case", ["another_entry", "another_module", "no_identity"])
+def test_code_of_another_entry_or_module_is_refused(tmp_path, monkeypatch, case):
+    """An intact file in the wrong place (copied or renamed: another entry's code would be
+    called with this entry's arguments) or from before the header said what it is for."""
+    monkeypatch.setenv("RECIPEC_CACHE_DIR", str(tmp_path))
+    module = _module()
+    module.scale._function = None       # loaded or compiled again: its own file is whole
+    module.scale.resolve()
+    file = machine_code.path(module.__file__, "scale")
+    if case == "no_identity":
+        data = file.read_bytes()
+        end = data.index(b"\n", len(machine_code.MAGIC))
+        header = json.loads(data[len(machine_code.MAGIC):end])
+        del header["for"]
+        file.write_bytes(machine_code.MAGIC + json.dumps(header).encode() + data[end:])
+        assert machine_code.load(module.__file__, "scale") is None
+        return
+    other = (module.__file__, "shift") if case == "another_entry" else \
+        (str(tmp_path / "kernels" / "recipec_cpu_other.py"), "scale")
+    copy = machine_code.path(*other)
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    copy.write_bytes(file.read_bytes())
+    assert machine_code.load(*other) is None
+    assert machine_code.load(module.__file__, "scale") is not None      # in its own place
+
+
+@pytest.mark.parametrize("damage", ["flip_code", "truncate", "other_source", "other_python"])
+def test_damaged_or_foreign_bytecode_is_never_run(tmp_path, damage):
+    """lower/bytecode.py: a generated module's bytecode is used only when it is intact and was
+    compiled from exactly this source by this Python; otherwise the source is compiled again."""
+    from recipec.compiler.lower import bytecode
+
+    module = tmp_path / "m.py"
+    source = b"VALUE = 42\n"
+    module.write_bytes(source)
+    bytecode.code_for(module, source)
+    file = bytecode.path(module)
+    data = bytearray(file.read_bytes())
+    assert bytecode.load(file, bytecode._head(source)) is not None
+    if damage == "flip_code":          # 42 becomes 43 in the marshalled constants
+        at = data.index(b"\x2a\x00\x00\x00", len(bytecode._head(source)) + 32)
+        data[at] = 43
+    elif damage == "truncate":
+        data = data[:len(data) - 5]
+    elif damage == "other_source":
+        data[len(bytecode.MAGIC) + 4] ^= 1
+    else:
+        data[len(bytecode.MAGIC)] ^= 1
+    file.write_bytes(bytes(data))
+    assert bytecode.load(file, bytecode._head(source)) is None
+    namespace = {}
+    exec(bytecode.code_for(module, source), namespace)
+    assert namespace["VALUE"] == 42
+    assert bytecode.load(file, bytecode._head(source)) is not None       # rewritten whole
+
+
+def test_a_cache_that_cannot_be_created_is_replaced_by_a_temporary_one(tmp_path, monkeypatch,
+                                                                        capsys):
+    from recipec.compiler.lower import cache
+
+    (tmp_path / "file").write_text("not a folder")
+    monkeypatch.setenv("RECIPEC_CACHE_DIR", str(tmp_path / "file" / "cache"))
+    monkeypatch.setattr(cache, "_STAND_IN", [])
+    folder = cache.cache_dir()
+    assert folder.is_dir() and not str(folder).startswith(str(tmp_path))
+    assert "kernel cache" in capsys.readouterr().err
+    assert cache.cache_dir() == folder                  # one folder per process, one warning
+    assert capsys.readouterr().err == ""
+    module = cache.load_source("VALUE = 7\n", "cpu", kind="probe")
+    assert module.module.VALUE == 7 and module.path.parent == folder

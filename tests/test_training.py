@@ -90,3 +90,43 @@ def test_prediction_kernel_compiles_ahead_in_a_helper_process(tmp_path, monkeypa
     assert helper.cached(kernels.path, "predict_chunk")
     program.warm_up()                   # loads predict_chunk from the cache the helper wrote
     assert program.executable.from_cache == {"train_chunk": False, "predict_chunk": True}
+
+
+def _same_state(a, b):
+    assert a.state.step == b.state.step and a.state.epoch == b.state.epoch
+    for x, y in zip(a.state.params + a.state.slots, b.state.params + b.state.slots):
+        assert np.array_equal(x, y)
+
+
+# dropout masks keyed on the step and a learning rate halved every epoch: a second fit that
+# restarted the step counter or the schedule would not match
+HALVING = ["schedule=step(every = 1 epochs, gamma = 0.5)"]
+
+
+def test_fit_trains_more_each_time_two_fits_equal_one_twice_as_long():
+    """fit() and fit(epochs=N) mean "N more", as Keras's fit: a second fit() trains the
+    recipe's epochs again, from where the first stopped."""
+    twice = recipec.compile(recipec.load(RECIPES / "digits_mlp.recipe",
+                                         ["train.epochs=1", *HALVING]))
+    first = twice.fit()
+    second = twice.fit()
+    assert first.steps == second.steps == 45 and [r.epoch for r in second.epochs] == [2]
+    once = recipec.compile(recipec.load(RECIPES / "digits_mlp.recipe",
+                                        ["train.epochs=1", *HALVING]))
+    once.fit(epochs=2)
+    _same_state(twice, once)
+    twice.fit(epochs=1)
+    once.fit(epochs=1)
+    _same_state(twice, once)
+    assert once.state.step == 135 and once.state.epoch == 3
+
+
+def test_fit_steps_add_up_across_calls_and_epochs():
+    split = recipec.compile(recipec.load(RECIPES / "digits_mlp.recipe", HALVING))
+    split.fit(steps=3)
+    split.fit(steps=2)
+    split.fit(steps=44)                 # across the end of the first epoch (45 steps)
+    whole = recipec.compile(recipec.load(RECIPES / "digits_mlp.recipe", HALVING))
+    whole.fit(steps=49)
+    _same_state(split, whole)
+    assert whole.state.step == 49 and whole.state.epoch == 1

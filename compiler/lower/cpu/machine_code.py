@@ -12,9 +12,13 @@ the NRT allocator and the threading layer.
 Files: `<module folder>/machine_code/<module>.<name>.<host>.bin`, where `host` hashes the
 numba, llvmlite and Python versions and the CPU's name and features (code compiled for one
 machine never runs on another). Format: a magic line, a JSON header line (library name,
-symbol, sizes, sha256 of the payload), then the object code and the library's bitcode. Written
-to a temporary file, then renamed. A file that is short, damaged or from another format is
-ignored and the entry compiled again; the checksum keeps damaged code away from the JIT.
+symbol, sizes, sha256 of the payload, and what the code is for: the module's name, which holds
+the hash of its source, the entry's name and the host), then the object code and the library's
+bitcode. Written to a temporary file, then renamed. A file that is short, damaged, from another
+format, or another entry's, module's or machine's (copied or renamed into this one's place) is
+ignored and the entry compiled again: the checksum keeps damaged code away from the JIT, the
+header keeps code of another signature from being called with this one's arguments. (This
+guards against damage and mix-ups; whoever can write the cache can write a matching header.)
 """
 from __future__ import annotations
 
@@ -52,6 +56,11 @@ def path(module_file: str, name: str) -> Path:
     return module.parent / "machine_code" / f"{module.stem}.{name}.{_host()}.bin"
 
 
+def _identity(module_file: str, name: str) -> list[str]:
+    """What a file's code is for, written in its header and checked on loading."""
+    return [Path(module_file).stem, name, _host()]
+
+
 def cached(module_file: str, name: str) -> bool:
     return path(module_file, name).exists()
 
@@ -84,6 +93,8 @@ def load(module_file: str, name: str) -> int | None:
             return None
         end = data.index(b"\n", len(MAGIC))
         header = json.loads(data[len(MAGIC):end])
+        if header.get("for") != _identity(module_file, name):
+            return None
         payload = data[end + 1:]
         if len(payload) != header["object"] + header["bitcode"] or \
                 hashlib.sha256(payload).hexdigest() != header["sha256"]:
@@ -111,13 +122,20 @@ def compile_and_save(module_file: str, name: str, function, signature, parallel)
         return entry.address        # works; only the next process compiles it again
     bitcode = bitcode or b""
     header = {"library": library, "symbol": entry.native_name, "object": len(obj),
-              "bitcode": len(bitcode), "sha256": hashlib.sha256(obj + bitcode).hexdigest()}
+              "bitcode": len(bitcode), "sha256": hashlib.sha256(obj + bitcode).hexdigest(),
+              "for": _identity(module_file, name)}
     file = path(module_file, name)
-    file.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=file.parent, suffix=".tmp")
-    with os.fdopen(fd, "wb") as f:
-        f.write(MAGIC + json.dumps(header).encode() + b"\n" + obj + bitcode)
-    os.replace(tmp, file)
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=file.parent, suffix=".tmp")
+    except OSError:             # a read-only cache: this process runs it, the next compiles
+        return entry.address
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(MAGIC + json.dumps(header).encode() + b"\n" + obj + bitcode)
+        os.replace(tmp, file)
+    except OSError:
+        Path(tmp).unlink(missing_ok=True)
     return entry.address
 
 
