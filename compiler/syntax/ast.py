@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Union
 
-from ..diagnostics import Span
+from ..diagnostics import Span, printable
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ def describe(value: Value) -> str:
     if isinstance(value, Quantity):
         return f"a duration `{value.number.value} {value.unit}`"
     if isinstance(value, Str):
-        return f'a string "{value.value}"'
+        return f'a string "{printable(value.value)}"'
     if isinstance(value, Name):
         return f"a name `{value.value}`"
     if isinstance(value, Call):
