@@ -84,6 +84,8 @@ class Stmt:
     body: tuple["Statement", ...] | None  # None: no `{ }` written
     span: Span
     name_span: Span
+    body_span: Span | None = None  # the `{ ... }` itself, braces included: where an empty
+                                   # block is reported
 
 
 Statement = Union[Assign, Stmt]

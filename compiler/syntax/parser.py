@@ -39,7 +39,9 @@ class _Args(tuple):
 
 
 class _Block(tuple):
-    """Marks `{ ... }` among a statement's children."""
+    """Marks `{ ... }` among a statement's children; `span` covers the braces."""
+
+    span: Span
 
 
 _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
@@ -71,7 +73,9 @@ class _ToAst(Transformer):
         return tuple(children)
 
     def block(self, meta, children):
-        return _Block(children[0])
+        block = _Block(children[0])
+        block.span = self._span(meta)
+        return block
 
     def assign(self, meta, children):
         key, value = children
@@ -84,7 +88,7 @@ class _ToAst(Transformer):
         body = next((c for c in rest if isinstance(c, _Block)), None)
         return ast.Stmt(str(name), tuple(args) if args is not None else None, shape,
                         tuple(body) if body is not None else None, self._span(meta),
-                        self._tok(name))
+                        self._tok(name), body.span if body is not None else None)
 
     def call_args(self, meta, children):
         return _Args(children)
