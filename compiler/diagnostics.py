@@ -5,6 +5,7 @@ A `Diagnostic` always carries a `Span`, so it can be printed as
 """
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 
@@ -38,8 +39,36 @@ class RecipeError(Exception):
     def __init__(self, diagnostics: list[Diagnostic], source: str | None = None):
         self.diagnostics = list(diagnostics)
         self.source = source
-        super().__init__("\n".join(f"{d.span.file}:{d.span.line}:{d.span.col}: {d.severity}[{d.code}]: {d.message}"
+        super().__init__("\n".join(f"{printable(d.span.file)}:{d.span.line}:{d.span.col}: "
+                                   f"{d.severity}[{d.code}]: {printable(d.message)}"
                                    for d in self.diagnostics))
+
+
+# ---- terminal safety -----------------------------------------------------------------------
+
+def printable(text: str, keep: str = "") -> str:
+    """`text` with every character a terminal could act on, or that would not show, written
+    as a Python-style escape (`\\x1b`, `\\u202e`): ESC, BEL, CR, NUL, DEL, the C1 controls,
+    bidi overrides, unassigned code points. A recipe, a file name or a `--set` is echoed in
+    diagnostics, and an escape sequence in it must not recolour, retitle or rewrite the user's
+    terminal. Characters in `keep` (the renderer keeps tabs to expand them) pass unchanged."""
+    if text.isprintable() and not keep:
+        return text
+    return "".join(ch if ch.isprintable() or ch in keep else _escape(ch) for ch in text)
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def _width(text: str) -> int:
+    """Terminal columns `text` takes: wide (CJK, emoji) characters two, combining marks none,
+    so a caret lands under the character it points at."""
+    return sum(0 if unicodedata.combining(ch) else
+               2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
 # ---- rendering -----------------------------------------------------------------------------
@@ -47,6 +76,11 @@ class RecipeError(Exception):
 _TAB = 4
 _COLORS = {"error": "\033[1;31m", "warning": "\033[1;33m", "gutter": "\033[1;34m",
            "bold": "\033[1m", "reset": "\033[0m"}
+
+
+def _shown(text: str) -> str:
+    """A source line as printed: control characters escaped, then tabs expanded."""
+    return printable(text, keep="\t").expandtabs(_TAB)
 
 
 def render(diag: Diagnostic, source: str | None, color: bool = False) -> str:
@@ -58,22 +92,26 @@ def render(diag: Diagnostic, source: str | None, color: bool = False) -> str:
         return f"{_COLORS.get(key, _COLORS['bold'])}{text}{_COLORS['reset']}" if color else text
 
     s = diag.span
-    lines = [f"{s.file}:{s.line}:{s.col}: {c(diag.severity, f'{diag.severity}[{diag.code}]')}: "
-             f"{c('bold', diag.message)}"]
+    lines = [f"{printable(s.file)}:{s.line}:{s.col}: "
+             f"{c(diag.severity, f'{diag.severity}[{diag.code}]')}: "
+             f"{c('bold', printable(diag.message))}"]
     width = max(5, len(str(s.line)))
     pad = " " * (width + 1)
     # Split on "\n" only, as the parser counts lines (str.splitlines also splits on \f, \x1c...).
     src_lines = source.split("\n") if source is not None else []
     # `--set` overrides have spans in their own text, not in `source`: no snippet for them.
     if s.file != "<--set>" and 1 <= s.line <= len(src_lines):
-        text = src_lines[s.line - 1].rstrip("\r")
-        start = len(text[:max(s.col - 1, 0)].expandtabs(_TAB))
+        text = src_lines[s.line - 1]
+        text = text[:-1] if text.endswith("\r") else text      # a CRLF file's line end
+        # Columns are counted on the line as shown (escaped, tabs expanded); both are
+        # prefix-preserving, so the shown prefix before the span is a prefix of the shown line.
+        start = _width(_shown(text[:max(s.col - 1, 0)]))
         end_col = s.end_col if s.end_line == s.line else len(text) + 1
-        end = len(text[:max(end_col - 1, 0)].expandtabs(_TAB))
-        lines.append(f"{c('gutter', f'{s.line:>{width}} |')} {text.expandtabs(_TAB)}".rstrip())
+        end = _width(_shown(text[:max(end_col - 1, 0)]))
+        lines.append(f"{c('gutter', f'{s.line:>{width}} |')} {_shown(text)}".rstrip())
         lines.append(f"{c('gutter', pad + '|')} {' ' * start}{c(diag.severity, '^' * max(end - start, 1))}")
     if diag.hint:
-        lines.append(f"{c('gutter', pad + '=')} help: {diag.hint}")
+        lines.append(f"{c('gutter', pad + '=')} help: {printable(diag.hint)}")
     return "\n".join(lines)
 
 

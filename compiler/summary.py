@@ -1,6 +1,11 @@
-"""`recipec check` output: a plain-text table of layers, shapes, params and FLOPs."""
+"""`recipec check` output: a plain-text table of layers, shapes, params and FLOPs.
+
+Counts are Python ints, never numpy's: a huge model prints its true size instead of a wrapped
+int64. Strings from the recipe or the command line (paths, file names) are printed through
+`printable`, so a control character in them cannot act on the terminal."""
 from __future__ import annotations
 
+from .diagnostics import printable
 from .naming import numbered
 from .options import Duration
 from .recipe import Call, LayerSpec, Recipe
@@ -12,7 +17,7 @@ def _value(v) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, str):
-        return v
+        return printable(v)
     if isinstance(v, float):
         return f"{v:g}"
     return str(v)
@@ -49,7 +54,7 @@ def summary(recipe: Recipe) -> str:
 
     rule = "-" * len(line(header))
     t, d = recipe.train, recipe.data
-    out = [f"recipe {recipe.name}  ({recipe.path})", "", line(header), rule]
+    out = [f"recipe {printable(recipe.name)}  ({printable(recipe.path)})", "", line(header), rule]
     out += [line(r) for r in rows] + [rule, line(total), ""]
     extra = (f", test = {format_call(d.test)}" if d.test is not None else "") + \
         (f", scale = {d.scale:g}" if d.scale != 1.0 else "") + \

@@ -66,3 +66,47 @@ def test_render_all_from_checker():
     assert out.endswith("3 errors found")
     single = RecipeError([Diagnostic(Span("f", 1, 1, 1, 2), "E001", "x")], "a = \n")
     assert render_all(single) == "f:1:1: error[E001]: x\n    1 | a =\n      | ^"
+
+
+# ---- terminal safety: nothing a recipe holds reaches the terminal as a control character --
+
+@pytest.mark.parametrize("raw, shown", [
+    ("\x1b[2J", "\\x1b[2J"), ("\x07", "\\x07"), ("\r", "\\x0d"), ("\x00", "\\x00"),
+    ("\x7f", "\\x7f"), ("\x9b", "\\x9b"), ("\u202e", "\\u202e"), ("\U000e0001", "\\U000e0001"),
+    ("\xa0", "\\xa0"), ("é 中", "é 中"),
+], ids=["esc", "bel", "cr", "nul", "del", "c1-csi", "bidi-override", "tag", "nbsp", "text"])
+def test_printable_escapes_what_a_terminal_acts_on(raw, shown):
+    from recipec.compiler.diagnostics import printable
+    assert printable(raw) == shown
+
+
+def test_source_line_message_and_hint_are_escaped_and_the_caret_lines_up():
+    src = 'x = "\x1b]0;pwned\x07" \u202e中 desne\x1b[0m\r\n'
+    col = src.index("desne") + 1
+    d = Diagnostic(Span("f\x1b.recipe", 1, col, 1, col + 5), "E102", "unknown `\x1b[31m`",
+                   "see \x9b1m")
+    header, code, carets, help_line = render(d, src).splitlines()
+    assert not any(ord(ch) < 0x20 or 0x7f <= ord(ch) < 0xa0 for ch in render(d, src)
+                   if ch != "\n")
+    assert header == "f\\x1b.recipe:1:%d: error[E102]: unknown `\\x1b[31m`" % col
+    assert code.endswith('x = "\\x1b]0;pwned\\x07" \\u202e中 desne\\x1b[0m')
+    # 中 takes two terminal columns: the caret is one column further than its index
+    assert carets.index("^") == code.index("desne") + 1 and carets.count("^") == 5
+    assert help_line.endswith("help: see \\x9b1m")
+
+
+def test_unexpected_control_character_is_echoed_escaped():
+    with pytest.raises(RecipeError) as e:
+        check_source("model { \x1b[31m }", "r.recipe")
+    [d] = e.value.diagnostics
+    assert d.code == "E001" and "`\\x1b`" in d.message and "\x1b" not in str(e.value)
+    assert "\x1b" not in render_all(e.value)
+    assert render_all(e.value).splitlines()[2] == "      |         ^^^^"   # under `\x1b`
+
+
+def test_over_long_integer_is_a_syntax_error_not_a_crash():
+    text = "model { input [4] dense(" + "9" * 5000 + ") }"
+    with pytest.raises(RecipeError) as e:
+        check_source(text, "r.recipe")
+    [d] = e.value.diagnostics
+    assert (d.code, d.span.line, d.span.col) == ("E001", 1, 25) and "5000 digits" in d.message

@@ -1,8 +1,9 @@
 """Augmentations a recipe may list (`data { augment = [shift(2), flip(), rotate(10)] }`).
 
 An augmentation is added in one place, one file here: its `AugmentDef` holds the option schema
-the checker validates, whether it needs an image input [C, H, W], and `build`, which appends its
-op (ops/augment.py) to the training graph. compiler/augment.py applies the list in order.
+the checker validates, whether it needs an image input [C, H, W], `fits`, its own check of its
+magnitudes against the input shape, and `build`, which appends its op (ops/augment.py) to the
+training graph. compiler/augment.py applies the list in order.
 A magnitude is a run-time input (`data.augment.<entry>.<option>`, compiles nothing when
 changed); a zero magnitude adds no op at all, which is structure.
 """
@@ -26,6 +27,11 @@ class AugmentDef:
     # (ctx, batch, entry name such as "rotate_1", checked call, salt) -> augmented batch
     build: Callable[["BuildContext", "Value", str, "Call", int], "Value"]
     image: bool = False            # needs a [C, H, W] input
+    # fits(checked call, per-sample input shape) -> None, or (option, message, hint) when a
+    # magnitude makes no sense for that input (a shift as large as the image); the checker
+    # reports it at that option's value (E305). Called only with a shape `image` allows.
+    fits: Callable[["Call", tuple[int, ...]], tuple[str, str, str | None] | None] = \
+        lambda call, shape: None
     doc: str = ""
 
     @property

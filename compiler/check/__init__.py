@@ -4,9 +4,16 @@ Error codes (see each module for the exact messages):
   E000 file unreadable      E001 syntax           E002 malformed --set override
   E101 unknown section/key  E102 unknown layer    E103 unknown option
   E104 unknown choice       E105 duplicate        E106 missing required
-  E201 wrong type/form      E202 out of range     E203 too many/misplaced positional args
-  E301 bad/missing input    E302 shape mismatch   E303 loss/output mismatch
-  E304 metric incompatible with loss  E305 augmentation needs an image input [C, H, W]
+  E107 empty block (`model { }`, `data { }`, `train { }`, `residual { }`)
+  E201 wrong type/form      E202 out of range (and integers beyond 64 bits)
+  E203 too many/misplaced positional args (the help lists the call's options)
+  E301 bad/missing input    E302 shape mismatch (a kernel or window larger than its padded
+                            input: at that option)    E303 loss/output mismatch
+  E304 metric incompatible with loss
+  E305 augmentation incompatible with the input: an image augment on a flat input, or a
+       magnitude as large as the image (`shift(28)` on 28×28: at that option)
+  E306 the model ends in the activation its loss applies itself (softmax before cross_entropy)
+  E307 training would not fit in this machine's memory (check/memory.py; at the largest layer)
 """
 from __future__ import annotations
 
@@ -26,10 +33,13 @@ CODES = {
     "E000": "file cannot be read", "E001": "syntax error", "E002": "malformed override",
     "E101": "unknown section or key", "E102": "unknown layer", "E103": "unknown option",
     "E104": "unknown choice", "E105": "duplicate", "E106": "missing required",
+    "E107": "empty block",
     "E201": "wrong type", "E202": "out of range", "E203": "bad positional arguments",
     "E301": "bad model input", "E302": "shape mismatch", "E303": "loss/output mismatch",
     "E304": "metric incompatible with loss",
     "E305": "augmentation incompatible with the input shape",
+    "E306": "output activation the loss applies itself",
+    "E307": "does not fit in memory",
 }
 
 

@@ -11,7 +11,7 @@ from ..naming import next_name
 from ..recipe import LayerSpec, ModelSpec
 from ..suggest import hint
 from ..syntax import ast
-from .values import MISSING, Ctx, check_args, check_shape
+from .values import MISSING, Ctx, check_args, check_shape, option_span
 
 Shape = tuple[int, ...]
 
@@ -19,7 +19,8 @@ Shape = tuple[int, ...]
 def check_model(ctx: Ctx, stmt: ast.Stmt, body: tuple) -> tuple[ModelSpec | None, Shape | None]:
     """Returns the ModelSpec (None if anything failed) and the output shape if known."""
     if not body:
-        ctx.error(stmt.span, "E301", "model is empty: it must start with `input [d1, ...]`",
+        ctx.error(stmt.body_span or stmt.span, "E107", "empty `model { }`: it must start "
+                  "with `input [d1, ...]` and have at least one layer",
                   "e.g. `model { input [64]  dense(10) }`")
         return None, None
     first, rest, in_shape, in_span = body[0], body[1:], None, None
@@ -80,13 +81,21 @@ def _layer(ctx: Ctx, st, shape: Shape | None, counters: dict[str, int]) -> Layer
     if st.shape is not None:
         ctx.error(st.shape.span, "E201", f"layer `{ldef.name}` takes no shape list")
         ok = False
+    reported = len(ctx.diagnostics)
     options, complete = check_args(ctx, st.args or (), ldef.opts, ldef.name, st.span, True)
-    ok = ok and complete
+    # An option reported out of range (stride = 0) still comes back, but a shape rule must
+    # never run on it: it would divide by zero. Shapes after this layer are then unknown.
+    ok = ok and complete and len(ctx.diagnostics) == reported
     body, body_out = (), None
     if ldef.block:
         if st.body is None:
             ctx.error(st.span, "E201", f"`{ldef.name}` needs a body of layers: "
                       f"`{ldef.name} {{ dense(64) relu }}`")
+            ok = False
+        elif not st.body:
+            ctx.error(st.body_span or st.span, "E107", f"empty `{ldef.name} {{ }}` block: "
+                      f"`{ldef.name}` needs at least one layer in its body",
+                      f"put layers in it, e.g. `{ldef.name} {{ dense(64) relu }}`, or remove it")
             ok = False
         else:
             inner, body_out = _layers(ctx, st.body, shape if ok else None, counters)
@@ -101,7 +110,8 @@ def _layer(ctx: Ctx, st, shape: Shape | None, counters: dict[str, int]) -> Layer
         rule_opts = dict(options, _body_out=body_out) if ldef.block else options
         out = tuple(ldef.shape(shape, rule_opts))
     except ShapeError as e:
-        ctx.error(st.span, "E302", str(e))
+        where = option_span(st.args or (), ldef.opts, e.option, st.span) if e.option else st.span
+        ctx.error(where, "E302", str(e), e.hint)
         return None
     params = ldef.params(shape, options) + sum(b.params for b in body)
     flops = ldef.flops(shape, out, options) + sum(b.flops for b in body)

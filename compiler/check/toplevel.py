@@ -4,17 +4,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import catalog
+from ..augments import AUGMENTS
 from ..diagnostics import Span
 from ..metrics import MetricDef
 from ..options import Opt
-from ..recipe import Call, DataSpec, Recipe, TrainSpec
+from ..recipe import Call, DataSpec, ModelSpec, Recipe, TrainSpec
 from ..suggest import hint
 from ..syntax import ast
 from ..tasks import Task
+from .memory import check_memory
 from .model import check_model
-from .values import MISSING, Ctx, check_choice, check_value
+from .values import MISSING, Ctx, check_choice, check_value, option_span
 
 REQUIRED = ("data", "model", "train", "loss", "optimizer")
+# what an empty section's help suggests
+_EXAMPLES = {"data": "data { source = digits() }", "train": "train { epochs = 10  batch = 32 }"}
 
 
 def check_ast(ctx: Ctx, file: ast.File, text: str) -> Recipe | None:
@@ -39,8 +43,12 @@ def check_ast(ctx: Ctx, file: ast.File, text: str) -> Recipe | None:
     metrics = _metrics(ctx, found.get("metrics"), loss)
     if loss is not None and out is not None:
         _loss_output(ctx, loss, out)
+    if loss is not None and model is not None:
+        _applied_by_loss(ctx, loss, model)
     if data is not None and model is not None:
-        _augment_input(ctx, data, model.input_shape)
+        _augment_input(ctx, data, model.input_shape, found["data"])
+    if model is not None:
+        check_memory(ctx, model, optimizer, train.batch if train is not None else None)
     if ctx.diagnostics:
         return None
     return Recipe(name=file.name or Path(ctx.file).stem, path=ctx.file, data=data, model=model,
@@ -87,10 +95,25 @@ def _section_body(ctx: Ctx, st: ast.Stmt) -> tuple | None:
     return st.body
 
 
+def _empty_section(ctx: Ctx, st: ast.Stmt, keys: tuple[Opt, ...]) -> None:
+    """E107 at the `{ }`: an empty section says nothing, yet data needs a source and train
+    a length, so it is refused where it is written rather than as a missing key."""
+    needs = [f"`{o.name} = ...`" for o in keys if o.required]
+    if st.name == "train":
+        needs = ["`epochs = N` or `steps = N`"]
+    example = _EXAMPLES.get(st.name)
+    ctx.error(st.body_span or st.name_span, "E107", f"empty `{st.name} {{ }}`"
+              + (f": it needs {' and '.join(needs)}" if needs else ""),
+              f"e.g. `{example}`" if example else None)
+
+
 def _keyed(ctx: Ctx, st: ast.Stmt, keys: tuple[Opt, ...], tables: dict) -> dict | None:
     """A `{ key = value ... }` section checked against `keys`; None if anything failed."""
     body = _section_body(ctx, st)
     if body is None:
+        return None
+    if not body:
+        _empty_section(ctx, st, keys)
         return None
     by_name = {o.name: o for o in keys}
     given: dict = {}
@@ -142,14 +165,49 @@ def _data(ctx: Ctx, st: ast.Stmt) -> DataSpec | None:
                     reshape=d["reshape"], layout=d["layout"], key_spans=given)
 
 
-def _augment_input(ctx: Ctx, data: DataSpec, input_shape: tuple[int, ...]) -> None:
-    """Image transforms need a per-sample input [C, H, W]; noise takes any shape."""
-    for call in data.augment:
+def _augment_input(ctx: Ctx, data: DataSpec, input_shape: tuple[int, ...],
+                   data_stmt: ast.Stmt) -> None:
+    """Image transforms need a per-sample input [C, H, W]; noise takes any shape. Then each
+    augmentation's own `fits` check of its magnitudes against that shape (a shift as large
+    as the image), reported at the option's value."""
+    written = _augment_items(data_stmt)
+    for i, call in enumerate(data.augment):
         if call.kind in catalog.IMAGE_AUGMENTS and len(input_shape) != 3:
             ctx.error(call.span, "E305", f"augment `{call.kind}` needs an image input "
                       f"[C, H, W]; the model input is {list(input_shape)}",
                       "use it with e.g. `input [1, 28, 28]`, or use `noise(std)`, which "
                       "works for any input")
+            continue
+        row = AUGMENTS[call.kind]
+        problem = row.fits(call, input_shape)
+        if problem is not None:
+            option, message, help_text = problem
+            item = written[i] if i < len(written) else None
+            args = item.args if isinstance(item, ast.Call) else ()
+            ctx.error(option_span(args, row.opts, option, call.span), "E305", message, help_text)
+
+
+def _augment_items(data_stmt: ast.Stmt) -> tuple:
+    """The augment entries as written (the first `augment = ...`, the one the check used)."""
+    assign = next((a for a in data_stmt.body or () if isinstance(a, ast.Assign)
+                   and a.key == "augment"), None)
+    if assign is None:
+        return ()
+    return assign.value.items if isinstance(assign.value, ast.List) else (assign.value,)
+
+
+def _applied_by_loss(ctx: Ctx, loss: Call, model: ModelSpec) -> None:
+    """E306: the model ends in the activation its loss applies itself (softmax before
+    cross_entropy, which takes logits): training would apply it twice."""
+    activation = catalog.LOSSES[loss.kind].logits_of
+    # dropout is the identity at prediction: `softmax dropout(0.1)` still ends in softmax
+    last = next((l for l in reversed(model.layers) if l.kind != "dropout"), None)
+    if activation is None or last is None or last.kind != activation:
+        return
+    ctx.error(last.span, "E306", f"the model ends in `{activation}`, but {loss.kind} takes "
+              f"logits and applies {activation} itself: {activation} would be applied twice",
+              f"remove this `{activation}`: {loss.kind} applies {activation} itself, and "
+              "predict() already returns probabilities")
 
 
 def _train(ctx: Ctx, st: ast.Stmt) -> TrainSpec | None:

@@ -18,6 +18,10 @@ from ..syntax import ast
 
 MISSING = object()
 
+# Every integer of a recipe ends up in an int64 somewhere (shapes, the step counter, the seed),
+# so a larger one is refused here rather than overflowing later.
+INT_LIMIT = 2 ** 63
+
 
 class Ctx:
     def __init__(self, filename: str):
@@ -58,6 +62,10 @@ def _number(ctx: Ctx, v: ast.Value, opt: Opt, label: str) -> Any:
     x = v.value
     if opt.kind == "int" and not isinstance(x, int):
         ctx.error(v.span, "E201", f"{label}: expected an integer, got {ast.describe(v)}")
+        return MISSING
+    if opt.kind == "int" and abs(x) >= INT_LIMIT:
+        ctx.error(v.span, "E202", f"{label} is too large: {x} does not fit in 64 bits "
+                  f"(at most {INT_LIMIT - 1:,})")
         return MISSING
     if not math.isfinite(x):
         ctx.error(v.span, "E202", f"{label} must be a finite number, got {x}")
@@ -110,6 +118,10 @@ def check_value(ctx: Ctx, v: ast.Value, opt: Opt, label: str,
                 return MISSING
             if n < 1:
                 ctx.error(v.number.span, "E202", f"{label} must be >= 1 {v.unit}, got {n}")
+            elif n >= INT_LIMIT:
+                ctx.error(v.number.span, "E202", f"{label} is too large: {n} {v.unit} does not "
+                          "fit in 64 bits")
+                return MISSING
             return Duration(n, "epochs" if v.unit.startswith("epoch") else "steps")
         h = f"add a unit: `{v.value} epochs` or `{v.value} steps`" \
             if isinstance(v, ast.Number) else None
@@ -148,6 +160,9 @@ def check_shape(ctx: Ctx, v: ast.Value | None, label: str, code: str) -> Any:
             ctx.error(item.span, code, f"{label}: dimensions must be positive integers, "
                       f"got {ast.describe(item)}")
             return MISSING
+        if item.value >= INT_LIMIT:
+            ctx.error(item.span, code, f"{label}: dimension {item.value} does not fit in 64 bits")
+            return MISSING
         dims.append(item.value)
     return tuple(dims)
 
@@ -165,14 +180,15 @@ def check_args(ctx: Ctx, args: tuple[ast.Arg, ...], opts: tuple[Opt, ...], owner
     for arg in args:
         if arg.name is None:
             if seen_named:
-                ctx.error(arg.span, "E203", f"positional argument after a named one in {owner}")
+                ctx.error(arg.span, "E203", f"positional argument after a named one in {owner}",
+                          options_help(owner, opts))
                 complete = False
                 continue
             if n_pos >= len(positional):
                 most = f"at most {len(positional)}" if positional else "no"
                 ctx.error(arg.span, "E203", f"too many positional arguments: {owner} takes "
                           f"{most} positional argument{'s' if len(positional) != 1 else ''}",
-                          f"name it: `{owner}(option = value)`" if opts else None)
+                          options_help(owner, opts))
                 complete = False
                 continue
             opt, n_pos = positional[n_pos], n_pos + 1
@@ -202,6 +218,40 @@ def check_args(ctx: Ctx, args: tuple[ast.Arg, ...], opts: tuple[Opt, ...], owner
         else:
             options[opt.name] = opt.default
     return options, complete
+
+
+def options_help(owner: str, opts: tuple[Opt, ...]) -> str:
+    """What a call takes, for the help of a refused positional argument: `maxpool2d(size,
+    stride)` by position, the rest by name."""
+    if not opts:
+        return f"`{owner}` takes no options: write `{owner}`"
+    positional = [o.name for o in opts if o.positional]
+    named = [o.name for o in opts if not o.positional]
+    parts = []
+    if positional:
+        parts.append(f"{owner} takes {', '.join(positional)} by position, in this order: "
+                     f"`{owner}({', '.join(positional)})`")
+    if named:
+        lead = "its other options are named" if positional else "name its options"
+        parts.append(f"{lead}: " + ", ".join(f"`{n} = ...`" for n in named))
+    return "; ".join(parts)
+
+
+def option_span(args: tuple[ast.Arg, ...], opts: tuple[Opt, ...], name: str,
+                fallback: Span) -> Span:
+    """Where option `name` is written in a call's `args` (its value, named or positional), or
+    `fallback` (the call) when the option was left at its default. A check that refuses one
+    option points here, at the number to change."""
+    positional = [o.name for o in opts if o.positional]
+    n_pos = 0
+    for arg in args:
+        if arg.name is None:
+            if n_pos < len(positional) and positional[n_pos] == name:
+                return arg.value.span
+            n_pos += 1
+        elif arg.name == name:
+            return arg.value.span
+    return fallback
 
 
 def check_choice(ctx: Ctx, v: ast.Value, table: dict[str, Choice], what: str) -> Call | None:

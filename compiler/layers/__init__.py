@@ -21,7 +21,13 @@ Shape = tuple[int, ...]
 
 
 class ShapeError(Exception):
-    """Raised by a shape rule; the checker turns it into a diagnostic pointing at the layer."""
+    """Raised by a shape rule; the checker turns it into an E302 pointing at the layer, or at
+    the value of `option` when one option is what does not fit (`maxpool2d(9)` on a 8×8
+    input points at the 9), with `hint` as its help."""
+
+    def __init__(self, message: str, option: str | None = None, hint: str | None = None):
+        super().__init__(message)
+        self.option, self.hint = option, hint
 
 
 @dataclass(frozen=True)

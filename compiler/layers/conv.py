@@ -3,6 +3,8 @@
 conv1d / conv2d(filters, kernel, stride = 1, padding = 0 | same | valid, bias, init, bias_init)
 maxpool1d / maxpool2d / avgpool1d / avgpool2d(size, stride = size)   (no padding)
 global_avgpool                                                       [C, *spatial] -> [C]
+filters, kernel, stride and size, stride may be given by position, as the README's layer
+table writes them. A kernel or window larger than its padded input is refused at its option.
 The weight is [filters, C, *kernel]; the bias is [filters, 1(, 1)] so the elementwise `add`
 broadcasts it over the spatial axes (and its VJP sums the gradient over batch and space).
 """
@@ -29,21 +31,27 @@ def _pads(kernel: int, stride: int, padding, name: str) -> tuple[int, int]:
     if padding == "same":
         if stride != 1:
             raise ShapeError(f"{name}: padding = same needs stride = 1 (got stride = {stride}); "
-                             f"give the padding as a number instead, e.g. padding = {kernel // 2}")
+                             f"give the padding as a number instead, e.g. padding = {kernel // 2}",
+                             "padding")
         return (kernel - 1) // 2, kernel // 2      # an even kernel puts the extra zero after
     p = 0 if padding == "valid" else int(padding)
     return p, p
 
 
-def _out(name: str, what: str, sizes, kernel: int, stride: int, pads) -> tuple[int, ...]:
+def _out(name: str, what: str, option: str, sizes, kernel: int, stride: int,
+         pads) -> tuple[int, ...]:
+    """Output size per spatial axis; a window larger than its padded input (an output size
+    below 1) is refused at the window's option."""
     out = []
     for n in sizes:
         o = out_size(n, kernel, stride, *pads)
         if o < 1:
+            padded = n + pads[0] + pads[1]
             pad = f" + padding {pads[0] + pads[1]}" if pads[0] + pads[1] else ""
             raise ShapeError(f"{name}: {what} {kernel} does not fit in a spatial size of {n}"
-                             f"{pad} (output size {(n + pads[0] + pads[1] - kernel)} // {stride}"
-                             f" + 1 = {o})")
+                             f"{pad} (output size {padded - kernel} // {stride} + 1 = {o})",
+                             option, f"use {option} <= {padded}" + (
+                                 "" if what == "window" else ", or pad the input"))
         out.append(o)
     return tuple(out)
 
@@ -56,7 +64,7 @@ def _conv(nd: int):
         _check_rank(name, in_shape, nd)
         k, s = opts["kernel"], opts["stride"]
         pads = _pads(k, s, opts["padding"], name)
-        return (opts["filters"],) + _out(name, "kernel", in_shape[1:], k, s, pads)
+        return (opts["filters"],) + _out(name, "kernel", "kernel", in_shape[1:], k, s, pads)
 
     def params(in_shape, opts):
         f = opts["filters"]
@@ -82,7 +90,7 @@ def _conv(nd: int):
         name,
         (Opt("filters", "int", required=True, min=1, positional=True, doc="output channels"),
          Opt("kernel", "int", required=True, min=1, positional=True, doc="window size"),
-         Opt("stride", "int", 1, min=1),
+         Opt("stride", "int", 1, min=1, positional=True),
          Opt("padding", "int_or_enum", 0, min=0, choices=("same", "valid"),
              doc="zeros on each side, or `same` (output size = input size) / `valid` (= 0)"),
          Opt("bias", "bool", True),
@@ -102,8 +110,8 @@ def _pool(nd: int, kind: str):
 
     def shape(in_shape, opts):
         _check_rank(name, in_shape, nd)
-        return (in_shape[0],) + _out(name, "window", in_shape[1:], opts["size"], stride(opts),
-                                     (0, 0))
+        return (in_shape[0],) + _out(name, "window", "size", in_shape[1:], opts["size"],
+                                     stride(opts), (0, 0))
 
     def build(ctx, x, spec):
         o = spec.options
@@ -112,7 +120,7 @@ def _pool(nd: int, kind: str):
     register(LayerDef(
         name,
         (Opt("size", "int", required=True, min=1, positional=True, doc="window size"),
-         Opt("stride", "int", None, min=1, doc="default: the window size")),
+         Opt("stride", "int", None, min=1, positional=True, doc="default: the window size")),
         shape, build,
         flops=lambda i, o, opts: numel(o) * opts["size"] ** nd,
         doc=f"{'maximum' if kind == 'max' else 'mean'} over {nd}-D windows (no padding)",

@@ -31,9 +31,10 @@ def _build(ctx, x, spec):
 
 register(LayerDef(
     "batchnorm",
-    (Opt("momentum", "float", 0.9, min=0.0, max=1.0, max_inclusive=False,
+    # positional as the README's layer table writes it: batchnorm(momentum, eps)
+    (Opt("momentum", "float", 0.9, min=0.0, max=1.0, max_inclusive=False, positional=True,
          doc="weight of the old running statistics (Keras' convention; PyTorch's 0.1 is 0.9)"),
-     Opt("eps", "float", 1e-5, min=0.0, min_inclusive=False)) + PARAM_OPTS,
+     Opt("eps", "float", 1e-5, min=0.0, min_inclusive=False, positional=True)) + PARAM_OPTS,
     _shape, _build,
     params=lambda shape, opts: 2 * shape[0],
     flops=lambda i, o, opts: 4 * numel(o),

@@ -2,9 +2,10 @@
 
 A loss is added in one file of this package: its `LossDef` gives the option schema, the task
 it implies (which fixes the labels' type, the training accuracy and `predict()`), a static
-check of the model's output shape, `build`, which appends the loss to the training graph, and
-`value`, the same loss in numpy over a whole split (what `evaluate` reports). Every module of
-this package is imported below, so a new file registers itself.
+check of the model's output shape, whether it takes logits (the activation it applies
+itself), `build`, which appends the loss to the training graph, and `value`, the same loss in
+numpy over a whole split (what `evaluate` reports). Every module of this package is imported
+below, so a new file registers itself.
 """
 from __future__ import annotations
 
@@ -34,6 +35,9 @@ class LossDef:
     check_output: Callable[[tuple[int, ...], dict[str, Any]], tuple[str, str] | None] = \
         lambda out, options: None
     opts: tuple[Opt, ...] = ()
+    # The loss takes logits: it applies this activation ("softmax") to the model's output
+    # itself, so a model that ends in that layer would apply it twice (the checker's E306).
+    logits_of: str | None = None
     doc: str = ""
 
 

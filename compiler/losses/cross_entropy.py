@@ -22,5 +22,5 @@ def _value(outputs: np.ndarray, y: np.ndarray, options) -> float:
 register(LossDef(
     "cross_entropy", CLASSIFICATION,
     build=lambda g, logits, y, options: g.add("softmax_ce", logits, y),
-    value=_value, check_output=_check_output,
+    value=_value, check_output=_check_output, logits_of="softmax",
     doc="softmax cross-entropy from logits, integer labels"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Union
 
-from ..diagnostics import Span
+from ..diagnostics import Span, printable
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,8 @@ class Stmt:
     body: tuple["Statement", ...] | None  # None: no `{ }` written
     span: Span
     name_span: Span
+    body_span: Span | None = None  # the `{ ... }` itself, braces included: where an empty
+                                   # block is reported
 
 
 Statement = Union[Assign, Stmt]
@@ -104,7 +106,7 @@ def describe(value: Value) -> str:
     if isinstance(value, Quantity):
         return f"a duration `{value.number.value} {value.unit}`"
     if isinstance(value, Str):
-        return f'a string "{value.value}"'
+        return f'a string "{printable(value.value)}"'
     if isinstance(value, Name):
         return f"a name `{value.value}`"
     if isinstance(value, Call):

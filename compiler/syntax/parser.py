@@ -10,13 +10,16 @@ from functools import lru_cache
 from importlib.resources import files
 
 from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
-from ..diagnostics import Diagnostic, RecipeError, Span
+from ..diagnostics import Diagnostic, RecipeError, Span, printable
 from . import ast
 
 EMPTY_MESSAGE = ("empty recipe: expected sections data, model, train "
                  "and keys loss, optimizer")
+# An integer literal longer than this is refused as written: Python will not turn more than
+# 4300 digits into an int (sys.get_int_max_str_digits), and no recipe value needs 40 digits.
+MAX_INT_DIGITS = 40
 
 
 @lru_cache(maxsize=1)
@@ -36,7 +39,9 @@ class _Args(tuple):
 
 
 class _Block(tuple):
-    """Marks `{ ... }` among a statement's children."""
+    """Marks `{ ... }` among a statement's children; `span` covers the braces."""
+
+    span: Span
 
 
 _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
@@ -68,7 +73,9 @@ class _ToAst(Transformer):
         return tuple(children)
 
     def block(self, meta, children):
-        return _Block(children[0])
+        block = _Block(children[0])
+        block.span = self._span(meta)
+        return block
 
     def assign(self, meta, children):
         key, value = children
@@ -81,7 +88,7 @@ class _ToAst(Transformer):
         body = next((c for c in rest if isinstance(c, _Block)), None)
         return ast.Stmt(str(name), tuple(args) if args is not None else None, shape,
                         tuple(body) if body is not None else None, self._span(meta),
-                        self._tok(name))
+                        self._tok(name), body.span if body is not None else None)
 
     def call_args(self, meta, children):
         return _Args(children)
@@ -93,12 +100,19 @@ class _ToAst(Transformer):
         return ast.Arg(str(children[0]), children[1], self._span(meta), self._tok(children[0]))
 
     def number(self, meta, children):
-        return ast.Number(_number(str(children[0])), self._span(meta))
+        return ast.Number(self._value(children[0]), self._span(meta))
 
     def quantity(self, meta, children):
         num, unit = children
-        return ast.Quantity(ast.Number(_number(str(num)), self._tok(num)), str(unit),
+        return ast.Quantity(ast.Number(self._value(num), self._tok(num)), str(unit),
                             self._span(meta))
+
+    def _value(self, tok: Token) -> int | float:
+        digits = len(str(tok).lstrip("+-"))
+        if _is_int(str(tok)) and digits > MAX_INT_DIGITS:
+            raise RecipeError([Diagnostic(self._tok(tok), "E001", f"integer with {digits} "
+                                          "digits is too long: recipe integers fit in 64 bits")])
+        return _number(str(tok))
 
     def string(self, meta, children):
         raw = str(children[0])[1:-1]
@@ -116,9 +130,13 @@ class _ToAst(Transformer):
         return ast.List(tuple(children), self._span(meta))
 
 
+def _is_int(text: str) -> bool:
+    return re.fullmatch(r"[+-]?\d+", text) is not None
+
+
 def _number(text: str) -> int | float:
     # int vs float is kept as written: `30` is an int, `30.0` and `3e1` are floats.
-    return int(text) if re.fullmatch(r"[+-]?\d+", text) else float(text)
+    return int(text) if _is_int(text) else float(text)
 
 
 def _error(filename: str, line: int, col: int, message: str, source: str | None,
@@ -137,6 +155,10 @@ def _run(text: str, filename: str, start: str):
         return _ToAst(filename).transform(tree)
     except UnexpectedInput as e:
         raise _syntax_error(e, text, filename) from None
+    except VisitError as e:     # a literal the transformer refused (an over-long integer)
+        if isinstance(e.orig_exc, RecipeError):
+            raise RecipeError(e.orig_exc.diagnostics, source=text) from None
+        raise
     except RecursionError:
         raise _error(filename, 1, 1, "nesting is too deep", text) from None
 
@@ -200,8 +222,8 @@ def _describe(tok: Token) -> str:
     if tok.type == "$END":
         return "end of file"
     if tok.type in ("NAME", "NUMBER", "STRING"):
-        return f"{_WORDS[tok.type][2:]} `{tok}`"
-    return f"`{tok}`"
+        return f"{_WORDS[tok.type][2:]} `{printable(str(tok))}`"
+    return f"`{printable(str(tok))}`"
 
 
 def _line_col(text: str, pos: int) -> tuple[int, int]:
@@ -276,7 +298,9 @@ def _syntax_error(e: UnexpectedInput, text: str, filename: str) -> RecipeError:
                           "on this line", text)
         allowed = getattr(e, "allowed", None)
         tail = f"; expected {_words(allowed)}" if allowed else ""
-        return _error(filename, line, col, f"unexpected character `{ch}`{tail}", text)
+        # the character itself may be ESC or another control: echo it as an escape
+        return _error(filename, line, col, f"unexpected character `{printable(ch)}`{tail}",
+                      text, width=len(ch))
     if isinstance(e, UnexpectedToken):
         tok, width = e.token, max(len(str(e.token)), 1)
         if at_end:
@@ -293,4 +317,4 @@ def _syntax_error(e: UnexpectedInput, text: str, filename: str) -> RecipeError:
         if tok.type in ("NUMBER", "STRING", "LSQB") and "EQUAL" in expected:
             hint = "a setting is written `key = value`"
         return _error(filename, line, col, msg, text, 1 if at_end else width, hint)
-    return _error(filename, line, col, f"syntax error: {e}", text)
+    return _error(filename, line, col, f"syntax error: {printable(str(e))}", text)
