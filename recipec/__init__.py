@@ -2,10 +2,12 @@
 
     import recipec
     recipe = recipec.load("recipes/digits_mlp.recipe", overrides=["train.epochs=5"])
-    program = recipec.compile(recipe)       # checked, differentiated, fused, lowered
+    program = recipec.compile(recipe)       # checked, differentiated, fused, compiled
     history = program.fit()
     program.evaluate("validation")          # {"loss": ..., "accuracy": ...}
-    program.predict(x)                      # class probabilities
+    program.predict(x)                      # class probabilities for raw inputs x
+
+README.md's "From Python" runs this with x from scikit-learn's digits (tests/test_readme.py).
 """
 from __future__ import annotations
 
