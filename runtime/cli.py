@@ -115,7 +115,7 @@ def _did_you_mean(word: str, names) -> str:
 def _refuse_bad_values(parser: argparse.ArgumentParser, args) -> None:
     """Usage errors argparse cannot see, refused (exit 2) before any recipe is read, so that a
     typo never costs a training: an unknown `--dump-after` stage, a `--report` that cannot
-    be written because its folder does not exist (found otherwise only after training)."""
+    be written (found otherwise only after training)."""
     from ..compiler.pipeline import stage_names
 
     command = parser.commands[args.command]
@@ -126,10 +126,23 @@ def _refuse_bad_values(parser: argparse.ArgumentParser, args) -> None:
                       f"{_did_you_mean(stage, stages)}; the stages are {', '.join(stages)}")
     report = getattr(args, "report", None)
     if report is not None:
-        folder = os.path.dirname(os.path.abspath(report))
-        if os.path.isdir(report) or not os.path.isdir(folder):
-            why = "is a folder" if os.path.isdir(report) else f"its folder {folder} does not exist"
+        why = _unwritable(report)
+        if why is not None:
             command.error(f"argument --report: cannot write {report!r}: {why}")
+
+
+def _unwritable(path: str) -> str | None:
+    """Why a report cannot be written at `path` (its missing folders are created), or None."""
+    if os.path.isdir(path):
+        return "it is a folder"
+    folder = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(folder):
+        folder = os.path.dirname(folder)
+    if not os.path.isdir(folder):
+        return f"{folder} is a file, not a folder"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"the folder {folder} is not writable"
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
