@@ -6,7 +6,9 @@
     program = recipec.compile(recipe, data=data)   # checked, differentiated, fused
     history = program.fit()                 # reads the data (if not given), then compiles
     program.evaluate("validation")          # {"loss": ..., "accuracy": ...}
-    program.predict(x)                      # class probabilities
+    program.predict(x)                      # class probabilities for raw inputs x
+
+README.md's "From Python" runs this with x from scikit-learn's digits (tests/test_readme.py).
 """
 from __future__ import annotations
 

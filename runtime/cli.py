@@ -18,9 +18,12 @@ import time
 import traceback
 
 
+COMMANDS = ("check", "run", "compile")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="recipec", description=__doc__.split("\n\n")[0])
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", required=True, metavar="{check,run,compile}")
     c = sub.add_parser("check", help="check a recipe and print its model summary")
     c.add_argument("file")
     c.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
@@ -35,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("--emit", choices=("ir", "numba"), default="ir")
     k.add_argument("--dump-after", metavar="PASS", help="print the IR after this pass")
     k.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    p.commands = {"check": c, "run": r, "compile": k}     # for usage errors found after parsing
     return p
 
 
@@ -57,15 +61,10 @@ def _compile(args) -> int:
     import recipec
     from ..compiler.ir import format_graph
     from ..compiler.lower import CompileOptions, get_target
-    from ..compiler.pipeline import compile_recipe, stage_names
+    from ..compiler.pipeline import compile_recipe
 
     recipe = recipec.load(args.file, args.set)
-    stages = stage_names("cpu")
-    if args.dump_after and args.dump_after not in stages:
-        print(f"recipec: unknown stage {args.dump_after!r} for --dump-after; stages: "
-              f"{', '.join(stages)}", file=sys.stderr)
-        return 2
-    dumps = []
+    dumps = []  # main() has refused an unknown --dump-after stage
     # the CPU target's passes, but no kernel: the IR and the source need no compile
     compiled = compile_recipe(recipe, "cpu", lower=False, dump_after=args.dump_after,
                               on_dump=lambda title, text: dumps.append((title, text)))
@@ -117,8 +116,40 @@ def _run(args) -> int:
     return 0
 
 
+def _refuse_bad_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:
+    """A misspelt command, refused with a did-you-mean (argparse lists the choices only)."""
+    if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
+        parser.error(f"unknown command {argv[0]!r}{_did_you_mean(argv[0], COMMANDS)}; "
+                     f"the commands are {', '.join(COMMANDS)}")
+
+
+def _did_you_mean(word: str, names) -> str:
+    from ..compiler.suggest import closest
+
+    best = closest(word, names)
+    return "" if best is None else f" (did you mean {best!r}?)"
+
+
+def _refuse_bad_values(parser: argparse.ArgumentParser, args) -> None:
+    """Usage errors argparse cannot see, refused (exit 2) before any recipe is read, so that a
+    typo never costs a training: an unknown `--dump-after` stage. (A `--report` that cannot
+    be written is refused at the start of `_run`.)"""
+    from ..compiler.pipeline import stage_names
+
+    command = parser.commands[args.command]
+    stage = getattr(args, "dump_after", None)
+    if stage is not None and stage not in stage_names("cpu"):
+        stages = stage_names("cpu")
+        command.error(f"argument --dump-after: unknown stage {stage!r}"
+                      f"{_did_you_mean(stage, stages)}; the stages are {', '.join(stages)}")
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = _parser()
+    _refuse_bad_arguments(parser, argv)
+    args = parser.parse_args(argv)
+    _refuse_bad_values(parser, args)
     from ..compiler.diagnostics import RecipeError, render, render_all
     from .errors import DataError, TrainingDiverged
     from ..compiler.lower import get_target

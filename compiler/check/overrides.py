@@ -7,12 +7,15 @@ same way (`data.augment.rotate_1.degrees`, compiler/augment.py). These are also 
 the compiled step's run-time hyperparameters, so such a `--set` compiles nothing unless it
 changes a shape or the structure.
 The value is parsed with the grammar's own value syntax, so `--set optimizer=sgd(0.1)` and
-`--set metrics=[accuracy,loss]` work. Spans point into the override text (file `<--set>`),
-which is what the checker then reports if the new value is wrong.
+`--set metrics=[accuracy,loss]` work; an option whose type is a string also takes a bare value,
+verbatim (`--set data.source.path=/data/mnist`, `--set data.source.label=species`; see
+override_targets.py). Spans point into the override text (file `<--set>`), which is what the
+checker then reports if the new value is wrong.
 """
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import replace
 from typing import Iterable
 
@@ -20,9 +23,11 @@ from .. import catalog
 from ..diagnostics import RecipeError, Span
 from ..layers import LAYERS
 from ..naming import numbered
+from ..options import Opt
 from ..suggest import hint
 from ..syntax import ast, parse_value
 from .model import layer_paths
+from .override_targets import target_option
 from .values import Ctx
 
 FILE = "<--set>"
@@ -52,9 +57,13 @@ def _apply_one(ctx: Ctx, file: ast.File, text: str) -> ast.File:
     whole = Span(FILE, 1, 1, 1, len(text) + 1)
     path, eq, raw = text.partition("=")
     parts = path.strip().split(".")
-    if not eq or not raw.strip() or not all(re.fullmatch(r"[A-Za-z_]\w*", p) for p in parts):
+    if not eq or not all(re.fullmatch(r"[A-Za-z_]\w*", p) for p in parts):
         ctx.error(whole, "E002", f"malformed override `{text}`: expected `path=value`",
                   "e.g. `--set train.epochs=5` or `--set optimizer.lr=0.01`")
+        return file
+    if not raw.strip():
+        ctx.error(whole, "E002", f"override `{text}` has no value after `=`",
+                  f"e.g. `--set {path.strip()}=VALUE`; an empty string is `{path.strip()}=\"\"`")
         return file
     head = parts[0]
     sectioned = head in ("data", "train")
@@ -65,11 +74,9 @@ def _apply_one(ctx: Ctx, file: ast.File, text: str) -> ast.File:
         ctx.error(whole, "E002", f"cannot override `{path.strip()}`: {_FORMS}",
                   hint(head, _HEADS) if head not in _HEADS else None)
         return file
-    try:  # padding keeps the value's columns relative to the whole override text
-        value = parse_value(" " * (len(path) + 1) + raw, FILE)
-    except RecipeError as e:
-        for d in e.diagnostics:
-            ctx.error(d.span, "E002", f"in override `{text}`: {d.message}", d.hint)
+    value = _value(ctx, path, raw, target_option(file, parts), text,
+                   names_option=len(parts) >= 3 or (len(parts) == 2 and not sectioned))
+    if value is None:
         return file
     key_span = Span(FILE, 1, 1, 1, len(path) + 1)
     spans = _part_spans(path)
@@ -86,17 +93,46 @@ def _apply_one(ctx: Ctx, file: ast.File, text: str) -> ast.File:
             return file
         section = file.body[idx]
         new_body = _set(ctx, section.body, parts[1], parts[2] if len(parts) == 3 else None,
-                        value, key_span, text)
+                        value, key_span, text, spans[-1])
         return replace(file, body=file.body[:idx] + (replace(section, body=new_body),)
                        + file.body[idx + 1:])
     new_body = _set(ctx, file.body, head, parts[1] if len(parts) == 2 else None, value,
-                    key_span, text)
+                    key_span, text, spans[-1])
     return replace(file, body=new_body)
 
 
+def _value(ctx: Ctx, path: str, raw: str, opt: Opt | None, text: str,
+           names_option: bool) -> ast.Value | None:
+    """The override's value: recipe syntax, except that a string option takes its value bare
+    and verbatim (`data.source.path=/data/mnist`, inner spaces kept, surrounding ones not);
+    a value written in quotes is recipe syntax there too, escapes and all. An option that
+    cannot be resolved (`data.source.pth`) gets an unparsable value as a string, so that the
+    checker reports the misspelt option, with its did-you-mean, not the value's syntax."""
+    start = len(path) + 2 + len(raw) - len(raw.lstrip())     # 1-based column of the value
+    bare = raw.strip()
+    if opt is not None and opt.kind == "str" and not bare.startswith('"'):
+        odd = next((i for i, ch in enumerate(bare) if unicodedata.category(ch) == "Cc"), None)
+        if odd is not None:
+            ctx.error(Span(FILE, 1, start + odd, 1, start + odd + 1), "E002",
+                      f"in override `{path.strip()}=...`: control character "
+                      f"U+{ord(bare[odd]):04X} in a bare value",
+                      "a bare value is taken verbatim; control characters cannot be part of it")
+            return None
+        return ast.Str(bare, Span(FILE, 1, start, 1, start + len(bare)))
+    try:  # padding keeps the value's columns relative to the whole override text
+        return parse_value(" " * (len(path) + 1) + raw, FILE)
+    except RecipeError as e:
+        if names_option and opt is None and bare and not bare.startswith('"'):
+            return ast.Str(bare, Span(FILE, 1, start, 1, start + len(bare)))
+        for d in e.diagnostics:
+            ctx.error(d.span, "E002", f"in override `{text}`: {d.message}", d.hint)
+        return None
+
+
 def _set(ctx: Ctx, body: tuple, key: str, option: str | None, value: ast.Value,
-         key_span: Span, text: str) -> tuple:
-    """Replace (or add) `key = value`, or option `option` inside the call `key = f(...)`."""
+         key_span: Span, text: str, option_span: Span) -> tuple:
+    """Replace (or add) `key = value`, or option `option` inside the call `key = f(...)`;
+    `option_span` (the option's name in the override) is where a misspelt option points."""
     idx = next((i for i, s in enumerate(body) if isinstance(s, ast.Assign) and s.key == key),
                None)
     if option is None:
@@ -109,16 +145,19 @@ def _set(ctx: Ctx, body: tuple, key: str, option: str | None, value: ast.Value,
         ctx.error(Span(FILE, 1, 1, 1, len(text) + 1), "E002",
                   f"cannot set `{option}`: `{key}` is not set to a call like `name(...)`")
         return body
-    new_call = replace(old, args=_set_arg(old, key, option, value))
+    new_call = replace(old, args=_set_arg(old, key, option, value, option_span))
     return body[:idx] + (replace(body[idx], value=new_call),) + body[idx + 1:]
 
 
-def _set_arg(call: ast.Call, key: str, option: str, value: ast.Value) -> tuple:
+def _set_arg(call: ast.Call, key: str, option: str, value: ast.Value,
+             name_span: Span) -> tuple:
     choice = _TABLES.get(key, {}).get(call.name)
-    return _with_arg(call.args, choice.opts if choice is not None else (), option, value)
+    return _with_arg(call.args, choice.opts if choice is not None else (), option, value,
+                     name_span)
 
 
-def _with_arg(args: tuple, opts: tuple, option: str, value: ast.Value) -> tuple:
+def _with_arg(args: tuple, opts: tuple, option: str, value: ast.Value,
+              name_span: Span | None = None) -> tuple:
     """`args` with `option` set to `value`: replaced where it is given by name or by position
     (`sgd(0.1)` sets lr, `dropout(0.2)` the rate; `opts` says the positional order), else
     added."""
@@ -133,7 +172,7 @@ def _with_arg(args: tuple, opts: tuple, option: str, value: ast.Value) -> tuple:
         i = pos[names.index(option)]
         args[i] = replace(args[i], value=value)
         return tuple(args)
-    return tuple(args) + (ast.Arg(option, value, value.span, value.span),)
+    return tuple(args) + (ast.Arg(option, value, value.span, name_span or value.span),)
 
 
 def _part_spans(path: str) -> list[Span]:
