@@ -368,3 +368,16 @@ def test_predict_takes_channels_last_samples(tmp_path):
     np.testing.assert_allclose(raw, program.predict(program.data.train.x, normalized=True),
                                rtol=1e-6)
     assert raw.shape == (8, 2)
+
+
+def test_check_no_data_checks_the_recipe_alone(tmp_path):
+    # `--no-data` is for a recipe written where its data is not: the text is checked, the
+    # missing file is not opened; without it the same recipe is refused at its source
+    text = ("recipe offline\ndata { source = csv(\"elsewhere/train.csv\", label = \"y\") }\n"
+            "model { input [4] dense(3) }\nloss = cross_entropy\noptimizer = sgd(lr = 0.1)\n"
+            "train { epochs = 1 }\n")
+    path = write(tmp_path, "offline.recipe", text)
+    alone = cli("check", "--no-data", path)
+    accepted(alone)
+    assert "offline" in alone.out and "samples" not in alone.out
+    refused(cli("check", path), "D001", at=line_col(text, "csv("))
