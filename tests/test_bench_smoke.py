@@ -90,3 +90,19 @@ def test_smoke_contend(tmp_path):
     assert row["key"] == "mlp128_sgd_b64"
     assert row["recipec_quiet"] > 0 and row["recipec_busy"] > 0 and row["recipec_kept"] > 0
     assert row["threads_at_end"] >= 1
+
+
+def test_smoke_csv_load(tmp_path, capsys):
+    # the CSV-load benchmark end to end on a tiny file: generates it, reads it in each
+    # reader's own process, and writes the figures
+    import json
+
+    from bench import csv_load
+
+    out = tmp_path / "csv_load.json"
+    assert csv_load.main(["--rows", "2000", "--repeats", "1", "--dir", str(tmp_path),
+                          "--readers", "recipec,pyarrow", "--out", str(out)]) == 0
+    results = json.loads(out.read_text())["results"]
+    assert set(results) == {"recipec", "pyarrow"}
+    assert all(r["seconds"] > 0 for r in results.values())
+    assert "x pyarrow" in capsys.readouterr().out
