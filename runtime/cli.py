@@ -96,7 +96,15 @@ def _run(args) -> int:
         print(f"recipec: error: --report {args.report}: {why}", file=sys.stderr)
         return 2
     recipe = recipec.load(args.file, args.set)
+    start = time.perf_counter()
     data = recipec.check_data(recipe)      # before any kernel: bad data costs no compile
+    loading = {"data_seconds": time.perf_counter() - start, "data_peak_rss_mib": _peak_mib()}
+    if not args.quiet:
+        rows = sum(len(part) for part in (data.train, data.validation, data.test)
+                   if part is not None)
+        print(f"{data.source}: {rows:,} samples read and checked in "
+              f"{loading['data_seconds']:.2f} s (peak memory {loading['data_peak_rss_mib']:,.0f} "
+              f"MiB)", file=sys.stderr)
     # from the checked recipe to loaded kernels: generating and importing the module counts
     start = time.perf_counter()
     program = recipec.compile(recipe, data=data)
@@ -115,11 +123,19 @@ def _run(args) -> int:
         print(f"{split}: " + "  ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
     if args.report:
         try:
-            write_json_atomic(args.report, run_report(program, history, final))
+            write_json_atomic(args.report, run_report(program, history, final, loading))
         except OSError as err:       # the folder changed during the training (full, removed)
             print(f"recipec: error: --report {args.report}: {err}", file=sys.stderr)
             return 2
     return 0
+
+
+def _peak_mib() -> float:
+    """This process's peak resident memory so far, in MiB (Linux reports KiB, macOS bytes)."""
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (2 ** 20 if sys.platform == "darwin" else 2 ** 10)
 
 
 def _refuse_bad_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:

@@ -49,7 +49,10 @@ def write_json_atomic(path: str | Path, payload: dict[str, Any]) -> None:
         raise
 
 
-def run_report(program, history, final: dict[str, dict[str, float]]) -> dict[str, Any]:
+def run_report(program, history, final: dict[str, dict[str, float]],
+               loading: dict[str, float] | None = None) -> dict[str, Any]:
+    """The run as JSON; `loading` holds the data's read-and-check seconds and the peak
+    memory after it (`recipec run` measures them before compiling)."""
     import numba
     import numpy as np
 
@@ -59,6 +62,7 @@ def run_report(program, history, final: dict[str, dict[str, float]]) -> dict[str
         "path": recipe.path,
         "final": final,
         "timings": {
+            **(loading or {}),
             "compile_seconds": program.compile_seconds,
             "compiler_passes": program.compiled.timings,
             "train_seconds": history.train_seconds,

@@ -89,6 +89,11 @@ def test_run_writes_report_and_honours_overrides(tmp_path):
     assert len(data["history"]) == 2
     assert 0.0 <= data["final"]["validation"]["accuracy"] <= 1.0
     assert data["timings"]["steps_per_second"] > 0
+    # the data's load is measured before compiling, printed and kept in the report
+    assert 0 < data["timings"]["data_seconds"] < data["timings"]["train_seconds"] + 60
+    assert data["timings"]["data_peak_rss_mib"] > 10
+    assert re.search(r"1,797 samples read and checked in \d+\.\d\d s \(peak memory [\d,]+ MiB\)",
+                     err), err
     assert "validation:" in out
 
 
