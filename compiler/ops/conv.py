@@ -11,25 +11,8 @@ One implementation serves 1-D and 2-D: a rank-3 tensor [B, C, L] is handled as [
   size     (k,) or (kh, kw)          pooling window
 Output size per axis: floor((L + lo + hi - k) / s) + 1.
 
-Convolutions lower to BLAS through im2col, one sample at a time: sample b's column matrix
-cols[C*kh*kw, Ho*Wo] holds its receptive fields, and the forward is one sgemm
-y[b] = W[F, C*kh*kw] @ cols[b], written straight into the NCHW output (its [F, Ho*Wo] view).
-Under the default RECIPEC_THREADS=numba the loop over samples is a prange and each thread calls
-a single-threaded sgemm.
-Measured (Keras MNIST convnet shapes, 2-core AMD EPYC, OpenBLAS 0.3.31, ms per call at batch
-64 / 128, best of 15): per-sample im2col + sgemm beat one batched column matrix
-[C*kh*kw, B*Ho*Wo] with a single big sgemm for every op (conv2 forward 3.25 / 6.43 vs
-3.96 / 8.41; dW 3.28 / 6.66 vs 3.97 / 7.52; dX 2.78 / 5.43 vs 3.50 / 7.40), because the
-batched transposes stream 9 MB through memory while one sample's columns (139 KB) stay in L2;
-a direct (no im2col) loop for conv1 (C*kh*kw = 9) was 2x slower still. The batched variant was
-therefore removed. Whole CNN step, same run as PyTorch eager 2.13 (bench, quiet machine):
-4,900 / 5,100 samples/s vs 3,700 / 3,700.
-Backward: dW^T = sum_b cols[b] @ dY[b]^T reuses the forward's columns (measured: recomputing
-them cost the same time as reading them back, and keeping one buffer saves B*C*kh*kw*Ho*Wo
-floats per layer); sgemm accumulates the products over chunks of 16 samples and the chunks are
-summed in float64 in a fixed order. dX = col2im(W^T @ dY[b]) with one writer per element of dX.
-Neither result depends on the thread count.
-The CPU kernels (shape-generic, compiled once per machine) are in lower/cpu/emitters/conv.py.
+How a target computes them is its own: the Numba CPU kernels (im2col + sgemm per sample,
+the measurements behind that choice) are in lower/cpu/emitters/conv.py.
 """
 from __future__ import annotations
 
