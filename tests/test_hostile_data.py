@@ -67,28 +67,29 @@ def directory_as_csv(tmp):
         ("folder.csv", "is a folder")
 
 
+def _bad_csv(tmp, name, text, code, mentions):
+    """A CSV file with `text` as the recipe's source; the diagnostic points at the call."""
+    write(tmp, name, text)
+    return recipe_text(f'csv("{name}", label = "y")'), code, f'csv("{name}"', mentions
+
+
 def non_numeric_cell(tmp):
-    write(tmp, "cells.csv", "a,b,y\n1,2,0\n3,x7,1\n5,6,0\n7,8,1\n")
-    return recipe_text('csv("cells.csv", label = "y")'), "D003", 'csv("cells', \
-        ("line 3", "'x7'")
+    return _bad_csv(tmp, "cells.csv", "a,b,y\n1,2,0\n3,x7,1\n5,6,0\n7,8,1\n", "D003",
+                    ("line 3", "'x7'"))
 
 
 def nan_cell(tmp):
-    write(tmp, "nan.csv", "a,b,y\n1,2,0\n3,nan,1\n5,6,0\n7,8,1\n")
-    return recipe_text('csv("nan.csv", label = "y")'), "D003", 'csv("nan', \
-        ("line 3", "not a finite number")
+    return _bad_csv(tmp, "nan.csv", "a,b,y\n1,2,0\n3,nan,1\n5,6,0\n7,8,1\n", "D003",
+                    ("line 3", "not a finite number"))
 
 
 def missing_label_column(tmp):
-    write(tmp, "nolabel.csv", "a,b,class\n1,2,0\n3,4,1\n")
-    return recipe_text('csv("nolabel.csv", label = "y")'), "D004", 'csv("nolabel', \
-        ("no label column 'y'", "'class'")
+    return _bad_csv(tmp, "nolabel.csv", "a,b,class\n1,2,0\n3,4,1\n", "D004",
+                    ("no label column 'y'", "'class'"))
 
 
 def empty_csv(tmp):
-    write(tmp, "empty.csv", "")
-    return recipe_text('csv("empty.csv", label = "y")'), "D003", 'csv("empty', \
-        ("empty.csv", "empty")
+    return _bad_csv(tmp, "empty.csv", "", "D003", ("empty.csv", "empty"))
 
 
 def npz_not_a_zip(tmp):
