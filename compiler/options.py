@@ -12,8 +12,14 @@ from typing import Any
 # checked into a `Duration`; 'shape' is a list of positive ints; 'call' names a `Choice`;
 # 'int_or_enum' is an int (range-checked) or one of `choices` (`padding = 1` / `padding = same`);
 # 'call_list' is a list of calls, each naming a `Choice` (`augment = [shift(2), flip()]`).
+# 'size' is an amount of memory with a byte unit (`2 GB`, `512 MiB`), checked into an int of
+# bytes, or one of `choices` (`memory = auto`).
 KINDS = ("int", "float", "bool", "str", "enum", "duration", "shape", "call", "int_or_enum",
-         "call_list")
+         "call_list", "size")
+
+# byte units: SI prefixes are powers of 1000, IEC ones (KiB, MiB, ...) powers of 1024
+SIZE_UNITS = {"KB": 10 ** 3, "MB": 10 ** 6, "GB": 10 ** 9, "TB": 10 ** 12,
+              "KiB": 2 ** 10, "MiB": 2 ** 20, "GiB": 2 ** 30, "TiB": 2 ** 40}
 
 
 @dataclass(frozen=True)

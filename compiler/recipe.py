@@ -68,6 +68,7 @@ class DataSpec:
     augment: tuple[Call, ...] = () # random transforms of each training batch, in order
     reshape: tuple[int, ...] | None = None  # read each stored sample as this shape (same count)
     layout: str = "chw"            # "hwc": samples stored [H, W, C], converted to [C, H, W]
+    memory: int | str = "auto"     # bytes the prepared data may take in memory, or "auto"
     key_spans: tuple[tuple[str, Span], ...] = ()  # (key, span of its value) for each key given
 
     def span_of(self, key: str) -> Span:

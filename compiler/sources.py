@@ -42,6 +42,12 @@ for _s in (
                       Opt("x_test", "str", "", doc="test-split features array; \"\" = no test split"),
                       Opt("y_test", "str", "", doc="test-split labels array (with x_test)")),
               doc="a NumPy .npz archive (read without pickle)"),
+    SourceDef("npy", (Opt("x", "str", required=True, doc="features: an .npy file [N, ...]"),
+                      Opt("y", "str", required=True, doc="labels: an .npy file [N] or [N, k]"),
+                      Opt("x_test", "str", "", doc="test-split features; \"\" = none"),
+                      Opt("y_test", "str", "", doc="test-split labels (with x_test)")),
+              doc="NumPy .npy files, the features memory-mapped (never read whole unless "
+                  "they fit the memory budget)"),
     SourceDef("mnist", (Opt("path", "str", required=True, positional=True,
                             doc="folder with the four original IDX files (gzipped or not)"),),
               doc="MNIST from its IDX files: 60000 train + 10000 test images [1, 28, 28], "

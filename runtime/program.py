@@ -18,6 +18,7 @@ from ..compiler.recipe import Recipe
 from .data import Data, apply_normalization, normalize_array
 from .data.check import check_data, check_loaded
 from .data.dataset import Split
+from .data.rows import StoredRows, rows_per_block
 from . import divergence, predict_input
 from .errors import TrainingDiverged
 from .metrics import evaluate_outputs
@@ -98,9 +99,17 @@ class Program:
             self.data = check_data(self.recipe, self.base_dir)
         return self.data
 
-    def _arrays(self, split: Split) -> tuple[np.ndarray, np.ndarray]:
+    def _arrays(self, split: Split) -> tuple[np.ndarray | StoredRows, np.ndarray]:
+        """The kernel's view of a split: float32 rows [N, width], or for streamed data the
+        StoredRows that `_chunk_rows` reads from, a chunk at a time."""
+        if split.streamed:
+            return split.x, np.ascontiguousarray(split.y)
         x = np.ascontiguousarray(split.x.reshape(len(split.x), -1), dtype=np.float32)
         return x, np.ascontiguousarray(split.y)
+
+    def _stream_rows(self) -> int:
+        """Rows one streamed chunk (or evaluation block) may prepare at once."""
+        return rows_per_block(self.data.feature_shape, self.data.memory_budget)
 
     # -- state --------------------------------------------------------------------------
     @property
@@ -124,11 +133,19 @@ class Program:
         return tuple(self.recipe.model.output_shape)
 
     # -- training -----------------------------------------------------------------------
-    def train_steps(self, x: np.ndarray, y: np.ndarray, order: np.ndarray, first: int,
-                    count: int, batch: int, steps_per_epoch: int):
-        """Run `count` steps of `batch` rows starting at order[first]; one compiled call."""
+    def train_steps(self, x: np.ndarray | StoredRows, y: np.ndarray, order: np.ndarray,
+                    first: int, count: int, batch: int, steps_per_epoch: int):
+        """Run `count` steps of `batch` rows starting at order[first]; one compiled call.
+        Streamed rows are read and prepared first, in that order, so the kernel sees the
+        same batches as it would in memory."""
         lrs = learning_rates(self.recipe.optimizer, self.recipe.schedule,
                              self.executable.counters["step"], count, steps_per_epoch)
+        if isinstance(x, StoredRows):
+            rows = order[first:first + count * batch]
+            chunk = x.take(rows).reshape(len(rows), -1)
+            return self.executable.train_chunk(chunk, np.ascontiguousarray(y[rows]),
+                                               np.arange(len(rows), dtype=np.int64), 0,
+                                               count, batch, lrs)
         return self.executable.train_chunk(x, y, order, first, count, batch, lrs)
 
     def fit(self, epochs: int | None = None, progress=None, steps: int | None = None) -> History:
@@ -198,6 +215,8 @@ class Program:
             t0 = time.perf_counter()
             if step < full:
                 count = min(self._chunk.steps, full - step, stop - step)
+                if isinstance(x, StoredRows):       # a chunk's rows fit the memory budget
+                    count = max(1, min(count, self._stream_rows() // batch))
                 losses, hits = self.train_steps(x, y, order, step * batch, count, batch, spe)
                 rows = count * batch
             else:   # the last, smaller batch of the epoch
@@ -259,8 +278,12 @@ class Program:
         if part is None:
             raise ValueError(f"evaluate({split!r}): this recipe's data has no {split} split "
                              f"(it has {_listed(present, 'and')}); {MISSING_SPLIT[split]}")
-        return evaluate_outputs(self.outputs(part.x), part.y, self.graphs.loss_value,
-                                self.recipe.metrics)
+        if part.streamed:       # a block at a time; the outputs themselves are small
+            outputs = np.concatenate([self.outputs(block)
+                                      for block in part.x.blocks(self._stream_rows())])
+        else:
+            outputs = self.outputs(part.x)
+        return evaluate_outputs(outputs, part.y, self.graphs.loss_value, self.recipe.metrics)
 
     def predict(self, x: np.ndarray, normalized: bool = False) -> np.ndarray:
         """Class probabilities (classification) or outputs (regression) for raw samples.

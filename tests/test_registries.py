@@ -79,6 +79,12 @@ def _npz(tmp_path):
     return {"path": str(tmp_path / "d.npz")}, 4, (3,)
 
 
+def _npy(tmp_path):
+    np.save(tmp_path / "x.npy", np.arange(12.0).reshape(4, 3))
+    np.save(tmp_path / "y.npy", np.array([0, 1, 1, 0]))
+    return {"x": str(tmp_path / "x.npy"), "y": str(tmp_path / "y.npy")}, 4, (3,)
+
+
 def _idx(tmp_path):
     write_idx(tmp_path / "im", np.zeros((4, 5, 6), np.uint8))
     write_idx(tmp_path / "lb", np.array([0, 1, 0, 1], np.uint8))
@@ -100,7 +106,7 @@ SOURCE_ROWS = {
     "digits": lambda tmp: ({}, 1797, (64,)),
     "wine": lambda tmp: ({}, 178, (13,)),
     "breast_cancer": lambda tmp: ({}, 569, (30,)),
-    "csv": _csv, "npz": _npz, "idx": _idx, "mnist": _mnist,
+    "csv": _csv, "npz": _npz, "npy": _npy, "idx": _idx, "mnist": _mnist,
 }
 
 

@@ -162,7 +162,8 @@ def _data(ctx: Ctx, st: ast.Stmt) -> DataSpec | None:
                   if isinstance(item, ast.Assign))
     return DataSpec(d["source"], d["normalize"], d["validation"], d["shuffle"], st.span,
                     test=d["test"], scale=d["scale"], augment=d["augment"],
-                    reshape=d["reshape"], layout=d["layout"], key_spans=given)
+                    reshape=d["reshape"], layout=d["layout"], memory=d["memory"],
+                    key_spans=given)
 
 
 def _augment_input(ctx: Ctx, data: DataSpec, input_shape: tuple[int, ...],

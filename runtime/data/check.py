@@ -24,15 +24,17 @@ from . import load_data
 from .dataset import Data
 
 
-def check_data(recipe: Recipe, base_dir: str | Path | None = None) -> Data:
+def check_data(recipe: Recipe, base_dir: str | Path | None = None, *,
+               cache: bool = True) -> Data:
     """Read, convert, split and normalize the recipe's data, then check that it fits the
     model (kernels do not bounds-check: a label past the last logit would read foreign
-    memory). Relative paths resolve against `base_dir`, by default the recipe's folder."""
+    memory). Relative paths resolve against `base_dir`, by default the recipe's folder.
+    `cache=False`: read the files themselves, not the parsed-data cache (cache.py)."""
     if base_dir is None:
         base_dir = Path(recipe.path).parent if recipe.path else Path(".")
     task = catalog.LOSSES[recipe.loss.kind].task
     with _located(recipe):
-        data = load_data(recipe.data, task, recipe.train.seed, base_dir)
+        data = load_data(recipe.data, task, recipe.train.seed, base_dir, cache=cache)
         check_fits(data, recipe.model, task)
     return data
 
