@@ -12,10 +12,11 @@ from typing import Any
 # checked into a `Duration`; 'shape' is a list of positive ints; 'call' names a `Choice`;
 # 'int_or_enum' is an int (range-checked) or one of `choices` (`padding = 1` / `padding = same`);
 # 'call_list' is a list of calls, each naming a `Choice` (`augment = [shift(2), flip()]`).
+# 'duration_list' is a non-empty list of durations (`at = [30 epochs, 60 epochs]`).
 # 'size' is an amount of memory with a byte unit (`2 GB`, `512 MiB`), checked into an int of
 # bytes, or one of `choices` (`memory = auto`).
 KINDS = ("int", "float", "bool", "str", "enum", "duration", "shape", "call", "int_or_enum",
-         "call_list", "size")
+         "call_list", "size", "duration_list")
 
 # byte units: SI prefixes are powers of 1000, IEC ones (KiB, MiB, ...) powers of 1024
 SIZE_UNITS = {"KB": 10 ** 3, "MB": 10 ** 6, "GB": 10 ** 9, "TB": 10 ** 12,
@@ -35,6 +36,9 @@ class Opt:
     choices: tuple[str, ...] = ()
     positional: bool = False  # may be given without `name =`, in declaration order
     doc: str = ""
+    # for kind "call" inside another call (`warmup(..., then = cosine())`): the Choices it
+    # may name, or a function returning them (registries that import this module)
+    table: Any = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,9 @@ class Duration:
 
     def in_steps(self, steps_per_epoch: int) -> int:
         return self.amount * steps_per_epoch if self.unit == "epochs" else self.amount
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.unit}"
 
 
 @dataclass(frozen=True)

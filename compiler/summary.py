@@ -20,6 +20,10 @@ def _value(v) -> str:
         return printable(v)
     if isinstance(v, float):
         return f"{v:g}"
+    if isinstance(v, Call):                   # a nested schedule: warmup(..., then = cosine())
+        return format_call(v)
+    if isinstance(v, tuple):                  # multistep's `at = [30 epochs, 60 epochs]`
+        return "[" + ", ".join(_value(x) for x in v) + "]"
     return str(v)
 
 

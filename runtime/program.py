@@ -47,6 +47,7 @@ class EpochRecord:
     validation: dict[str, float] | None
     seconds: float
     steps: int
+    lr: float | None = None     # the learning rate of the epoch's last step (the schedule's)
 
 
 @dataclass
@@ -77,6 +78,7 @@ class Program:
             self.data = check_loaded(recipe, data)
         self.compile_seconds: float | None = None
         self._chunk = ChunkSizer()
+        self._last_lr: float | None = None
         # stop at the first non-finite loss or state tensor (fit's docstring; its cost was
         # measured at 0.1-0.2 % of a step: runtime/divergence.py)
         self.check_divergence = True
@@ -139,7 +141,9 @@ class Program:
         Streamed rows are read and prepared first, in that order, so the kernel sees the
         same batches as it would in memory."""
         lrs = learning_rates(self.recipe.optimizer, self.recipe.schedule,
-                             self.executable.counters["step"], count, steps_per_epoch)
+                             self.executable.counters["step"], count, steps_per_epoch,
+                             self.recipe.train.total_steps(steps_per_epoch))
+        self._last_lr = float(lrs[-1])
         if isinstance(x, StoredRows):
             rows = order[first:first + count * batch]
             chunk = x.take(rows).reshape(len(rows), -1)
@@ -238,7 +242,8 @@ class Program:
             train_metrics["accuracy"] = correct / seen
         seconds = time.perf_counter() - start_time
         validation = self.evaluate("validation") if self.data.validation is not None else None
-        return EpochRecord(epoch + 1, train_metrics, validation, seconds, stop - pos)
+        return EpochRecord(epoch + 1, train_metrics, validation, seconds, stop - pos,
+                           self._last_lr)
 
     # -- inference ----------------------------------------------------------------------
     def outputs(self, x: np.ndarray, batch: int = 256) -> np.ndarray:

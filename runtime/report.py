@@ -72,7 +72,7 @@ def run_report(program, history, final: dict[str, dict[str, float]],
         },
         "history": [
             {"epoch": r.epoch, "train": r.train, "validation": r.validation,
-             "seconds": r.seconds}
+             "seconds": r.seconds, "lr": r.lr}
             for r in history.epochs
         ],
         "environment": {"python": platform.python_version(), "numpy": np.__version__,

@@ -8,6 +8,7 @@ from ..augments import AUGMENTS
 from ..diagnostics import Span
 from ..metrics import MetricDef
 from ..options import Opt
+from ..schedules import too_long
 from ..recipe import Call, DataSpec, ModelSpec, Recipe, TrainSpec
 from ..suggest import hint
 from ..syntax import ast
@@ -49,11 +50,24 @@ def check_ast(ctx: Ctx, file: ast.File, text: str) -> Recipe | None:
         _augment_input(ctx, data, model.input_shape, found["data"])
     if model is not None:
         check_memory(ctx, model, optimizer, train.batch if train is not None else None)
+    if schedule is not None and train is not None:
+        _schedule_fits_run(ctx, schedule, train)
     if ctx.diagnostics:
         return None
     return Recipe(name=file.name or Path(ctx.file).stem, path=ctx.file, data=data, model=model,
                   loss=loss, optimizer=optimizer, schedule=schedule, train=train,
                   metrics=metrics, source=text)
+
+
+def _schedule_fits_run(ctx: Ctx, schedule: Call, train) -> None:
+    """A warmup as long as the run never reaches its schedule; durations in the other unit
+    are compared once the data gives steps per epoch (runtime/data/check.py)."""
+    found = too_long(schedule, None, train)
+    if found is not None:
+        option, d = found
+        run = f"{train.epochs} epochs" if train.epochs is not None else f"{train.steps} steps"
+        ctx.error(schedule.span, "E202", f"{schedule.kind}: a {option} of {d} is not shorter "
+                  f"than the run ({run})", "shorten it, or train longer")
 
 
 def _top_level(ctx: Ctx, file: ast.File) -> dict:

@@ -134,6 +134,14 @@ def check_value(ctx: Ctx, v: ast.Value, opt: Opt, label: str,
                   f"`500 steps`, got {ast.describe(v)}", h)
     elif kind == "size":
         return _size(ctx, v, opt, label)
+    elif kind == "duration_list":
+        if not isinstance(v, ast.List) or not v.items:
+            ctx.error(v.span, "E201", f"{label}: expected a list of durations like "
+                      f"`[30 epochs, 60 epochs]`, got {ast.describe(v)}")
+            return MISSING
+        items = [check_value(ctx, item, replace(opt, kind="duration"), label)
+                 for item in v.items]
+        return MISSING if any(i is MISSING for i in items) else tuple(items)
     elif kind == "shape":
         return check_shape(ctx, v, label, "E201")
     elif kind == "call":
@@ -211,7 +219,8 @@ def check_args(ctx: Ctx, args: tuple[ast.Arg, ...], opts: tuple[Opt, ...], owner
             ctx.error(arg.span, "E105", f"option `{opt.name}` of {owner} given twice")
             continue
         label = f"{owner} {opt.name}" if qualify else opt.name
-        value = check_value(ctx, arg.value, opt, label)
+        table = opt.table() if callable(opt.table) else opt.table
+        value = check_value(ctx, arg.value, opt, label, table)
         given[opt.name] = (arg, value)
         complete = complete and value is not MISSING
     options = {}
