@@ -98,5 +98,11 @@ class Recipe:
     optimizer: Call                # sgd(...) | adam(...)
     schedule: Call                 # constant() | step(...) | exponential(...)
     train: TrainSpec
-    metrics: tuple[str, ...]
+    metrics: tuple[Call, ...]          # checked calls of compiler/metrics/ rows
     source: str = field(default="", repr=False)
+
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        """The keys the metrics are reported under: `accuracy`, `top_5`, `f1_weighted`."""
+        from .metrics import metric_key
+        return tuple(metric_key(call) for call in self.metrics)

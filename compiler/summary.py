@@ -27,6 +27,10 @@ def _value(v) -> str:
     return str(v)
 
 
+def _metrics(calls) -> str:
+    return ", ".join(format_call(m) if m.options else m.kind for m in calls) or "(none)"
+
+
 def format_call(call: Call) -> str:
     opts = ", ".join(f"{k} = {_value(v)}" for k, v in call.options.items() if v is not None)
     return f"{call.kind}({opts})"
@@ -75,5 +79,5 @@ def summary(recipe: Recipe) -> str:
             f"schedule   {format_call(recipe.schedule)}",
             f"train      {'epochs' if t.steps is None else 'steps'} = "
             f"{t.epochs if t.steps is None else t.steps}, batch = {t.batch}, seed = {t.seed}",
-            f"metrics    {', '.join(recipe.metrics) or '(none)'}"]
+            f"metrics    {_metrics(recipe.metrics)}"]
     return "\n".join(out)

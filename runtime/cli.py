@@ -134,9 +134,14 @@ def _run(args) -> int:
     final["train"] = program.evaluate("train")
     for split, metrics in final.items():
         print(f"{split}: " + "  ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
+    details = {split: program.metric_details(split) for split in final}
+    shown = "test" if "test" in final else "validation" if "validation" in final else "train"
+    if "confusion" in details[shown]:
+        print(confusion_table(details[shown]["confusion"], program.data.class_names, shown))
     if args.report:
         try:
-            write_json_atomic(args.report, run_report(program, history, final, loading))
+            write_json_atomic(args.report, run_report(program, history, final, loading,
+                                                      details))
         except OSError as err:       # the folder changed during the training (full, removed)
             print(f"recipec: error: --report {args.report}: {err}", file=sys.stderr)
             return 2
@@ -153,6 +158,18 @@ def _reading(what: str, quiet: bool):
     from rich.console import Console
     with Console(stderr=True).status(f"reading {what}", spinner="dots"):
         yield
+
+
+def confusion_table(matrix: list[list[int]], names, split: str) -> str:
+    """The confusion matrix as text: rows are true classes, columns predicted ones."""
+    k = len(matrix)
+    labels = [str(n) for n in names] if names and len(names) == k else [str(i) for i in range(k)]
+    width = max(max(len(x) for x in labels), max(len(str(v)) for row in matrix for v in row))
+    lines = [f"confusion ({split}; rows: true class, columns: predicted)",
+             " " * (width + 2) + " ".join(x.rjust(width) for x in labels)]
+    for label, row in zip(labels, matrix):
+        lines.append(label.rjust(width) + "  " + " ".join(str(v).rjust(width) for v in row))
+    return "\n".join(lines)
 
 
 def data_label(recipe) -> str:

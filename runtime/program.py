@@ -21,7 +21,8 @@ from .data.dataset import Split
 from .data.rows import StoredRows, rows_per_block
 from . import divergence, predict_input
 from .errors import TrainingDiverged
-from .metrics import evaluate_outputs
+from ..compiler.metrics import METRICS
+from .metrics import evaluate_outputs, metric_details
 from .schedule import learning_rates
 from .state import TrainState, epoch_order
 
@@ -283,12 +284,23 @@ class Program:
         if part is None:
             raise ValueError(f"evaluate({split!r}): this recipe's data has no {split} split "
                              f"(it has {_listed(present, 'and')}); {MISSING_SPLIT[split]}")
+        return evaluate_outputs(self._split_outputs(part), part.y, self.graphs.loss_value,
+                                self.recipe.metrics)
+
+    def metric_details(self, split: str = "validation") -> dict:
+        """Per-class values (precision, recall, f1) and matrices (confusion) of the recipe's
+        metrics on one split, by metric key; {} when none of its metrics has any."""
+        if not any(METRICS[m.kind].details is not None for m in self.recipe.metrics):
+            return {}
+        self.evaluate(split)                      # the same split checks and messages
+        part = getattr(self.load_data(), split)
+        return metric_details(self._split_outputs(part), part.y, self.recipe.metrics)
+
+    def _split_outputs(self, part: Split) -> np.ndarray:
         if part.streamed:       # a block at a time; the outputs themselves are small
-            outputs = np.concatenate([self.outputs(block)
-                                      for block in part.x.blocks(self._stream_rows())])
-        else:
-            outputs = self.outputs(part.x)
-        return evaluate_outputs(outputs, part.y, self.graphs.loss_value, self.recipe.metrics)
+            return np.concatenate([self.outputs(block)
+                                   for block in part.x.blocks(self._stream_rows())])
+        return self.outputs(part.x)
 
     def predict(self, x: np.ndarray, normalized: bool = False) -> np.ndarray:
         """Class probabilities (classification) or outputs (regression) for raw samples.
