@@ -83,8 +83,7 @@ def load_images(path: str, size: tuple[int, int] | None = None, color: str = "rg
                             D004, path)
     notes = [f"{skipped} unreadable skipped"] if skipped else []
     if listing.ignored:
-        notes.append(f"{listing.ignored} other file{'s' if listing.ignored != 1 else ''} "
-                     f"ignored")
+        notes.append(f"{_count(listing.ignored, 'other file')} ignored")
     desc = (f"images {printable(path)} ({x.shape[0]} images, {len(classes)} classes, {h}x{w} "
             f"{color}{''.join(', ' + n for n in notes)})")
     return RawData(x, y, tuple(classes), len(classes), desc, origin, path)
@@ -104,16 +103,19 @@ def _classes(listing, origin: str, path: str, test: bool) -> tuple[list[str], di
         raise DataError(f"{origin}: no class subfolders, only {what}; {layout}", D003, path,
                         hint="put each class's images in a subfolder named after the class")
     if found == 0:
-        others = f", {listing.ignored} other files" if listing.ignored else ""
-        raise DataError(f"{origin}: its {len(classes)} class folder"
-                        f"{'s' if len(classes) != 1 else ''} ({_names(classes)}) hold no "
-                        f"images ({SUFFIXES}{others})", D003, path)
+        others = f", {_count(listing.ignored, 'other file')}" if listing.ignored else ""
+        raise DataError(f"{origin}: its {_count(len(classes), 'class folder')} "
+                        f"({_names(classes)}) hold no images ({SUFFIXES}{others})", D003, path)
     empty = [c for c in classes if not files[c]]
     if empty and not test:
         raise DataError(f"{origin}: class folder {empty[0]!r} holds no images ({SUFFIXES})"
                         + (f", nor do {len(empty) - 1} more" if len(empty) > 1 else ""),
                         D003, path, hint="add its images, or remove the folder")
     return [c for c in classes if files[c]], files
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' if n != 1 else ''}"
 
 
 def _names(classes: list[str], most: int = 5) -> str:
