@@ -60,6 +60,7 @@ def three_classes(root: Path) -> Path:
 def test_classes_order_shapes_and_dtype(tmp_path):
     root = three_classes(tmp_path / "train")
     write(root, ".DS_Store", b"\0\1")                  # hidden: left out, not counted
+    save(root, ".thumbs/a.png", flat(99))              # a hidden folder is no class
     write(root, "cat/notes.txt", "not an image")       # other suffix: left out and counted
     raw = load_images(str(root), color="gray")
     assert raw.class_names == ("cat", "dog", "emu") and raw.num_classes == 3
@@ -173,6 +174,7 @@ def test_test_folder_with_one_class_is_fine(tmp_path):
     save(test, "dog/0.png", flat(5))
     d = load_data(image_spec(three_classes(tmp_path / "train"), test), "classification", 0)
     assert d.test.y.tolist() == [1]
+    assert f"test: images {test} (1 image, 1 class, 6x6 gray)" in d.source
 
 
 # -- hostile folders, through `recipec check` ---------------------------------------------------
@@ -300,12 +302,13 @@ def test_nothing_readable_with_skip(tmp_path):
 
 
 @pytest.mark.parametrize("side", [10_000, 50_000])     # Pillow warns past 89M pixels, raises past 2x
-def test_a_decompression_bomb_is_refused(tmp_path, side):
+@pytest.mark.parametrize("size", [", size = [6, 6]", ""])
+def test_a_decompression_bomb_is_refused(tmp_path, side, size):
     three_classes(tmp_path / "train")
-    write(tmp_path / "train", "emu/0.png", png_header(side, side))
-    out, text = check(tmp_path, options=", size = [6, 6], color = gray, corrupt = skip")
+    write(tmp_path / "train", "cat/0.png", png_header(side, side))   # the first file
+    out, text = check(tmp_path, options=f"{size}, color = gray, corrupt = skip")
     refused(out, "D002", at=at_source(text),
-            mentions=("emu/0.png is refused as a decompression bomb",))
+            mentions=("cat/0.png is refused as a decompression bomb",))
     assert "DecompressionBombWarning" not in out.text
 
 
@@ -327,7 +330,9 @@ def test_more_memory_than_the_machine_has(tmp_path, monkeypatch):
     three_classes(tmp_path / "train")
     monkeypatch.setenv("RECIPEC_MEMORY_BYTES", "100000")
     out, text = check(tmp_path, options=", size = [4000, 4000], color = gray")
-    refused(out, "D003", at=at_source(text), mentions=("more than half", "smaller `size`"))
+    refused(out, "D003", at=at_source(text),
+            mentions=("(uint8 as read, float32 to train), more than this machine's memory",
+                      "smaller `size`"))
 
 
 def test_an_unknown_test_class_is_named(tmp_path):

@@ -82,15 +82,28 @@ class Failure:
     reason: str
 
 
-def image_size(file: Path) -> tuple[int, int] | str:
-    """(height, width) from the file's header alone, or why Pillow cannot read it."""
+def image_size(file: Path) -> tuple[int, int] | Failure:
+    """(height, width) from the file's header alone, or why it gives no pixels (index 0)."""
     from PIL import Image
 
     try:
         with _quiet(), Image.open(file) as im:
-            return im.height, im.width
+            return _too_many_pixels(im, 0) or (im.height, im.width)
+    except Image.DecompressionBombError as e:
+        return Failure(0, "bomb", str(e))
     except Exception as e:          # noqa: BLE001 - as in decode(): the file's fault
-        return _reason(e)
+        return Failure(0, "unreadable", _reason(e))
+
+
+def _too_many_pixels(im, i: int) -> Failure | None:
+    """Pillow only warns between its limit and twice it: refused here from the limit on."""
+    from PIL import Image
+
+    limit = Image.MAX_IMAGE_PIXELS
+    if limit is not None and im.width * im.height > limit:
+        return Failure(i, "bomb", f"{im.width} x {im.height} pixels, more than Pillow's limit "
+                                  f"of {limit:,}")
+    return None
 
 
 def decode(files: list[Path], out: np.ndarray, color: str, resize: bool,
@@ -105,14 +118,12 @@ def decode(files: list[Path], out: np.ndarray, color: str, resize: bool,
     from PIL import Image
 
     mode, (h, w) = MODES[color], out.shape[2:]
-    limit = Image.MAX_IMAGE_PIXELS
 
     def one(i: int) -> Failure | None:
         try:
             with Image.open(files[i]) as im:        # reads the header only
-                if limit is not None and im.width * im.height > limit:
-                    return Failure(i, "bomb", f"{im.width} x {im.height} pixels, more than "
-                                              f"Pillow's limit of {limit:,}")
+                if bomb := _too_many_pixels(im, i):
+                    return bomb
                 im = _eight_bit(im).convert(mode)   # decodes
                 if im.size != (w, h):
                     if not resize:
@@ -129,8 +140,8 @@ def decode(files: list[Path], out: np.ndarray, color: str, resize: bool,
         return None
 
     if workers is None:
-        first = image_size(files[0]) if files else "none"
-        large = not isinstance(first, str) and first[0] * first[1] >= POOL_MIN_PIXELS
+        first = image_size(files[0]) if files else None
+        large = isinstance(first, tuple) and first[0] * first[1] >= POOL_MIN_PIXELS
         workers = _usable_cpus() if large else 1
     failures = []
     with _quiet():

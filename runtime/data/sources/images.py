@@ -8,6 +8,7 @@ The labels are the indices of the sorted subfolder names, which are the class na
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -67,7 +68,7 @@ def load_images(path: str, size: tuple[int, int] | None = None, color: str = "rg
                       stop_at_first=corrupt == "error")
     refused = [f for f in failures if f.kind != "unreadable" or corrupt == "error"]
     if refused:
-        raise _failure_error(refused[0], shown, paths, origin, path, (h, w))
+        raise _failure_error(refused[0], shown, origin, path, (h, w))
     skipped = len(failures)
     if skipped:
         keep = np.setdiff1d(np.arange(len(paths)), [f.index for f in failures])
@@ -84,8 +85,10 @@ def load_images(path: str, size: tuple[int, int] | None = None, color: str = "rg
     notes = [f"{skipped} unreadable skipped"] if skipped else []
     if listing.ignored:
         notes.append(f"{_count(listing.ignored, 'other file')} ignored")
-    desc = (f"images {printable(path)} ({x.shape[0]} images, {len(classes)} classes, {h}x{w} "
-            f"{color}{''.join(', ' + n for n in notes)})")
+    k = len(classes)
+    desc = (f"images {printable(path)} ({_count(x.shape[0], 'image')}, "
+            f"{k} class{'es' if k != 1 else ''}, {h}x{w} {color}"
+            f"{''.join(', ' + n for n in notes)})")
     return RawData(x, y, tuple(classes), len(classes), desc, origin, path)
 
 
@@ -128,23 +131,24 @@ def _first_size(paths: list[Path], shown: list[str], origin: str, path: str,
     """The size every image must have when `size` is left out: the first readable one's."""
     for i, file in enumerate(paths):
         hw = image_size(file)
-        if not isinstance(hw, str):
+        if isinstance(hw, tuple):
             return hw
-        if corrupt == "error":
-            raise _failure_error(Failure(i, "unreadable", hw), shown, paths, origin, path,
-                                 (0, 0))
+        if corrupt == "error" or hw.kind == "bomb":
+            raise _failure_error(replace(hw, index=i), shown, origin, path, (0, 0))
     raise DataError(f"{origin}: none of its {len(paths)} images could be read", D003, path)
 
 
 def _check_memory(n: int, c: int, h: int, w: int, origin: str, path: str) -> None:
-    need, have = n * c * h * w, machine_memory()
-    if have is not None and need > have // 2:
-        raise DataError(f"{origin}: {n:,} images of {c} x {h} x {w} bytes need "
-                        f"{size_text(need)}, more than half this machine's memory "
-                        f"({size_text(have)})", D003, path, hint="give a smaller `size`")
+    """The pixels are held twice: as read (uint8) and as the float32 the training reads."""
+    need, have = n * c * h * w * (1 + 4), machine_memory()
+    if have is not None and need > have:
+        raise DataError(f"{origin}: {n:,} images of {c} x {h} x {w} values need "
+                        f"{size_text(need)} (uint8 as read, float32 to train), more than "
+                        f"this machine's memory ({size_text(have)})", D003, path,
+                        hint="give a smaller `size`")
 
 
-def _failure_error(f: Failure, shown: list[str], paths: list[Path], origin: str, path: str,
+def _failure_error(f: Failure, shown: list[str], origin: str, path: str,
                    hw: tuple[int, int]) -> DataError:
     name = printable(shown[f.index])
     if f.kind == "bomb":
