@@ -147,6 +147,29 @@ def test_a_regression_loss_is_refused(tmp_path):
     assert info.value.code == "D004" and "gives class labels" in str(info.value)
 
 
+def test_decoded_once_then_read_from_the_data_cache(tmp_path, monkeypatch):
+    from recipec.runtime.data import sources
+    from recipec.runtime.data.sources import images
+
+    monkeypatch.setenv("RECIPEC_DATA_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("RECIPEC_DATA_CACHE_MIN_BYTES", "0")
+    decoded = []
+    real = images.decode
+    monkeypatch.setattr(images, "decode", lambda files, *a, **k: decoded.append(len(files))
+                        or real(files, *a, **k))
+    root = three_classes(tmp_path / "train")
+    call = Call("images", {"path": str(root), "color": "gray"}, Span.unknown())
+    first = sources.load_source(call, "classification")
+    second = sources.load_source(call, "classification")
+    assert decoded == [6]                                   # the second read decoded nothing
+    np.testing.assert_array_equal(first.x, second.x)
+    assert second.class_names == first.class_names and second.description == first.description
+    save(root, "dog/z.png", flat(70))                       # a new file: decoded again
+    assert sources.load_source(call, "classification").x.shape[0] == 7 and decoded == [6, 7]
+    sources.load_source(call, "classification", cache=False)
+    assert decoded == [6, 7, 7]
+
+
 # -- a test folder, matched by class name -------------------------------------------------------
 
 def image_spec(train: Path, test: Path) -> DataSpec:
@@ -332,8 +355,8 @@ def test_more_memory_than_the_machine_has(tmp_path, monkeypatch):
     monkeypatch.setenv("RECIPEC_MEMORY_BYTES", "100000")
     out, text = check(tmp_path, options=", size = [4000, 4000], color = gray")
     refused(out, "D003", at=at_source(text),
-            mentions=("(uint8 as read, float32 to train), more than this machine's memory",
-                      "smaller `size`"))
+            mentions=("6 images of 1 x 4000 x 4000 bytes need 91.6 MiB, more than this "
+                      "machine's memory (97.7 KiB)", "smaller `size`"))
 
 
 def test_an_unknown_test_class_is_named(tmp_path):

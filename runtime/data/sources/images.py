@@ -139,13 +139,13 @@ def _first_size(paths: list[Path], shown: list[str], origin: str, path: str,
 
 
 def _check_memory(n: int, c: int, h: int, w: int, origin: str, path: str) -> None:
-    """The pixels are held twice: as read (uint8) and as the float32 the training reads."""
-    need, have = n * c * h * w * (1 + 4), machine_memory()
+    """The decoded pixels are held in memory (uint8) until the data cache or the streaming
+    of data beyond its `memory` budget takes them to disk: they must fit the machine."""
+    need, have = n * c * h * w, machine_memory()
     if have is not None and need > have:
-        raise DataError(f"{origin}: {n:,} images of {c} x {h} x {w} values need "
-                        f"{size_text(need)} (uint8 as read, float32 to train), more than "
-                        f"this machine's memory ({size_text(have)})", D003, path,
-                        hint="give a smaller `size`")
+        raise DataError(f"{origin}: {n:,} images of {c} x {h} x {w} bytes need "
+                        f"{size_text(need)}, more than this machine's memory "
+                        f"({size_text(have)})", D003, path, hint="give a smaller `size`")
 
 
 def _failure_error(f: Failure, shown: list[str], origin: str, path: str,
@@ -165,6 +165,7 @@ def _failure_error(f: Failure, shown: list[str], origin: str, path: str,
                           "leave out the files that cannot be read")
 
 
+# decoded once: a later run maps the stored array until a file in the folder changes
 register_reader("images", lambda options, *, task, base_dir, min_classes: load_images(
     options["path"], options["size"], options["color"], options["corrupt"], task=task,
-    base_dir=base_dir, min_classes=min_classes))
+    base_dir=base_dir, min_classes=min_classes), cache=True)
