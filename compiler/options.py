@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 # Value kinds an option can take. 'duration' is a number with a unit (`10 epochs`, `500 steps`),
-# checked into a `Duration`; 'shape' is a list of positive ints; 'call' names a `Choice`;
+# checked into a `Duration`; 'shape' is a list of positive ints (`dims`: exactly that many;
+# `min`/`max` bound each one); 'call' names a `Choice`;
 # 'int_or_enum' is an int (range-checked) or one of `choices` (`padding = 1` / `padding = same`);
 # 'call_list' is a list of calls, each naming a `Choice` (`augment = [shift(2), flip()]`).
 # 'duration_list' is a non-empty list of durations (`at = [30 epochs, 60 epochs]`).
@@ -35,6 +36,7 @@ class Opt:
     max_inclusive: bool = True
     choices: tuple[str, ...] = ()
     positional: bool = False  # may be given without `name =`, in declaration order
+    dims: int | None = None   # kind 'shape': the number of dimensions it must have
     doc: str = ""
     # for kind "call" inside another call (`warmup(..., then = cosine())`): the Choices it
     # may name, or a function returning them (registries that import this module)

@@ -22,7 +22,7 @@ def _value(v) -> str:
         return f"{v:g}"
     if isinstance(v, Call):                   # a nested schedule: warmup(..., then = cosine())
         return format_call(v)
-    if isinstance(v, tuple):                  # multistep's `at = [30 epochs, 60 epochs]`
+    if isinstance(v, tuple):                  # `at = [30 epochs, 60 epochs]`, `size = [16, 16]`
         return "[" + ", ".join(_value(x) for x in v) + "]"
     return str(v)
 

@@ -126,13 +126,22 @@ def _mnist(tmp_path):
     return {"path": str(tmp_path)}, 3, (1, 28, 28)
 
 
+def _images(tmp_path):
+    from PIL import Image
+
+    for i, name in enumerate(["a/0.png", "a/1.png", "b/0.jpg", "b/1.png"]):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        Image.fromarray(np.full((5, 6, 3), 40 * i, np.uint8)).save(tmp_path / name)
+    return {"path": str(tmp_path)}, 4, (3, 5, 6)      # rgb by default, as stored: [C, H, W]
+
+
 # source -> a file made for it: (only the required options, rows, per-sample feature shape)
 SOURCE_ROWS = {
     "iris": lambda tmp: ({}, 150, (4,)),
     "digits": lambda tmp: ({}, 1797, (64,)),
     "wine": lambda tmp: ({}, 178, (13,)),
     "breast_cancer": lambda tmp: ({}, 569, (30,)),
-    "csv": _csv, "npz": _npz, "npy": _npy, "idx": _idx, "mnist": _mnist,
+    "csv": _csv, "npz": _npz, "npy": _npy, "idx": _idx, "mnist": _mnist, "images": _images,
 }
 
 

@@ -143,7 +143,7 @@ def check_value(ctx: Ctx, v: ast.Value, opt: Opt, label: str,
                  for item in v.items]
         return MISSING if any(i is MISSING for i in items) else tuple(items)
     elif kind == "shape":
-        return check_shape(ctx, v, label, "E201")
+        return check_shape(ctx, v, label, "E201", opt)
     elif kind == "call":
         call = check_choice(ctx, v, table or {}, label)
         return MISSING if call is None else call
@@ -163,8 +163,10 @@ def check_call_list(ctx: Ctx, v: ast.Value, table: dict[str, Choice], label: str
     return tuple(calls) if ok else MISSING
 
 
-def check_shape(ctx: Ctx, v: ast.Value | None, label: str, code: str) -> Any:
-    """A list of positive ints, e.g. `[1, 28, 28]`."""
+def check_shape(ctx: Ctx, v: ast.Value | None, label: str, code: str,
+                opt: Opt | None = None) -> Any:
+    """A list of positive ints, e.g. `[1, 28, 28]`; with an `opt`, as many as its `dims`
+    and each within its `min`/`max` (`images(size = [H, W])`)."""
     if not isinstance(v, ast.List) or not v.items:
         span = v.span if v is not None else Span.unknown(ctx.file)
         ctx.error(span, code, f"{label}: expected a shape such as `[64]` or `[1, 28, 28]`")
@@ -178,7 +180,14 @@ def check_shape(ctx: Ctx, v: ast.Value | None, label: str, code: str) -> Any:
         if item.value >= INT_LIMIT:
             ctx.error(item.span, code, f"{label}: dimension {item.value} does not fit in 64 bits")
             return MISSING
+        if opt is not None and not _in_range(item.value, opt):
+            ctx.error(item.span, "E202", f"{label}: dimensions must be {_range_text(opt)}, "
+                      f"got {item.value}")
+            return MISSING
         dims.append(item.value)
+    if opt is not None and opt.dims is not None and len(dims) != opt.dims:
+        ctx.error(v.span, code, f"{label}: expected {opt.dims} dimensions, got {len(dims)}")
+        return MISSING
     return tuple(dims)
 
 

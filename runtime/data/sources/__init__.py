@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from ....compiler.sources import SOURCES
 from ....compiler.tasks import Task, as_task
+from ...errors import DataError
 from ..cache import cached_read
 from ..raw import RawData, resolve_path
 
@@ -52,7 +53,10 @@ def load_source(call: Any, task: Task | str, base_dir: str | Path = ".", *,
                                   min_classes=min_classes)
 
     if cache and call.kind in CACHED:
-        path = resolve_path(options["path"], base_dir)     # a missing file: the usual D001
+        try:
+            path = resolve_path(options["path"], base_dir)
+        except DataError:
+            return read()        # missing: the reader's own D001 (a folder named as one)
         return cached_read(call.kind, options, path, task.name, min_classes, read)
     return read()
 
