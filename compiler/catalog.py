@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .augments import AUGMENTS as _AUGMENT_ROWS
 from .losses import LOSSES
+from .catalog_opts import MODE, MONITOR
 from .metrics import METRICS
 from .optimizers import OPTIMIZERS as _OPTIMIZER_DEFS
 from .options import Choice, Opt
@@ -16,7 +17,8 @@ from .schedules import SCHEDULES as _SCHEDULE_ROWS
 from .sources import SOURCES
 
 __all__ = ["LOSSES", "METRICS", "SOURCES", "OPTIMIZERS", "SCHEDULES", "AUGMENTS",
-           "IMAGE_AUGMENTS", "NORMALIZE", "LAYOUTS", "SECTIONS", "ASSIGNMENTS", "DATA_KEYS", "TRAIN_KEYS"]
+           "IMAGE_AUGMENTS", "NORMALIZE", "LAYOUTS", "SECTIONS", "ASSIGNMENTS", "DATA_KEYS", "TRAIN_KEYS",
+           "EARLY_STOP_KEYS", "MONITOR", "MODE"]
 
 # the optimizers' own registry (compiler/optimizers/, one file each) holds their schemas
 OPTIMIZERS = {name: Choice(name, d.opts, d.doc) for name, d in _OPTIMIZER_DEFS.items()}
@@ -33,7 +35,7 @@ NORMALIZE = ("none", "standard", "minmax", "per_channel")
 LAYOUTS = ("chw", "hwc")
 
 # Sections and top-level keys; the checker uses this list for did-you-mean on unknown names.
-SECTIONS = ("data", "model", "train")
+SECTIONS = ("data", "model", "train", "early_stop")
 ASSIGNMENTS = ("loss", "optimizer", "schedule", "metrics")
 DATA_KEYS = (Opt("source", "call", required=True),
              Opt("test", "call", None, doc="source of the test split; overrides a test split "
@@ -56,6 +58,12 @@ DATA_KEYS = (Opt("source", "call", required=True),
                  doc="memory the prepared data may take; beyond it, training streams it "
                      "from disk (auto: half of the machine's memory)"))
 # Exactly one of epochs / steps (Caffe's max_iter) bounds the training; the checker enforces it.
+# Keras' EarlyStopping: stop when `monitor` has not improved by min_delta for `patience`
+# epochs; restore_best puts back the state of the best epoch (runtime/monitor.py)
+EARLY_STOP_KEYS = (MONITOR, MODE,
+                   Opt("patience", "int", 5, min=0),
+                   Opt("min_delta", "float", 0.0, min=0.0),
+                   Opt("restore_best", "bool", True))
 TRAIN_KEYS = (Opt("epochs", "int", None, min=1),
               Opt("steps", "int", None, min=1, doc="total optimizer steps, across epochs"),
               Opt("batch", "int", 32, min=1),

@@ -89,6 +89,16 @@ class TrainSpec:
 
 
 @dataclass(frozen=True)
+class EarlyStopSpec:
+    monitor: str                   # "val_loss", "accuracy", "val_f1_weighted", ...
+    mode: str                      # "min" | "max" (auto resolved by the checker)
+    patience: int
+    min_delta: float
+    restore_best: bool
+    span: Span
+
+
+@dataclass(frozen=True)
 class Recipe:
     name: str
     path: str
@@ -100,6 +110,7 @@ class Recipe:
     train: TrainSpec
     metrics: tuple[Call, ...]          # checked calls of compiler/metrics/ rows
     source: str = field(default="", repr=False)
+    early_stop: EarlyStopSpec | None = None
 
     @property
     def metric_names(self) -> tuple[str, ...]:

@@ -127,6 +127,9 @@ def _run(args) -> int:
         print(f"{recipe.name}: {recipe.model.params:,} parameters; kernels ready in "
               f"{seconds:.2f} s", file=sys.stderr)
     history = program.fit(progress=None if args.quiet else ProgressLine())
+    if not args.quiet:
+        for line in stopping_lines(program, history):
+            print(line, file=sys.stderr)
     final = {}
     for split in ("validation", "test"):
         if getattr(program.data, split) is not None:
@@ -158,6 +161,20 @@ def _reading(what: str, quiet: bool):
     from rich.console import Console
     with Console(stderr=True).status(f"reading {what}", spinner="dots"):
         yield
+
+
+def stopping_lines(program, history) -> list[str]:
+    """What early stopping and plateau decided, in words."""
+    lines = [f"epoch {epoch}: plateau reduced the learning rate to {rate:.4g}"
+             for epoch, rate in history.lr_reductions]
+    spec = program.recipe.early_stop
+    if history.stopped_epoch is not None:
+        lines.append(f"early stop after epoch {history.stopped_epoch}: {spec.monitor} did not "
+                     f"improve for {max(1, spec.patience)} epochs")
+    if history.restored_epoch is not None:
+        lines.append(f"kept the state of epoch {history.restored_epoch}, the best "
+                     f"{spec.monitor}")
+    return lines
 
 
 def confusion_table(matrix: list[list[int]], names, split: str) -> str:

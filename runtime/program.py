@@ -22,7 +22,9 @@ from .data.rows import StoredRows, rows_per_block
 from . import divergence, predict_input
 from .errors import TrainingDiverged
 from ..compiler.metrics import METRICS
+from ..compiler.check.toplevel import available_monitors
 from .metrics import evaluate_outputs, metric_details
+from .monitor import EarlyStop, Plateau, copy_state, find_plateau, plateau_mode
 from .schedule import learning_rates
 from .state import TrainState, epoch_order
 
@@ -56,6 +58,10 @@ class History:
     epochs: list[EpochRecord] = field(default_factory=list)
     train_seconds: float = 0.0
     steps: int = 0
+    stopped_epoch: int | None = None    # early stopping ended the run after this epoch
+    best_epoch: int | None = None       # the monitored value's best epoch (early_stop)
+    restored_epoch: int | None = None   # the state is this epoch's (early_stop restore_best)
+    lr_reductions: list = field(default_factory=list)   # plateau: (epoch, new rate)
 
     @property
     def steps_per_second(self) -> float:
@@ -80,6 +86,12 @@ class Program:
         self.compile_seconds: float | None = None
         self._chunk = ChunkSizer()
         self._last_lr: float | None = None
+        # epoch-boundary decisions (runtime/monitor.py); their counters outlive one fit()
+        self._early = EarlyStop(recipe.early_stop) if recipe.early_stop is not None else None
+        plateau = find_plateau(recipe.schedule)
+        self._plateau = None if plateau is None else Plateau(
+            plateau.options, float(recipe.optimizer["lr"]),
+            plateau_mode(plateau, available_monitors(self.graphs.task, recipe.metrics)))
         # stop at the first non-finite loss or state tensor (fit's docstring; its cost was
         # measured at 0.1-0.2 % of a step: runtime/divergence.py)
         self.check_divergence = True
@@ -136,6 +148,11 @@ class Program:
         return tuple(self.recipe.model.output_shape)
 
     # -- training -----------------------------------------------------------------------
+    @property
+    def lr_scale(self) -> float:
+        """The plateau schedule's reductions so far (1 without one)."""
+        return self._plateau.scale if self._plateau is not None else 1.0
+
     def train_steps(self, x: np.ndarray | StoredRows, y: np.ndarray, order: np.ndarray,
                     first: int, count: int, batch: int, steps_per_epoch: int):
         """Run `count` steps of `batch` rows starting at order[first]; one compiled call.
@@ -143,7 +160,7 @@ class Program:
         same batches as it would in memory."""
         lrs = learning_rates(self.recipe.optimizer, self.recipe.schedule,
                              self.executable.counters["step"], count, steps_per_epoch,
-                             self.recipe.train.total_steps(steps_per_epoch))
+                             self.recipe.train.total_steps(steps_per_epoch), self.lr_scale)
         self._last_lr = float(lrs[-1])
         if isinstance(x, StoredRows):
             rows = order[first:first + count * batch]
@@ -199,6 +216,9 @@ class Program:
                     history.steps += record.steps
                     if progress:
                         progress.epoch_end(record)
+                    if stop == spe and self._epoch_end(record, history):
+                        break
+                self._restore_best(history)
             except TrainingDiverged:
                 if progress and hasattr(progress, "stopped"):
                     progress.stopped()
@@ -208,6 +228,29 @@ class Program:
         if progress:
             progress.finish(history)
         return history
+
+    def _epoch_end(self, record: EpochRecord, history: History) -> bool:
+        """After a whole epoch: plateau's reduction, then early stopping (True: stop)."""
+        if self._plateau is not None:
+            before = len(self._plateau.reductions)
+            self._plateau.epoch_end(record)
+            history.lr_reductions += self._plateau.reductions[before:]
+        if self._early is None:
+            return False
+        stop = self._early.epoch_end(record, lambda: copy_state(self.executable))
+        history.best_epoch = self._early.best_epoch
+        if stop:
+            history.stopped_epoch = record.epoch
+        return stop
+
+    def _restore_best(self, history: History) -> None:
+        early = self._early
+        if early is None or not early.spec.restore_best or early.snapshot is None:
+            return
+        last = history.epochs[-1].epoch if history.epochs else None
+        if early.best_epoch != last:
+            self.executable.load_state(early.snapshot)
+            history.restored_epoch = early.best_epoch
 
     def _run_epoch(self, x, y, epoch, pos, stop, full, rem, batch, progress) -> EpochRecord:
         """Steps pos..stop-1 of `epoch`, in chunks sized to take about CHUNK_SECONDS each."""

@@ -73,6 +73,11 @@ def run_report(program, history, final: dict[str, dict[str, float]],
             "steps_per_second": history.steps_per_second,
             "samples_per_second": (history.steps_per_second * recipe.train.batch),
         },
+        "early_stop": None if recipe.early_stop is None else {
+            "monitor": recipe.early_stop.monitor, "mode": recipe.early_stop.mode,
+            "stopped_epoch": history.stopped_epoch, "best_epoch": history.best_epoch,
+            "restored_epoch": history.restored_epoch},
+        "lr_reductions": [{"epoch": e, "lr": lr} for e, lr in history.lr_reductions],
         "history": [
             {"epoch": r.epoch, "train": r.train, "validation": r.validation,
              "seconds": r.seconds, "lr": r.lr}

@@ -9,8 +9,9 @@ from ..compiler.schedules import learning_rates as _rates
 
 
 def learning_rates(optimizer: Call, schedule: Call, first_step: int, count: int,
-                   steps_per_epoch: int, total_steps: int | None = None) -> np.ndarray:
+                   steps_per_epoch: int, total_steps: int | None = None,
+                   scale: float = 1.0) -> np.ndarray:
     """`total_steps`: the run's length as the recipe's `train` section gives it (what
-    cosine, linear, poly and onecycle anneal over)."""
+    cosine, linear, poly and onecycle anneal over); `scale`, plateau's reductions so far."""
     return _rates(float(optimizer["lr"]), schedule, first_step, count, steps_per_epoch,
-                  total_steps)
+                  total_steps, scale)

@@ -88,6 +88,7 @@ ROWS = {
     "multistep": "multistep([2 epochs, 5 epochs], gamma = 0.5)", "poly": "poly(2)",
     "linear": "linear(to = 0.1)", "cosine": "cosine(to = 0.1)",
     "onecycle": "onecycle(0.5)", "warmup": "warmup(2 epochs, then = cosine())",
+    "plateau": "plateau(monitor = loss)",     # no reduction without epoch ends: the base rate
 }
 T = 24          # steps in the 6-epoch run of `rates`
 

@@ -9,7 +9,7 @@ from ..diagnostics import Span
 from ..metrics import MetricDef
 from ..options import Opt
 from ..schedules import too_long
-from ..recipe import Call, DataSpec, ModelSpec, Recipe, TrainSpec
+from ..recipe import Call, DataSpec, EarlyStopSpec, ModelSpec, Recipe, TrainSpec
 from ..suggest import hint
 from ..syntax import ast
 from ..tasks import Task
@@ -52,11 +52,70 @@ def check_ast(ctx: Ctx, file: ast.File, text: str) -> Recipe | None:
         check_memory(ctx, model, optimizer, train.batch if train is not None else None)
     if schedule is not None and train is not None:
         _schedule_fits_run(ctx, schedule, train)
+    early_stop = None
+    if loss is not None and metrics is not None and data is not None:
+        monitors = available_monitors(catalog.LOSSES[loss.kind].task, metrics)
+        if "early_stop" in found:
+            early_stop = _early_stop(ctx, found["early_stop"], monitors, data)
+        if schedule is not None:
+            for call in _nested_schedules(schedule):
+                if "monitor" in call.options:
+                    _monitor(ctx, call.options["monitor"], call.span, monitors, data,
+                             call.kind)
     if ctx.diagnostics:
         return None
     return Recipe(name=file.name or Path(ctx.file).stem, path=ctx.file, data=data, model=model,
                   loss=loss, optimizer=optimizer, schedule=schedule, train=train,
-                  metrics=metrics, source=text)
+                  metrics=metrics, source=text, early_stop=early_stop)
+
+
+def available_monitors(task: Task, metrics: tuple[Call, ...]) -> dict[str, bool]:
+    """What a monitor may name -> whether higher is better: the epoch's training `loss` (and
+    `accuracy` where the task counts correct rows), and `val_` + every value the validation
+    evaluation reports."""
+    out = {"loss": False}
+    if task.counts_correct:
+        out["accuracy"] = True
+    out["val_loss"] = False
+    for call in metrics:
+        metric = catalog.METRICS[call.kind]
+        if metric.formula is not None and call.kind != "loss":
+            out["val_" + metric.key(dict(call.options))] = metric.higher_is_better
+    return out
+
+
+def _monitor(ctx: Ctx, name: str, span: Span, monitors: dict[str, bool], data: DataSpec,
+             owner: str) -> bool:
+    if name not in monitors:
+        known = ", ".join(f"`{m}`" for m in monitors)
+        ctx.error(span, "E104", f"{owner}: unknown monitor `{name}` (this recipe reports "
+                  f"{known})", hint(name, monitors))
+        return False
+    if name.startswith("val_") and not data.validation > 0:
+        ctx.error(span, "E305", f"{owner}: monitor `{name}` needs a validation split",
+                  "add `validation = 0.2` to the data block, or monitor `loss`")
+        return False
+    return True
+
+
+def _early_stop(ctx: Ctx, st: ast.Stmt, monitors: dict[str, bool], data: DataSpec):
+    e = _keyed(ctx, st, catalog.EARLY_STOP_KEYS, {})
+    if e is None:
+        return None
+    given = {item.key: item.value.span for item in st.body or () if isinstance(item, ast.Assign)}
+    if not _monitor(ctx, e["monitor"], given.get("monitor", st.name_span), monitors, data,
+                    "early_stop"):
+        return None
+    mode = e["mode"] if e["mode"] != "auto" else ("max" if monitors[e["monitor"]] else "min")
+    return EarlyStopSpec(e["monitor"], mode, e["patience"], e["min_delta"],
+                         e["restore_best"], st.span)
+
+
+def _nested_schedules(schedule: Call):
+    yield schedule
+    for value in schedule.options.values():
+        if isinstance(value, Call):
+            yield from _nested_schedules(value)
 
 
 def _schedule_fits_run(ctx: Ctx, schedule: Call, train) -> None:

@@ -134,6 +134,12 @@ def check_value(ctx: Ctx, v: ast.Value, opt: Opt, label: str,
                   f"`500 steps`, got {ast.describe(v)}", h)
     elif kind == "size":
         return _size(ctx, v, opt, label)
+    elif kind == "name":
+        if isinstance(v, ast.Name):
+            return v.value
+        h = f"write it without quotes: `{v.value}`" if isinstance(v, ast.Str) else None
+        ctx.error(v.span, "E201", f"{label}: expected a name such as `val_loss`, got "
+                  f"{ast.describe(v)}", h)
     elif kind == "duration_list":
         if not isinstance(v, ast.List) or not v.items:
             ctx.error(v.span, "E201", f"{label}: expected a list of durations like "

@@ -38,6 +38,8 @@ class MetricDef:
     details: Callable[[np.ndarray, np.ndarray, dict], Any] | None = None
     # (model output shape) -> why this metric cannot apply to it, or None (auc: 2 classes)
     check_output: Callable[[tuple[int, ...]], str | None] | None = None
+    # for a monitor's `mode = auto` (early stopping, plateau): does larger mean better?
+    higher_is_better: bool = False
 
     def applies(self, task: Task) -> bool:
         return self.tasks is None or task in self.tasks

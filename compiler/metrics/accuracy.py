@@ -6,4 +6,5 @@ from . import MetricDef, register
 
 register(MetricDef(
     "accuracy", lambda outputs, y, loss, options: float((outputs.argmax(axis=1) == y).mean()),
-    tasks=(CLASSIFICATION,), doc="fraction of rows whose arg-max logit is the label"))
+    tasks=(CLASSIFICATION,), higher_is_better=True,
+    doc="fraction of rows whose arg-max logit is the label"))

@@ -37,4 +37,4 @@ register(MetricDef(
     "auc", _auc, tasks=(CLASSIFICATION,),
     check_output=lambda out: None if tuple(out) == (2,) else
     f"auc is the ROC area of a two-class model; this one outputs {list(out)}",
-    doc="ROC-AUC of a two-class model (class 1 is positive)"))
+    higher_is_better=True, doc="ROC-AUC of a two-class model (class 1 is positive)"))

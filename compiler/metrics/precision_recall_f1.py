@@ -47,5 +47,5 @@ for _name in ("precision", "recall", "f1"):
     register(MetricDef(
         _name, _averaged(_name), tasks=(CLASSIFICATION,), opts=(AVERAGE,),
         label=lambda o, n=_name: n if o["average"] == "macro" else f"{n}_{o['average']}",
-        details=_details(_name),
+        details=_details(_name), higher_is_better=True,
         doc=f"{_name} of the arg-max class, averaged: macro | micro | weighted"))

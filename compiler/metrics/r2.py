@@ -19,5 +19,5 @@ def _r2(outputs, y, loss, options):
     return float(score.mean())
 
 
-register(MetricDef("r2", _r2, tasks=(REGRESSION,),
+register(MetricDef("r2", _r2, tasks=(REGRESSION,), higher_is_better=True,
                    doc="coefficient of determination, averaged over target columns"))

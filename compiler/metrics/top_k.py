@@ -22,5 +22,5 @@ def _top_k(outputs, y, loss, options):
 
 register(MetricDef(
     "top_k", _top_k, tasks=(CLASSIFICATION,), opts=(Opt("k", "int", 5, min=1, positional=True),),
-    label=lambda o: f"top_{o['k']}",
+    label=lambda o: f"top_{o['k']}", higher_is_better=True,
     doc="fraction of rows whose label is among the k highest logits"))

@@ -27,6 +27,7 @@ class Run:
     steps_per_epoch: int
     total_steps: int
     base_lr: float = 1.0                # the optimizer's lr (onecycle's max_lr default)
+    scale: float = 1.0                  # plateau's reductions so far (runtime/monitor.py)
 
     def steps(self, duration) -> int:
         return duration.in_steps(self.steps_per_epoch)
@@ -64,13 +65,14 @@ def multiplier(schedule, t: np.ndarray, run: Run) -> np.ndarray:
 
 
 def learning_rates(base: float, schedule, first_step: int, count: int,
-                   steps_per_epoch: int, total_steps: int | None = None) -> np.ndarray:
+                   steps_per_epoch: int, total_steps: int | None = None,
+                   scale: float = 1.0) -> np.ndarray:
     """float32 learning rates of steps first_step .. first_step + count - 1; `schedule` is the
     checked call (recipe.Call: kind + options); `total_steps`, the run's length (by default
     the steps asked for)."""
     t = np.arange(first_step, first_step + count, dtype=np.float64)
     run = Run(steps_per_epoch, first_step + count if total_steps is None else total_steps,
-              float(base))
+              float(base), float(scale))
     return (base * multiplier(schedule, t, run)).astype(np.float32)
 
 

@@ -11,7 +11,7 @@ from . import Run, ScheduleDef, multiplier, register, schedule_table
 
 def _rate(t, options, run):
     length = max(1, run.steps(options["length"]))
-    rest = Run(run.steps_per_epoch, max(1, run.total_steps - length), run.base_lr)
+    rest = Run(run.steps_per_epoch, max(1, run.total_steps - length), run.base_lr, run.scale)
     after = (multiplier(options["then"], np.maximum(t - length, 0.0), rest)
              if options["then"] is not None else np.ones_like(t))
     start = options["from"]
