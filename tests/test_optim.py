@@ -44,6 +44,21 @@ def test_adam_matches_pytorch_formula():
 ROWS = {
     "sgd": "sgd(lr = 0.1, momentum = 0.8, nesterov = true, weight_decay = 1e-3)",
     "adam": "adam(lr = 0.01, beta1 = 0.8, beta2 = 0.99, eps = 1e-6, weight_decay = 1e-3)",
+    "adamw": "adamw(lr = 0.01, beta1 = 0.8, beta2 = 0.99, eps = 1e-6, weight_decay = 0.1)",
+    "rmsprop": "rmsprop(lr = 0.005, alpha = 0.9, eps = 1e-6, momentum = 0.7, centered = true, "
+               "weight_decay = 1e-3)",
+    "adagrad": "adagrad(lr = 0.05, lr_decay = 0.1, eps = 1e-6, initial_accumulator = 0.2, "
+               "weight_decay = 1e-3)",
+    "nadam": "nadam(lr = 0.01, beta1 = 0.8, beta2 = 0.99, eps = 1e-6, weight_decay = 1e-3, "
+             "momentum_decay = 0.05)",
+}
+# Further rows whose structure differs (other slots, another branch of the kernel); they are
+# compiled too but need not cover every option.
+VARIANTS = {
+    "rmsprop-plain": "rmsprop(lr = 0.005, alpha = 0.9)",
+    "rmsprop-momentum": "rmsprop(lr = 0.005, momentum = 0.7)",
+    "rmsprop-centered": "rmsprop(lr = 0.005, centered = true)",
+    "adam-no-decay": "adam(lr = 0.01)",
 }
 
 
@@ -69,13 +84,15 @@ def test_optimizer_options_are_run_time_inputs(name):
     hypers = {h.name: h.value for h in graphs.hypers}
     for option in OPTIMIZERS[name].hypers:
         assert hypers[f"optimizer.{option}"] == recipe.optimizer[option]
-    slots = OPTIMIZERS[name].slots(recipe.optimizer.options)
-    assert [s.name for s in graphs.slots[:len(slots)]] == [f"dense_1.weight:{s}" for s in slots]
+    slots = OPTIMIZERS[name].slot_specs(recipe.optimizer.options)
+    assert [s.name for s in graphs.slots[:len(slots)]] == \
+        [f"dense_1.weight:{s.name}" for s in slots]
 
 
-@pytest.mark.parametrize("name", sorted(ROWS))
+@pytest.mark.parametrize("name", sorted(ROWS) + sorted(VARIANTS))
 def test_optimizer_compiled_steps_match_reference(name):
-    program = recipec.compile(recipec.loads(_row_recipe(ROWS[name]), f"{name}.recipe"))
+    call = ROWS.get(name) or VARIANTS[name]
+    program = recipec.compile(recipec.loads(_row_recipe(call), f"{name}.recipe"))
     x, y = random_batches(program, 8 * 4, np.random.default_rng(0))
     assert_steps_match_reference(program, x, y, batch=8, steps=4)
 
