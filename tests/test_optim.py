@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import recipec
-from oracle import HEADER, assert_steps_match_reference, random_batches
+from oracle import HEADER, assert_steps_match_reference, force_parallel, random_batches
 from recipec.compiler import catalog
 from recipec.compiler.ops import get_op
 from recipec.compiler.optimizers import OPTIMIZERS
@@ -95,6 +95,15 @@ def test_optimizer_compiled_steps_match_reference(name):
     program = recipec.compile(recipec.loads(_row_recipe(call), f"{name}.recipe"))
     x, y = random_batches(program, 8 * 4, np.random.default_rng(0))
     assert_steps_match_reference(program, x, y, batch=8, steps=4, change_rtol=1e-4)
+
+
+@pytest.mark.parametrize("name", sorted(ROWS))
+def test_optimizer_kernels_in_parallel_blocks_match_reference(name, monkeypatch):
+    # blocks of 4 elements: every parameter is updated by several prange iterations
+    force_parallel(monkeypatch)
+    program = recipec.compile(recipec.loads(_row_recipe(ROWS[name]), f"{name}.recipe"))
+    x, y = random_batches(program, 8 * 3, np.random.default_rng(1))
+    assert_steps_match_reference(program, x, y, batch=8, steps=3, change_rtol=1e-4)
 
 
 def test_no_momentum_is_structure_no_velocity_and_no_input():
