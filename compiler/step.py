@@ -27,6 +27,7 @@ from .tasks import Task
 class SlotInfo:
     name: str                 # "dense_1.weight:velocity"
     shape: tuple[int, ...]
+    initial: float = 0.0      # its value before the first step (TrainState.fresh)
 
 
 @dataclass
@@ -58,14 +59,15 @@ def _attach_optimizer(g: Graph, ctx: BuildContext, recipe: Recipe, grads) -> lis
     """One update per parameter, built by the optimizer's row (compiler/optimizers/)."""
     opt = recipe.optimizer
     definition = OPTIMIZERS[opt.kind]          # the checker accepted only registered names
-    names = definition.slots(opt.options)
+    specs = definition.slot_specs(opt.options)
     slots: list[SlotInfo] = []
     for p, pinfo in zip(g.by_role("param"), ctx.params):
         state = []
-        for slot in names:
-            info = SlotInfo(f"{p.name}:{slot}", tuple(p.shape))
+        for spec in specs:
+            type_ = TensorType((1,), p.type.dtype) if spec.scalar else p.type
+            info = SlotInfo(f"{p.name}:{spec.name}", tuple(type_.shape), spec.initial)
             slots.append(info)
-            state.append(g.input(info.name, p.type, "slot"))
+            state.append(g.input(info.name, type_, "slot"))
         definition.update(Update(ctx, definition, opt.options, p, grads[p.id], tuple(state),
                                  pinfo))
     return slots

@@ -26,7 +26,7 @@ class TrainState:
     @classmethod
     def fresh(cls, graphs: StepGraphs, seed: int) -> "TrainState":
         return cls(init_params(graphs.params, seed),
-                   [np.zeros(s.shape, np.float32) for s in graphs.slots],
+                   [np.full(s.shape, s.initial, np.float32) for s in graphs.slots],
                    [np.full(s.shape, s.initial, np.float32) for s in graphs.stats], 0, 0, seed)
 
     @classmethod

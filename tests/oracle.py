@@ -56,10 +56,15 @@ def hyper_feeds(program) -> dict[str, np.float64]:
 
 
 def assert_steps_match_reference(program, x, y, batch: int, steps: int, lr: float | None = None,
-                                 loss_rtol: float = 1e-4, state_rtol: float = 1e-3):
+                                 loss_rtol: float = 1e-4, state_rtol: float = 1e-3,
+                                 change_rtol: float | None = None):
     """Run `steps` compiled steps from the current state and the same steps through the
-    interpreter from a copy of it; losses, parameters, slots and statistics must agree."""
+    interpreter from a copy of it; losses, parameters, slots and statistics must agree.
+    With `change_rtol`, so must each tensor's change over the steps, to that tolerance of its
+    largest change: a weight moves by about lr a step, so an update off by some percent can
+    hide in the states' tolerance, not in their changes'."""
     reference = copy.deepcopy(program.state)
+    start = {k: a.copy() for k, a in reference.named(program.graphs).items()}
     order = np.arange(len(x), dtype=np.int64)
     losses, _ = program.train_steps(x.reshape(len(x), -1), y, order, 0, steps, batch,
                                     steps_per_epoch=steps)
@@ -77,6 +82,11 @@ def assert_steps_match_reference(program, x, y, batch: int, steps: int, lr: floa
     for name in want:
         np.testing.assert_allclose(got[name], want[name], rtol=state_rtol, atol=1e-5,
                                    err_msg=name)
+        if change_rtol is not None:
+            change = want[name] - start[name]
+            np.testing.assert_allclose(got[name] - start[name], change, rtol=change_rtol,
+                                       atol=change_rtol * np.abs(change).max(),
+                                       err_msg=f"the change of {name}")
     return losses
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import recipec
-from oracle import HEADER, assert_steps_match_reference, random_batches
+from oracle import HEADER, assert_steps_match_reference, force_parallel, random_batches
 from recipec.compiler import catalog
 from recipec.compiler.ops import get_op
 from recipec.compiler.optimizers import OPTIMIZERS
@@ -44,12 +44,27 @@ def test_adam_matches_pytorch_formula():
 ROWS = {
     "sgd": "sgd(lr = 0.1, momentum = 0.8, nesterov = true, weight_decay = 1e-3)",
     "adam": "adam(lr = 0.01, beta1 = 0.8, beta2 = 0.99, eps = 1e-6, weight_decay = 1e-3)",
+    "adamw": "adamw(lr = 0.01, beta1 = 0.8, beta2 = 0.99, eps = 1e-6, weight_decay = 0.1)",
+    "rmsprop": "rmsprop(lr = 0.005, alpha = 0.9, eps = 1e-6, momentum = 0.7, centered = true, "
+               "weight_decay = 1e-3)",
+    "adagrad": "adagrad(lr = 0.05, lr_decay = 0.1, eps = 1e-6, initial_accumulator = 0.2, "
+               "weight_decay = 1e-3)",
+    "nadam": "nadam(lr = 0.01, beta1 = 0.8, beta2 = 0.99, eps = 1e-6, weight_decay = 1e-3, "
+             "momentum_decay = 0.05)",
+}
+# Further rows whose structure differs (other slots, another branch of the kernel); they are
+# compiled too but need not cover every option.
+VARIANTS = {
+    "rmsprop-plain": "rmsprop(lr = 0.005, alpha = 0.9)",
+    "rmsprop-momentum": "rmsprop(lr = 0.005, momentum = 0.7)",
+    "rmsprop-centered": "rmsprop(lr = 0.005, centered = true)",
+    "adam-no-decay": "adam(lr = 0.01)",
 }
 
 
 def _row_recipe(call: str) -> str:
     return HEADER + f"""
-        model {{ input [5] dense(6, bias_lr_mult = 2) relu dense(3) }}
+        model {{ input [5] dense(6, bias_lr_mult = 2, bias_decay_mult = 0.5) relu dense(3) }}
         loss = cross_entropy
         optimizer = {call}
     """
@@ -69,15 +84,26 @@ def test_optimizer_options_are_run_time_inputs(name):
     hypers = {h.name: h.value for h in graphs.hypers}
     for option in OPTIMIZERS[name].hypers:
         assert hypers[f"optimizer.{option}"] == recipe.optimizer[option]
-    slots = OPTIMIZERS[name].slots(recipe.optimizer.options)
-    assert [s.name for s in graphs.slots[:len(slots)]] == [f"dense_1.weight:{s}" for s in slots]
+    slots = OPTIMIZERS[name].slot_specs(recipe.optimizer.options)
+    assert [s.name for s in graphs.slots[:len(slots)]] == \
+        [f"dense_1.weight:{s.name}" for s in slots]
+
+
+@pytest.mark.parametrize("name", sorted(ROWS) + sorted(VARIANTS))
+def test_optimizer_compiled_steps_match_reference(name):
+    call = ROWS.get(name) or VARIANTS[name]
+    program = recipec.compile(recipec.loads(_row_recipe(call), f"{name}.recipe"))
+    x, y = random_batches(program, 8 * 4, np.random.default_rng(0))
+    assert_steps_match_reference(program, x, y, batch=8, steps=4, change_rtol=1e-4)
 
 
 @pytest.mark.parametrize("name", sorted(ROWS))
-def test_optimizer_compiled_steps_match_reference(name):
+def test_optimizer_kernels_in_parallel_blocks_match_reference(name, monkeypatch):
+    # blocks of 4 elements: every parameter is updated by several prange iterations
+    force_parallel(monkeypatch)
     program = recipec.compile(recipec.loads(_row_recipe(ROWS[name]), f"{name}.recipe"))
-    x, y = random_batches(program, 8 * 4, np.random.default_rng(0))
-    assert_steps_match_reference(program, x, y, batch=8, steps=4)
+    x, y = random_batches(program, 8 * 3, np.random.default_rng(1))
+    assert_steps_match_reference(program, x, y, batch=8, steps=3, change_rtol=1e-4)
 
 
 def test_no_momentum_is_structure_no_velocity_and_no_input():

@@ -58,7 +58,9 @@ def check_memory(ctx: Ctx, model: ModelSpec, optimizer: Call | None,
     if available is None:
         return
     # an unknown optimizer or batch (reported elsewhere) counts as the least it could need
-    slots = len(OPTIMIZERS[optimizer.kind].slots(optimizer.options)) if optimizer else 0
+    # (a scalar slot is one value per parameter array, nothing beside its weights)
+    slots = sum(not s.scalar for s in OPTIMIZERS[optimizer.kind].slot_specs(optimizer.options)) \
+        if optimizer else 0
     copies, batch = 2 + slots, batch or 1
     held = []          # (bytes, what holds them, layer)
     for layer, params in _flat(model.layers):

@@ -3,8 +3,10 @@
 A row holds everything recipec knows about one optimizer:
   opts     its option schema: the checker validates `optimizer = sgd(...)` against it
            (catalog.OPTIMIZERS is derived from these rows)
-  slots    the state it keeps per parameter, given the checked options; which slots exist is
-           structure (sgd keeps no velocity when momentum is 0), so changing it compiles
+  slots    the state it keeps per parameter, given the checked options: names, or `Slot`s
+           for state that does not start at zero or is one value per parameter; which slots
+           exist is structure (sgd keeps no velocity when momentum is 0), so changing it
+           compiles
   hypers   the options that are run-time inputs of the compiled step, `optimizer.<option>`:
            a `--set` or a search trial that changes one compiles nothing. `lr` is not one:
            the schedule turns it into every step's learning rate, already an input.
@@ -31,6 +33,17 @@ LR = Opt("lr", "float", required=True, min=0.0, min_inclusive=False, positional=
          doc="base learning rate")
 WEIGHT_DECAY = Opt("weight_decay", "float", 0.0, min=0.0,
                    doc="L2 penalty added to the gradient")
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One piece of per-parameter optimizer state. `initial` is its value before the first
+    step (adagrad's initial_accumulator): state, not code, so changing it compiles nothing.
+    `scalar` makes it one float32 per parameter (shape [1]) instead of the parameter's shape
+    (nadam's running product of momentum coefficients, the same for every element)."""
+    name: str
+    initial: float = 0.0
+    scalar: bool = False
 
 
 class Update:
@@ -65,10 +78,15 @@ class Update:
 class OptimizerDef:
     name: str
     opts: tuple[Opt, ...]
-    slots: Callable[[dict[str, Any]], tuple[str, ...]]
+    slots: Callable[[dict[str, Any]], tuple["str | Slot", ...]]
     hypers: tuple[str, ...]
     update: Callable[[Update], None]
     doc: str = ""
+
+    def slot_specs(self, options: dict[str, Any]) -> tuple[Slot, ...]:
+        """The slots for these checked options, a bare name meaning a zero-initialised
+        parameter-shaped slot."""
+        return tuple(s if isinstance(s, Slot) else Slot(s) for s in self.slots(options))
 
 
 OPTIMIZERS: dict[str, OptimizerDef] = {}
