@@ -14,7 +14,7 @@ FRONTEND = {
     "test_op_gradients.py", "test_buffers.py", "test_idx.py", "test_data.py",
     "test_schedule.py", "test_registries.py", "test_thread_policy.py",
     "test_hostile_data.py", "test_hostile_recipes.py", "test_hostile_cli.py",
-    "test_readme_tables.py", "test_csv_arrow.py",
+    "test_readme_tables.py", "test_csv_arrow.py", "test_arrow_sources.py",
 }
 
 

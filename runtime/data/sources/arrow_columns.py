@@ -140,9 +140,9 @@ class Columns:
         i, j, value = first
         where = f"row {self.rows + i}, column '{self.names[j]}'"
         if np.isfinite(value):
-            raise DataError(f"{self.origin}: {value!r} at {where} is beyond float32's range "
+            raise DataError(f"{self.origin}: value {value!r} at {where} is beyond float32's range "
                             f"(about ±3.4e38); rescale the column", D003, self.path)
-        raise DataError(f"{self.origin}: {value!r} at {where} is not a finite number "
+        raise DataError(f"{self.origin}: value {value!r} at {where} is not a finite number "
                         f"(NaN/inf are not allowed)", D003, self.path)
 
 
@@ -196,3 +196,26 @@ def label_values(chunks: list[Any], name: str, origin: str, path: str,
         except pa.ArrowException:
             pass
     return np.asarray(labels.to_pylist(), dtype=str)   # class names: encode_targets sorts them
+
+
+def label_index(names: list[str], label: str, origin: str, path: str) -> int:
+    """The label column's index among a typed file's `names` (D004 when absent or named twice,
+    with the closest name and the columns there are)."""
+    import difflib
+
+    if names.count(label) == 1:
+        if len(names) < 2:
+            raise DataError(f"{origin}: has only the label column '{label}'; it needs at least "
+                            f"one feature column too", D003, path)
+        return names.index(label)
+    if names.count(label) > 1:
+        raise DataError(f"{origin}: {names.count(label)} columns are named '{label}'; the label "
+                        f"column's name must be unique", D004, path)
+    msg = f"{origin}: no label column '{label}'"
+    close = difflib.get_close_matches(label, names, n=1, cutoff=0.5)
+    if not close:
+        close = [n for n in names if n.lower() == label.lower()][:1]
+    if close:
+        msg += f"; did you mean '{close[0]}'?"
+    shown = ", ".join(f"'{n}'" for n in names[:12]) + (", ..." if len(names) > 12 else "")
+    raise DataError(msg + f" (columns: {shown or 'none'})", D004, path)

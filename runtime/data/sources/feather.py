@@ -1,0 +1,46 @@
+"""A Feather (Arrow IPC file format, .feather or .arrow) file: numeric feature columns and one
+label column, read record batch by record batch."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ....compiler.tasks import CLASSIFICATION, Task
+from ...errors import D002, DataError
+from ..raw import RawData, resolve_path
+from . import register_reader
+from .arrow_columns import memory_pool
+from .arrow_file import check_file, read_errors, starts_with
+from .columnar import read_batches
+
+KIND = "Feather (Arrow IPC)"
+
+
+def load_feather(path: str, label: str = "label", *, task: Task | str = CLASSIFICATION,
+                 base_dir: str | Path = ".", min_classes: int = 2) -> RawData:
+    file = resolve_path(path, base_dir)
+    if starts_with(file, b"FEA1"):
+        raise DataError(f"{path}: a Feather version 1 file, which recipec cannot read; save "
+                        f"it again as version 2 (pyarrow.feather.write_feather's default)",
+                        D002, path)
+    if starts_with(file, b"\xff\xff\xff\xff"):
+        raise DataError(f"{path}: an Arrow IPC stream, not an Arrow IPC file; write it with "
+                        f"pyarrow.ipc.new_file or pyarrow.feather.write_feather", D002, path)
+    check_file(file, path, KIND, b"ARROW1")
+    import pyarrow as pa
+
+    with read_errors(path, KIND):
+        # a plain file, not a memory map: each batch is read (and decompressed) in turn and
+        # freed after, rather than the whole file's pages kept mapped
+        source = pa.OSFile(str(file), memory_pool=memory_pool())
+        reader = pa.ipc.open_file(source, options=pa.ipc.IpcReadOptions(use_threads=True))
+        schema, rows = reader.schema, reader.count_rows()
+    batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
+    try:
+        return read_batches(schema, rows, batches, label, path, KIND, "feather", task,
+                            min_classes)
+    finally:
+        source.close()
+
+
+register_reader("feather", lambda options, *, task, base_dir, min_classes: load_feather(
+    options["path"], options["label"], task=task, base_dir=base_dir, min_classes=min_classes))
