@@ -246,3 +246,29 @@ def test_an_encrypted_parquet_file_is_named(tmp_path):
     write(tmp_path, "data.parquet", b"PARE" + bytes(32) + b"PARE")
     out, at = _check(tmp_path, "parquet")
     refused(out, "D002", at=at, mentions="encrypted Parquet file")
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_a_label_name_used_twice_is_D004(tmp_path, fmt):
+    table = pa.Table.from_arrays([pa.array([1.0, 2.0]), pa.array([0, 1]), pa.array([1, 0])],
+                                 names=["a", "y", "y"])
+    FORMATS[fmt][1](table, tmp_path / f"data{FORMATS[fmt][2]}", 1024)
+    out, at = _check(tmp_path, fmt)
+    refused(out, "D004", at=at, mentions="2 columns are named 'y'")
+
+
+def test_a_parquet_feature_name_used_twice_is_D003(tmp_path):
+    # pyarrow reads a Parquet column by name: two of one name would read one twice
+    table = pa.Table.from_arrays([pa.array([1.0, 2.0]), pa.array([3.0, 4.0]), pa.array([0, 1])],
+                                 names=["a", "a", "y"])
+    pq.write_table(table, tmp_path / "data.parquet")
+    out, at = _check(tmp_path, "parquet")
+    refused(out, "D003", at=at, mentions="more than one column named 'a'")
+
+
+def test_feather_reads_a_feature_name_used_twice_by_position(tmp_path):
+    table = pa.Table.from_arrays([pa.array([1.0, 2.0]), pa.array([3.0, 4.0]), pa.array([0, 1])],
+                                 names=["a", "a", "y"])
+    feather.write_feather(table, tmp_path / "data.feather")
+    raw = load_feather(str(tmp_path / "data.feather"), "y")
+    np.testing.assert_array_equal(raw.x, np.array([[1, 3], [2, 4]], np.float32))

@@ -12,11 +12,11 @@ pyarrow's import (0.3 s).
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 
-from ...errors import D003, D004, DataError
+from ...errors import D002, D003, D004, DataError
 
 F32_MAX = float(np.finfo(np.float32).max)
 GROWTH = 1.5        # capacity growth when a row estimate was short (resize, not a copy: below)
@@ -90,23 +90,42 @@ class Columns:
                             f"{t}; labels must be numbers or strings", D004, self.path)
 
     def add(self, batch: Any) -> None:
+        """The next rows: a record batch of the whole schema (a CSV block, an IPC batch)."""
         n = batch.num_rows
         if self.rows + n > self._x.shape[0]:
             grown = max(self.rows + n, int(self._x.shape[0] * GROWTH))
             self._x.resize((grown, self._x.shape[1]), refcheck=False)
         out = self._x[self.rows:self.rows + n]           # no other view of _x outlives add()
         for k, j in enumerate(self.features):
-            column = batch.column(j)
-            if column.null_count:
-                self._null(column, j)
-            with np.errstate(over="ignore", invalid="ignore"):
-                out[:, k] = _wide(numbers(column))
-        if n:
-            low, high = out.min(), out.max()           # NaN propagates; inf and overflow show
-            if not (-F32_MAX < low and high < F32_MAX):
-                self._not_finite(batch)                # (exactly ±max: checked there too)
-        self._labels.append(batch.column(self.label))
+            self._put(out[:, k], batch.column(j), j, self.rows, check=False)
+        if n and not _in_range(out):                     # one check for the block, then by column
+            for k, j in enumerate(self.features):
+                self._put(out[:, k], batch.column(j), j, self.rows, check=True)
+        self.add_labels([batch.column(self.label)])
         self.rows += n
+
+    def add_column(self, j: int, chunks: Iterable[Any]) -> None:
+        """Feature column `j` whole, chunk by chunk (parquet: one column's reader at a time);
+        needs `rows_hint` exact, and every column the same length."""
+        k, row = self.features.index(j), 0
+        for chunk in chunks:
+            if row + len(chunk) > self._x.shape[0]:
+                raise DataError(f"{self.origin}: corrupt file: column '{self.names[j]}' has more "
+                                f"rows than the file's metadata says ({self._x.shape[0]})",
+                                D002, self.path)
+            out = self._x[row:row + len(chunk), k]
+            self._put(out, chunk, j, row, check=False)
+            if len(chunk) and not _in_range(out):
+                self._put(out, chunk, j, row, check=True)
+            row += len(chunk)
+        self.rows = row
+
+    def add_labels(self, chunks: Iterable[Any]) -> None:
+        # a copy: a slice of a batch would keep the whole batch's memory (an uncompressed IPC
+        # batch is one buffer for all its columns)
+        import pyarrow as pa
+
+        self._labels.extend(pa.concat_arrays([c]) for c in chunks)
 
     def features_array(self) -> np.ndarray:
         """The float32 features [rows, F]; call once, after the last batch."""
@@ -120,30 +139,36 @@ class Columns:
         as a CSV cell is); `encode_targets` does the rest."""
         return label_values(self._labels, self.names[self.label], self.origin, self.path, trim)
 
-    def _null(self, column: Any, j: int) -> None:
-        import pyarrow.compute as pc
+    def _put(self, out: np.ndarray, column: Any, j: int, row: int, check: bool) -> None:
+        """Column `j`'s values (rows `row`...) into `out` as float32; with `check`, name the
+        first that float32 cannot hold (the caller saw one) before anything is written."""
+        if column.null_count:
+            import pyarrow.compute as pc
 
-        row = self.rows + int(pc.index(pc.is_null(column), True).as_py())
-        raise DataError(f"{self.origin}: missing value (null) at row {row}, column "
-                        f"'{self.names[j]}'; feature columns must be numbers", D003, self.path)
-
-    def _not_finite(self, batch: Any) -> None:
-        """Name the first non-finite or out-of-range value of the batch (row-major order)."""
-        first = None
-        for j in self.features:
-            v = _wide(numbers(batch.column(j))).astype(np.float64, copy=False)
+            at = row + int(pc.index(pc.is_null(column), True).as_py())
+            raise DataError(f"{self.origin}: missing value (null) at row {at}, column "
+                            f"'{self.names[j]}'; feature columns must be numbers", D003,
+                            self.path)
+        values = _wide(numbers(column))
+        if check:
+            v = values.astype(np.float64, copy=False)
             bad = np.flatnonzero(~np.isfinite(v) | (np.abs(v) > F32_MAX))
-            if bad.size and (first is None or bad[0] < first[0]):
-                first = (int(bad[0]), j, float(v[bad[0]]))
-        if first is None:
-            return                                     # exactly ±float32 max: a valid value
-        i, j, value = first
-        where = f"row {self.rows + i}, column '{self.names[j]}'"
-        if np.isfinite(value):
-            raise DataError(f"{self.origin}: value {value!r} at {where} is beyond float32's range "
-                            f"(about ±3.4e38); rescale the column", D003, self.path)
-        raise DataError(f"{self.origin}: value {value!r} at {where} is not a finite number "
-                        f"(NaN/inf are not allowed)", D003, self.path)
+            if bad.size:                           # (exactly ±float32 max is a valid value)
+                value, where = float(v[bad[0]]), f"row {row + int(bad[0])}, column '{self.names[j]}'"
+                if np.isfinite(value):
+                    raise DataError(f"{self.origin}: value {value!r} at {where} is beyond "
+                                    f"float32's range (about ±3.4e38); rescale the column",
+                                    D003, self.path)
+                raise DataError(f"{self.origin}: value {value!r} at {where} is not a finite "
+                                f"number (NaN/inf are not allowed)", D003, self.path)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out[:] = values
+
+
+def _in_range(out: np.ndarray) -> bool:
+    """Whether every value is finite and within float32's range: two reductions (NaN
+    propagates through both; an overflow shows as inf or as exactly ±max, checked then)."""
+    return bool(-F32_MAX < out.min() and out.max() < F32_MAX)
 
 
 def numbers(column: Any) -> np.ndarray:

@@ -10,7 +10,7 @@ from ..raw import RawData, resolve_path
 from . import register_reader
 from .arrow_columns import memory_pool
 from .arrow_file import check_file, read_errors, starts_with
-from .columnar import read_batches
+from .columnar import finish, start
 
 KIND = "Feather (Arrow IPC)"
 
@@ -34,12 +34,14 @@ def load_feather(path: str, label: str = "label", *, task: Task | str = CLASSIFI
         source = pa.OSFile(str(file), memory_pool=memory_pool())
         reader = pa.ipc.open_file(source, options=pa.ipc.IpcReadOptions(use_threads=True))
         schema, rows = reader.schema, reader.count_rows()
-    batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
     try:
-        return read_batches(schema, rows, batches, label, path, KIND, "feather", task,
-                            min_classes)
+        table = start(schema, rows, label, path, KIND)
+        with read_errors(path, KIND):
+            for i in range(reader.num_record_batches):
+                table.add(reader.get_batch(i))
     finally:
         source.close()
+    return finish(table, path, "feather", task, min_classes)
 
 
 register_reader("feather", lambda options, *, task, base_dir, min_classes: load_feather(
