@@ -1,9 +1,9 @@
 """Arrow columns -> the numbers training reads: float32 features [N, F] and the label values.
 
-Shared by csv(...), parquet(...) and feather(...). Each hands its record batches over one at a
-time (a CSV block, a parquet row group's batches, an IPC record batch), and each batch's
-feature columns are written straight into the float32 rows, so the float64 (or int64) table
-never exists whole: the peak is the float32 array plus one batch (bench/csv_load.py).
+Shared by csv(...), parquet(...) and feather(...). Each hands its data over a piece at a time
+(a CSV block or an IPC record batch of every column: `add`; one Parquet column's batches:
+`add_column`), written straight into the float32 rows, so the float64 (or int64) table never
+exists whole: the peak is the float32 array plus a piece or two (bench/csv_load.py).
 
 A problem raises a DataError naming the column and the 0-based row; the CSV reader catches it
 and lets its Python reader name the line instead. pyarrow is imported inside the functions:
@@ -31,7 +31,7 @@ def memory_pool() -> Any:
 
     try:
         return pa.jemalloc_memory_pool()
-    except NotImplementedError:
+    except (NotImplementedError, pa.ArrowException):      # a build without jemalloc
         return pa.default_memory_pool()
 
 
@@ -106,19 +106,20 @@ class Columns:
 
     def add_column(self, j: int, chunks: Iterable[Any]) -> None:
         """Feature column `j` whole, chunk by chunk (parquet: one column's reader at a time);
-        needs `rows_hint` exact, and every column the same length."""
-        k, row = self.features.index(j), 0
+        `rows_hint` was the file's row count, which every column must have."""
+        k, row, rows = self.features.index(j), 0, self._x.shape[0]
         for chunk in chunks:
-            if row + len(chunk) > self._x.shape[0]:
-                raise DataError(f"{self.origin}: corrupt file: column '{self.names[j]}' has more "
-                                f"rows than the file's metadata says ({self._x.shape[0]})",
-                                D002, self.path)
+            if row + len(chunk) > rows:
+                break
             out = self._x[row:row + len(chunk), k]
             self._put(out, chunk, j, row, check=False)
             if len(chunk) and not _in_range(out):
                 self._put(out, chunk, j, row, check=True)
             row += len(chunk)
-        self.rows = row
+        if row != rows:                            # else rows of np.empty would be training data
+            raise DataError(f"{self.origin}: corrupt file: column '{self.names[j]}' does not "
+                            f"have the {rows} rows its metadata says", D002, self.path)
+        self.rows = rows
 
     def add_labels(self, chunks: Iterable[Any]) -> None:
         # a copy: a slice of a batch would keep the whole batch's memory (an uncompressed IPC
@@ -137,6 +138,10 @@ class Columns:
     def label_values(self, trim: bool = False) -> np.ndarray:
         """The label column as numbers, or as class-name strings [N] (trimmed when `trim`,
         as a CSV cell is); `encode_targets` does the rest."""
+        if sum(len(c) for c in self._labels) != self.rows:
+            raise DataError(f"{self.origin}: corrupt file: the label column "
+                            f"'{self.names[self.label]}' does not have the {self.rows} rows of "
+                            f"the features", D002, self.path)
         return label_values(self._labels, self.names[self.label], self.origin, self.path, trim)
 
     def _put(self, out: np.ndarray, column: Any, j: int, row: int, check: bool) -> None:
@@ -154,7 +159,8 @@ class Columns:
             v = values.astype(np.float64, copy=False)
             bad = np.flatnonzero(~np.isfinite(v) | (np.abs(v) > F32_MAX))
             if bad.size:                           # (exactly ±float32 max is a valid value)
-                value, where = float(v[bad[0]]), f"row {row + int(bad[0])}, column '{self.names[j]}'"
+                value = float(v[bad[0]])
+                where = f"row {row + int(bad[0])}, column '{self.names[j]}'"
                 if np.isfinite(value):
                     raise DataError(f"{self.origin}: value {value!r} at {where} is beyond "
                                     f"float32's range (about ±3.4e38); rescale the column",
@@ -201,6 +207,8 @@ def _wide(values: np.ndarray) -> np.ndarray:
 
 def label_values(chunks: list[Any], name: str, origin: str, path: str,
                  trim: bool = False) -> np.ndarray:
+    """Label chunks of one Arrow type as numpy: numbers, or strings (a text column whose every
+    value parses as an integer, or else as a float, is numbers, as encode_targets reads it)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -214,13 +222,16 @@ def label_values(chunks: list[Any], name: str, origin: str, path: str,
         return np.concatenate([numbers(c) for c in labels.chunks] or [np.zeros(0, np.int64)])
     if trim:
         labels = pc.utf8_trim_whitespace(labels, memory_pool=memory_pool())
-    for numeric in (pa.int64(), pa.float64()):        # numbers written as text, parsed at once
+    # NOTE: the distinct values are parsed, not every row: a failed cast of 500k rows took
+    # 0.44 s, and np.asarray of 500k Python strings 0.1 s, against 0.02 s this way
+    coded = pc.dictionary_encode(labels, memory_pool=memory_pool()).combine_chunks()
+    rows = numbers(coded.indices)                      # one dictionary for every chunk
+    for numeric in (pa.int64(), pa.float64()):        # numbers written as text
         try:
-            return label_values(pc.cast(labels, numeric, memory_pool=memory_pool()).chunks, name,
-                                origin, path)
+            return numbers(pc.cast(coded.dictionary, numeric, memory_pool=memory_pool()))[rows]
         except pa.ArrowException:
             pass
-    return np.asarray(labels.to_pylist(), dtype=str)   # class names: encode_targets sorts them
+    return np.asarray(coded.dictionary.to_pylist(), dtype=str)[rows]  # class names
 
 
 def label_index(names: list[str], label: str, origin: str, path: str) -> int:

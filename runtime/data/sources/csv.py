@@ -2,8 +2,8 @@
 
 Two readers, one meaning. pyarrow's columnar parser reads a well-formed file block by block
 into the float32 rows (arrow_columns.py; 500k rows x 21 columns: 8.7 s through Python's csv
-module, cell by cell, about 0.6 s this way, at 2.1x the float32 features' memory; bench/csv_load.py);
-the Python reader below reads any file the fast one declines (a cell it would not parse as a
+module, cell by cell, about 0.6 s this way, at 2.2x the float32 features' memory;
+bench/csv_load.py); the Python reader below reads any file the fast one declines (a cell it would not parse as a
 number, a row of another width, a label it cannot encode, a file that does not start with its
 header) and is the one that finds and names the exact line and column of every problem. So a
 good file is read fast and a bad one is diagnosed exactly as before; both give the same arrays
@@ -195,7 +195,8 @@ def _read_with_python(file: Path, path: str, label: str, header: bool, task: Tas
                 try:
                     float(cell)
                 except ValueError:
-                    what = "empty cell (missing value)" if cell == "" else f"non-numeric value {cell!r}"
+                    what = ("empty cell (missing value)" if cell == ""
+                            else f"non-numeric value {cell!r}")
                     hint = ""
                     if names is None and i == 0:
                         hint = " (if line 1 is a header, set header=true)"
