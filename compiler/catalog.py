@@ -50,7 +50,11 @@ DATA_KEYS = (Opt("source", "call", required=True),
              Opt("reshape", "shape", None, doc="read each sample's values (row-major) as this "
                  "shape, e.g. [1, 8, 8]; the count must match"),
              Opt("layout", "enum", "chw", choices=LAYOUTS, doc="hwc: samples are stored "
-                 "[H, W, C] (channels last) and converted once at load to [C, H, W]"))
+                 "[H, W, C] (channels last) and converted once at load to [C, H, W]"),
+             # runtime/data/rows.py: data larger than this streams from disk in chunks
+             Opt("memory", "size", "auto", min=1 << 16, choices=("auto",),
+                 doc="memory the prepared data may take; beyond it, training streams it "
+                     "from disk (auto: half of the machine's memory)"))
 # Exactly one of epochs / steps (Caffe's max_iter) bounds the training; the checker enforces it.
 TRAIN_KEYS = (Opt("epochs", "int", None, min=1),
               Opt("steps", "int", None, min=1, doc="total optimizer steps, across epochs"),

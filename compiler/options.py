@@ -9,11 +9,19 @@ from dataclasses import dataclass
 from typing import Any
 
 # Value kinds an option can take. 'duration' is a number with a unit (`10 epochs`, `500 steps`),
-# checked into a `Duration`; 'shape' is a list of positive ints; 'call' names a `Choice`;
+# checked into a `Duration`; 'shape' is a list of positive ints (`dims`: exactly that many;
+# `min`/`max` bound each one); 'call' names a `Choice`;
 # 'int_or_enum' is an int (range-checked) or one of `choices` (`padding = 1` / `padding = same`);
 # 'call_list' is a list of calls, each naming a `Choice` (`augment = [shift(2), flip()]`).
+# 'duration_list' is a non-empty list of durations (`at = [30 epochs, 60 epochs]`).
+# 'size' is an amount of memory with a byte unit (`2 GB`, `512 MiB`), checked into an int of
+# bytes, or one of `choices` (`memory = auto`).
 KINDS = ("int", "float", "bool", "str", "enum", "duration", "shape", "call", "int_or_enum",
-         "call_list")
+         "call_list", "size", "duration_list")
+
+# byte units: SI prefixes are powers of 1000, IEC ones (KiB, MiB, ...) powers of 1024
+SIZE_UNITS = {"KB": 10 ** 3, "MB": 10 ** 6, "GB": 10 ** 9, "TB": 10 ** 12,
+              "KiB": 2 ** 10, "MiB": 2 ** 20, "GiB": 2 ** 30, "TiB": 2 ** 40}
 
 
 @dataclass(frozen=True)
@@ -28,7 +36,11 @@ class Opt:
     max_inclusive: bool = True
     choices: tuple[str, ...] = ()
     positional: bool = False  # may be given without `name =`, in declaration order
+    dims: int | None = None   # kind 'shape': the number of dimensions it must have
     doc: str = ""
+    # for kind "call" inside another call (`warmup(..., then = cosine())`): the Choices it
+    # may name, or a function returning them (registries that import this module)
+    table: Any = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +52,9 @@ class Duration:
 
     def in_steps(self, steps_per_epoch: int) -> int:
         return self.amount * steps_per_epoch if self.unit == "epochs" else self.amount
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.unit}"
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,7 @@ class DataSpec:
     augment: tuple[Call, ...] = () # random transforms of each training batch, in order
     reshape: tuple[int, ...] | None = None  # read each stored sample as this shape (same count)
     layout: str = "chw"            # "hwc": samples stored [H, W, C], converted to [C, H, W]
+    memory: int | str = "auto"     # bytes the prepared data may take in memory, or "auto"
     key_spans: tuple[tuple[str, Span], ...] = ()  # (key, span of its value) for each key given
 
     def span_of(self, key: str) -> Span:
@@ -97,5 +98,11 @@ class Recipe:
     optimizer: Call                # sgd(...) | adam(...)
     schedule: Call                 # constant() | step(...) | exponential(...)
     train: TrainSpec
-    metrics: tuple[str, ...]
+    metrics: tuple[Call, ...]          # checked calls of compiler/metrics/ rows
     source: str = field(default="", repr=False)
+
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        """The keys the metrics are reported under: `accuracy`, `top_5`, `f1_weighted`."""
+        from .metrics import metric_key
+        return tuple(metric_key(call) for call in self.metrics)

@@ -20,7 +20,15 @@ def _value(v) -> str:
         return printable(v)
     if isinstance(v, float):
         return f"{v:g}"
+    if isinstance(v, Call):                   # a nested schedule: warmup(..., then = cosine())
+        return format_call(v)
+    if isinstance(v, tuple):                  # `at = [30 epochs, 60 epochs]`, `size = [16, 16]`
+        return "[" + ", ".join(_value(x) for x in v) + "]"
     return str(v)
+
+
+def _metrics(calls) -> str:
+    return ", ".join(format_call(m) if m.options else m.kind for m in calls) or "(none)"
 
 
 def format_call(call: Call) -> str:
@@ -71,5 +79,5 @@ def summary(recipe: Recipe) -> str:
             f"schedule   {format_call(recipe.schedule)}",
             f"train      {'epochs' if t.steps is None else 'steps'} = "
             f"{t.epochs if t.steps is None else t.steps}, batch = {t.batch}, seed = {t.seed}",
-            f"metrics    {', '.join(recipe.metrics) or '(none)'}"]
+            f"metrics    {_metrics(recipe.metrics)}"]
     return "\n".join(out)

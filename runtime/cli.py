@@ -12,6 +12,7 @@ anything runs), 1 an internal error (set RECIPEC_DEBUG=1 for the traceback).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -36,6 +37,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="override a recipe value, e.g. --set train.epochs=5")
     r.add_argument("--report", metavar="OUT.json", help="write final metrics and timings")
     r.add_argument("--quiet", action="store_true", help="no progress output")
+    for command in (c, r):
+        command.add_argument("--no-data-cache", action="store_true",
+                             help="parse the data files again instead of using the parsed "
+                                  "copy kept from an earlier run (and keep none)")
     k = sub.add_parser("compile", help="print the IR or the generated Numba source")
     k.add_argument("file")
     k.add_argument("--emit", choices=("ir", "numba"), default="ir")
@@ -54,7 +59,7 @@ def _check(args) -> int:
         print(summary(recipe))
         return 0
     # the data too (read, never trained on): a check passes only if `run` could start
-    data = recipec.check_data(recipe)
+    data = recipec.check_data(recipe, cache=not args.no_data_cache)
     print(summary(recipe))
     splits = ", ".join(f"{len(part)} {name}" for name, part in
                        (("train", data.train), ("validation", data.validation),
@@ -97,7 +102,9 @@ def _run(args) -> int:
         return 2
     recipe = recipec.load(args.file, args.set)
     start = time.perf_counter()
-    data = recipec.check_data(recipe)      # before any kernel: bad data costs no compile
+    with _reading(data_label(recipe), quiet=args.quiet):
+        # before any kernel: bad data costs no compile
+        data = recipec.check_data(recipe, cache=not args.no_data_cache)
     loading = {"data_seconds": time.perf_counter() - start, "data_peak_rss_mib": _peak_mib()}
     if not args.quiet:
         rows = sum(len(part) for part in (data.train, data.validation, data.test)
@@ -105,6 +112,12 @@ def _run(args) -> int:
         print(f"{data.source}: {rows:,} samples read and checked in "
               f"{loading['data_seconds']:.2f} s (peak memory {loading['data_peak_rss_mib']:,.0f} "
               f"MiB)", file=sys.stderr)
+        if data.streamed:
+            from ..compiler.check.memory import size_text
+            print(f"{data.source}: the prepared data ({size_text(data.prepared_bytes)}) "
+                  f"exceeds the memory budget ({size_text(data.memory_budget)}, "
+                  f"`data {{ memory = ... }}`): training reads it from disk, a chunk at a time",
+                  file=sys.stderr)
     # from the checked recipe to loaded kernels: generating and importing the module counts
     start = time.perf_counter()
     program = recipec.compile(recipe, data=data)
@@ -121,13 +134,48 @@ def _run(args) -> int:
     final["train"] = program.evaluate("train")
     for split, metrics in final.items():
         print(f"{split}: " + "  ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
+    details = {split: program.metric_details(split) for split in final}
+    shown = "test" if "test" in final else "validation" if "validation" in final else "train"
+    if "confusion" in details[shown]:
+        print(confusion_table(details[shown]["confusion"], program.data.class_names, shown))
     if args.report:
         try:
-            write_json_atomic(args.report, run_report(program, history, final, loading))
+            write_json_atomic(args.report, run_report(program, history, final, loading,
+                                                      details))
         except OSError as err:       # the folder changed during the training (full, removed)
             print(f"recipec: error: --report {args.report}: {err}", file=sys.stderr)
             return 2
     return 0
+
+
+@contextlib.contextmanager
+def _reading(what: str, quiet: bool):
+    """A spinner with the elapsed time while the data is read, on a terminal only (reading a
+    large file takes seconds the first time; the parsed copy makes later runs fast)."""
+    if quiet or not sys.stderr.isatty():
+        yield
+        return
+    from rich.console import Console
+    with Console(stderr=True).status(f"reading {what}", spinner="dots"):
+        yield
+
+
+def confusion_table(matrix: list[list[int]], names, split: str) -> str:
+    """The confusion matrix as text: rows are true classes, columns predicted ones."""
+    k = len(matrix)
+    labels = [str(n) for n in names] if names and len(names) == k else [str(i) for i in range(k)]
+    width = max(max(len(x) for x in labels), max(len(str(v)) for row in matrix for v in row))
+    lines = [f"confusion ({split}; rows: true class, columns: predicted)",
+             " " * (width + 2) + " ".join(x.rjust(width) for x in labels)]
+    for label, row in zip(labels, matrix):
+        lines.append(label.rjust(width) + "  " + " ".join(str(v).rjust(width) for v in row))
+    return "\n".join(lines)
+
+
+def data_label(recipe) -> str:
+    source = recipe.data.source
+    path = dict(source.options).get("path")
+    return f"{source.kind} {path}" if path else source.kind
 
 
 def _peak_mib() -> float:

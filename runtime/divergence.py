@@ -44,7 +44,8 @@ def check_chunk(program, losses: np.ndarray, chunk_loss: float, epoch: int,
 def _rate(program, step: int, steps_per_epoch: int) -> float:
     """The learning rate the schedule gave step `step` (0-based), for the message."""
     recipe = program.recipe
-    return float(learning_rates(recipe.optimizer, recipe.schedule, step, 1, steps_per_epoch)[0])
+    return float(learning_rates(recipe.optimizer, recipe.schedule, step, 1, steps_per_epoch,
+                                recipe.train.total_steps(steps_per_epoch))[0])
 
 
 def first_non_finite(executable) -> str | None:

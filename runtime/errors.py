@@ -21,20 +21,23 @@ D001 = "D001"  # data file not found
 D002 = "D002"  # data file unreadable or corrupt (not a zip, bad encoding, a directory, ...)
 D003 = "D003"  # bad contents: wrong shape, non-numeric cell, NaN/inf, missing array, too few rows
 D004 = "D004"  # label problems: missing label column/array, negative or non-integer classes
+D005 = "D005"  # the recipe does not fit this data's size: a warmup in steps as long as a run
+               # in epochs
 
 CODES = {
     D001: "data file not found",
     D002: "data file unreadable or corrupt",
     D003: "bad data contents",
     D004: "bad labels",
+    D005: "recipe durations do not fit the data's steps per epoch",
 }
 
 # What `DataError.key` may name (the recipe part the problem is about).
-KEYS = ("source", "test", "reshape", "layout", "validation", "input", "output")
+KEYS = ("source", "test", "reshape", "layout", "validation", "input", "output", "schedule")
 
 
 class DataError(Exception):
-    """A problem with the training data; `str(err)` is the message, `err.code` one of D001-D004."""
+    """A problem with the training data; `str(err)` is the message, `err.code` one of D001-D005."""
 
     def __init__(self, message: str, code: str = D003, path: str | None = None, *,
                  key: str | None = None, hint: str | None = None):

@@ -18,9 +18,11 @@ from ..compiler.recipe import Recipe
 from .data import Data, apply_normalization, normalize_array
 from .data.check import check_data, check_loaded
 from .data.dataset import Split
+from .data.rows import StoredRows, rows_per_block
 from . import divergence, predict_input
 from .errors import TrainingDiverged
-from .metrics import evaluate_outputs
+from ..compiler.metrics import METRICS
+from .metrics import evaluate_outputs, metric_details
 from .schedule import learning_rates
 from .state import TrainState, epoch_order
 
@@ -46,6 +48,7 @@ class EpochRecord:
     validation: dict[str, float] | None
     seconds: float
     steps: int
+    lr: float | None = None     # the learning rate of the epoch's last step (the schedule's)
 
 
 @dataclass
@@ -76,6 +79,7 @@ class Program:
             self.data = check_loaded(recipe, data)
         self.compile_seconds: float | None = None
         self._chunk = ChunkSizer()
+        self._last_lr: float | None = None
         # stop at the first non-finite loss or state tensor (fit's docstring; its cost was
         # measured at 0.1-0.2 % of a step: runtime/divergence.py)
         self.check_divergence = True
@@ -98,9 +102,17 @@ class Program:
             self.data = check_data(self.recipe, self.base_dir)
         return self.data
 
-    def _arrays(self, split: Split) -> tuple[np.ndarray, np.ndarray]:
+    def _arrays(self, split: Split) -> tuple[np.ndarray | StoredRows, np.ndarray]:
+        """The kernel's view of a split: float32 rows [N, width], or for streamed data the
+        StoredRows that `_chunk_rows` reads from, a chunk at a time."""
+        if split.streamed:
+            return split.x, np.ascontiguousarray(split.y)
         x = np.ascontiguousarray(split.x.reshape(len(split.x), -1), dtype=np.float32)
         return x, np.ascontiguousarray(split.y)
+
+    def _stream_rows(self) -> int:
+        """Rows one streamed chunk (or evaluation block) may prepare at once."""
+        return rows_per_block(self.data.feature_shape, self.data.memory_budget)
 
     # -- state --------------------------------------------------------------------------
     @property
@@ -124,11 +136,21 @@ class Program:
         return tuple(self.recipe.model.output_shape)
 
     # -- training -----------------------------------------------------------------------
-    def train_steps(self, x: np.ndarray, y: np.ndarray, order: np.ndarray, first: int,
-                    count: int, batch: int, steps_per_epoch: int):
-        """Run `count` steps of `batch` rows starting at order[first]; one compiled call."""
+    def train_steps(self, x: np.ndarray | StoredRows, y: np.ndarray, order: np.ndarray,
+                    first: int, count: int, batch: int, steps_per_epoch: int):
+        """Run `count` steps of `batch` rows starting at order[first]; one compiled call.
+        Streamed rows are read and prepared first, in that order, so the kernel sees the
+        same batches as it would in memory."""
         lrs = learning_rates(self.recipe.optimizer, self.recipe.schedule,
-                             self.executable.counters["step"], count, steps_per_epoch)
+                             self.executable.counters["step"], count, steps_per_epoch,
+                             self.recipe.train.total_steps(steps_per_epoch))
+        self._last_lr = float(lrs[-1])
+        if isinstance(x, StoredRows):
+            rows = order[first:first + count * batch]
+            chunk = x.take(rows).reshape(len(rows), -1)
+            return self.executable.train_chunk(chunk, np.ascontiguousarray(y[rows]),
+                                               np.arange(len(rows), dtype=np.int64), 0,
+                                               count, batch, lrs)
         return self.executable.train_chunk(x, y, order, first, count, batch, lrs)
 
     def fit(self, epochs: int | None = None, progress=None, steps: int | None = None) -> History:
@@ -198,6 +220,8 @@ class Program:
             t0 = time.perf_counter()
             if step < full:
                 count = min(self._chunk.steps, full - step, stop - step)
+                if isinstance(x, StoredRows):       # a chunk's rows fit the memory budget
+                    count = max(1, min(count, self._stream_rows() // batch))
                 losses, hits = self.train_steps(x, y, order, step * batch, count, batch, spe)
                 rows = count * batch
             else:   # the last, smaller batch of the epoch
@@ -219,7 +243,8 @@ class Program:
             train_metrics["accuracy"] = correct / seen
         seconds = time.perf_counter() - start_time
         validation = self.evaluate("validation") if self.data.validation is not None else None
-        return EpochRecord(epoch + 1, train_metrics, validation, seconds, stop - pos)
+        return EpochRecord(epoch + 1, train_metrics, validation, seconds, stop - pos,
+                           self._last_lr)
 
     # -- inference ----------------------------------------------------------------------
     def outputs(self, x: np.ndarray, batch: int = 256) -> np.ndarray:
@@ -259,8 +284,23 @@ class Program:
         if part is None:
             raise ValueError(f"evaluate({split!r}): this recipe's data has no {split} split "
                              f"(it has {_listed(present, 'and')}); {MISSING_SPLIT[split]}")
-        return evaluate_outputs(self.outputs(part.x), part.y, self.graphs.loss_value,
+        return evaluate_outputs(self._split_outputs(part), part.y, self.graphs.loss_value,
                                 self.recipe.metrics)
+
+    def metric_details(self, split: str = "validation") -> dict:
+        """Per-class values (precision, recall, f1) and matrices (confusion) of the recipe's
+        metrics on one split, by metric key; {} when none of its metrics has any."""
+        if not any(METRICS[m.kind].details is not None for m in self.recipe.metrics):
+            return {}
+        self.evaluate(split)                      # the same split checks and messages
+        part = getattr(self.load_data(), split)
+        return metric_details(self._split_outputs(part), part.y, self.recipe.metrics)
+
+    def _split_outputs(self, part: Split) -> np.ndarray:
+        if part.streamed:       # a block at a time; the outputs themselves are small
+            return np.concatenate([self.outputs(block)
+                                   for block in part.x.blocks(self._stream_rows())])
+        return self.outputs(part.x)
 
     def predict(self, x: np.ndarray, normalized: bool = False) -> np.ndarray:
         """Class probabilities (classification) or outputs (regression) for raw samples.

@@ -50,7 +50,8 @@ def write_json_atomic(path: str | Path, payload: dict[str, Any]) -> None:
 
 
 def run_report(program, history, final: dict[str, dict[str, float]],
-               loading: dict[str, float] | None = None) -> dict[str, Any]:
+               loading: dict[str, float] | None = None,
+               details: dict[str, dict] | None = None) -> dict[str, Any]:
     """The run as JSON; `loading` holds the data's read-and-check seconds and the peak
     memory after it (`recipec run` measures them before compiling)."""
     import numba
@@ -61,6 +62,8 @@ def run_report(program, history, final: dict[str, dict[str, float]],
         "recipe": recipe.name,
         "path": recipe.path,
         "final": final,
+        # per split: per-class precision/recall/f1 and confusion matrices, by metric key
+        "details": {split: d for split, d in (details or {}).items() if d},
         "timings": {
             **(loading or {}),
             "compile_seconds": program.compile_seconds,
@@ -72,7 +75,7 @@ def run_report(program, history, final: dict[str, dict[str, float]],
         },
         "history": [
             {"epoch": r.epoch, "train": r.train, "validation": r.validation,
-             "seconds": r.seconds}
+             "seconds": r.seconds, "lr": r.lr}
             for r in history.epochs
         ],
         "environment": {"python": platform.python_version(), "numpy": np.__version__,

@@ -14,8 +14,25 @@ FRONTEND = {
     "test_op_gradients.py", "test_buffers.py", "test_idx.py", "test_data.py",
     "test_schedule.py", "test_registries.py", "test_thread_policy.py",
     "test_hostile_data.py", "test_hostile_recipes.py", "test_hostile_cli.py",
-    "test_readme_tables.py", "test_csv_arrow.py", "test_arrow_sources.py",
+    "test_readme_tables.py", "test_csv_arrow.py", "test_data_cache.py", "test_npy_source.py",
+    "test_stored_rows.py", "test_metrics.py", "test_images_source.py",
+    "test_arrow_sources.py",
 }
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _data_cache_in_tmp(tmp_path_factory):
+    """Parsed data is cached under a folder of this test session, never the user's
+    ~/.cache (runtime/data/cache.py); tests that count cache hits use their own folder."""
+    import os
+    folder = tmp_path_factory.mktemp("data-cache")
+    old = os.environ.get("RECIPEC_DATA_CACHE")
+    os.environ["RECIPEC_DATA_CACHE"] = str(folder)
+    yield
+    if old is None:
+        os.environ.pop("RECIPEC_DATA_CACHE", None)
+    else:
+        os.environ["RECIPEC_DATA_CACHE"] = old
 
 
 def pytest_collection_modifyitems(config, items):

@@ -61,7 +61,7 @@ def test_valid_recipe():
                                    "weight_decay": 0.0}
     assert r.schedule.options == {"every": Duration(10, "epochs"), "gamma": 0.5}
     assert (r.train.epochs, r.train.batch, r.train.seed) == (30, 32, 0)
-    assert r.metrics == ("accuracy",)
+    assert r.metric_names == ("accuracy",)
     m = r.model
     assert m.input_shape == (64,) and m.output_shape == (10,)
     names = [l.name for l in m.layers]
@@ -82,12 +82,12 @@ def test_defaults_and_file_stem_name():
     r = check_source(SMALL, "dir/iris_small.recipe")
     assert r.name == "iris_small"
     assert r.schedule.kind == "constant" and r.schedule.options == {}
-    assert r.metrics == ("accuracy",)
+    assert r.metric_names == ("accuracy",)
     assert r.optimizer.options["lr"] == 0.1 and r.optimizer.options["momentum"] == 0.0
     assert r.train.batch == 32 and r.data.normalize == "none"
     assert r.model.params == 4 * 8 + 8 + 8 * 3 + 3
     mse = SMALL.replace("cross_entropy", "mse").replace("dense(3)", "dense(1)")
-    assert check_source(mse, "m.recipe").metrics == ("mae",)
+    assert check_source(mse, "m.recipe").metric_names == ("mae",)
 
 
 def test_mlp_params():
@@ -177,7 +177,7 @@ def test_overrides():
     r = check_source(VALID, "v", ["train.epochs=5", "optimizer.lr=0.01", "data.validation=0.1",
                                   "schedule.gamma=0.9", "metrics=[accuracy, loss]"])
     assert r.train.epochs == 5 and r.optimizer["lr"] == 0.01 and r.data.validation == 0.1
-    assert r.schedule["gamma"] == 0.9 and r.metrics == ("accuracy", "loss")
+    assert r.schedule["gamma"] == 0.9 and r.metric_names == ("accuracy", "loss")
     r = check_source(SMALL, "s", {"optimizer.lr": "0.5", "train.batch": "8",
                                   "schedule": "step(2 epochs)"})
     assert r.optimizer["lr"] == 0.5 and r.train.batch == 8  # replaced sgd's positional lr

@@ -22,7 +22,7 @@ REGISTRIES = {
     "schedules": {name: [o.name for o in c.opts] for name, c in catalog.SCHEDULES.items()},
     "augmentation": {name: [o.name for o in c.opts] for name, c in catalog.AUGMENTS.items()},
     "data sources": {name: [o.name for o in s.opts] for name, s in catalog.SOURCES.items()},
-    "metrics": {name: [] for name in METRICS},
+    "metrics": {name: [o.name for o in d.opts] for name, d in METRICS.items()},
 }
 ROWS = table_rows()
 

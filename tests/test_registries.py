@@ -66,6 +66,32 @@ METRIC_ROWS = {
                 outputs=[[1, 2], [3, 4]], y=[[0, 2], [5, 4]], value=0.75),
     "loss": dict(tasks=None, loss="mse",         # the recipe's loss: mse of these is 5 / 2
                  outputs=[[1], [3]], y=[[0], [1]], value=2.5),
+    # labels 0, 2, 0, 1 against arg-max predictions 0, 2, 1, 0
+    "top_k": dict(tasks={"classification"}, loss="cross_entropy", options={"k": 2},
+                  outputs=[[2, 1, 0], [0, 1, 3], [1, 5, 0], [4, 0, 0]], y=[0, 2, 0, 1],
+                  value=0.75),      # row 4: label 1 ties class 2, which ranks first (sklearn)
+    "precision": dict(tasks={"classification"}, loss="cross_entropy",
+                      options={"average": "macro"},
+                      outputs=[[2, 1, 0], [0, 1, 3], [1, 5, 0], [4, 0, 0]], y=[0, 2, 0, 1],
+                      value=(1 / 2 + 0 + 1) / 3),
+    "recall": dict(tasks={"classification"}, loss="cross_entropy",
+                   options={"average": "weighted"},
+                   outputs=[[2, 1, 0], [0, 1, 3], [1, 5, 0], [4, 0, 0]], y=[0, 2, 0, 1],
+                   value=(2 * 0.5 + 0 + 1) / 4),
+    "f1": dict(tasks={"classification"}, loss="cross_entropy", options={"average": "micro"},
+               outputs=[[2, 1, 0], [0, 1, 3], [1, 5, 0], [4, 0, 0]], y=[0, 2, 0, 1],
+               value=0.5),
+    "auc": dict(tasks={"classification"}, loss="cross_entropy",   # scores z1 - z0: 1, -1, 2, 0
+                outputs=[[0, 1], [1, 0], [0, 2], [0, 0]], y=[1, 0, 0, 1], value=0.5),
+    "mse": dict(tasks={"regression"}, loss="mse", outputs=[[1, 2], [3, 4]], y=[[0, 2], [5, 4]],
+                value=1.25),
+    "r2": dict(tasks={"regression"}, loss="mse", outputs=[[1], [2], [4]], y=[[1], [3], [5]],
+               value=1 - 2 / 8),
+}
+# table-only metrics (no value): their details by hand
+METRIC_TABLES = {
+    "confusion": dict(outputs=[[2, 1, 0], [0, 1, 3], [1, 5, 0], [4, 0, 0]], y=[0, 2, 0, 1],
+                      details=[[1, 1, 0], [1, 0, 0], [0, 0, 1]]),
 }
 
 
@@ -77,6 +103,12 @@ def _csv(tmp_path):
 def _npz(tmp_path):
     np.savez(tmp_path / "d.npz", x=np.arange(12.0).reshape(4, 3), y=np.array([0, 1, 1, 0]))
     return {"path": str(tmp_path / "d.npz")}, 4, (3,)
+
+
+def _npy(tmp_path):
+    np.save(tmp_path / "x.npy", np.arange(12.0).reshape(4, 3))
+    np.save(tmp_path / "y.npy", np.array([0, 1, 1, 0]))
+    return {"x": str(tmp_path / "x.npy"), "y": str(tmp_path / "y.npy")}, 4, (3,)
 
 
 def _idx(tmp_path):
@@ -116,13 +148,22 @@ def _save_feather(table, path):
     feather.write_feather(table, path)
 
 
+def _images(tmp_path):
+    from PIL import Image
+
+    for i, name in enumerate(["a/0.png", "a/1.png", "b/0.jpg", "b/1.png"]):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        Image.fromarray(np.full((5, 6, 3), 40 * i, np.uint8)).save(tmp_path / name)
+    return {"path": str(tmp_path)}, 4, (3, 5, 6)      # rgb by default, as stored: [C, H, W]
+
+
 # source -> a file made for it: (only the required options, rows, per-sample feature shape)
 SOURCE_ROWS = {
     "iris": lambda tmp: ({}, 150, (4,)),
     "digits": lambda tmp: ({}, 1797, (64,)),
     "wine": lambda tmp: ({}, 178, (13,)),
     "breast_cancer": lambda tmp: ({}, 569, (30,)),
-    "csv": _csv, "npz": _npz, "idx": _idx, "mnist": _mnist,
+    "csv": _csv, "npz": _npz, "npy": _npy, "idx": _idx, "mnist": _mnist, "images": _images,
     "parquet": _columnar(".parquet", _save_parquet), "feather": _columnar(".feather", _save_feather),
 }
 
@@ -140,7 +181,7 @@ def diagnostics(text: str, overrides=()) -> list:
 
 def test_every_table_names_exactly_the_registered_rows():
     assert set(LOSS_ROWS) == set(LOSSES)
-    assert set(METRIC_ROWS) == set(METRICS)
+    assert set(METRIC_ROWS) | set(METRIC_TABLES) == set(METRICS)
     assert set(SOURCE_ROWS) == set(SOURCES) == set(READERS)
 
 
@@ -166,7 +207,7 @@ def test_loss_graph_and_numpy_value_equal_the_formula(name):
 def test_loss_sets_labels_training_accuracy_and_default_metrics(name):
     row, task = LOSS_ROWS[name], LOSSES[name].task
     r = check_source(recipe(name, row["good"]), "r.recipe")
-    assert r.metrics == row["default_metrics"]
+    assert r.metric_names == row["default_metrics"]
     graphs = build_step_graphs(r)
     assert graphs.task is task
     assert ("correct" in graphs.train.outputs) == row["counts_correct"] == task.counts_correct
@@ -200,17 +241,30 @@ def test_metric_formula_on_a_tiny_example(name):
     outputs = np.array(row["outputs"], np.float32)
     y = np.array(row["y"], np.dtype(LOSSES[row["loss"]].task.label_dtype))
     loss = LOSSES[row["loss"]]
-    value = METRICS[name].formula(outputs, y, lambda o, t: loss.value(o, t, {}))
+    value = METRICS[name].formula(outputs, y, lambda o, t: loss.value(o, t, {}),
+                                  row.get("options", {}))
     assert value == pytest.approx(row["value"], rel=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(METRIC_TABLES))
+def test_table_metric_details_on_a_tiny_example(name):
+    row = METRIC_TABLES[name]
+    assert METRICS[name].formula is None
+    assert METRICS[name].details(np.array(row["outputs"], np.float32),
+                                 np.array(row["y"], np.int64), {}) == row["details"]
 
 
 @pytest.mark.parametrize("metric, loss", [(m, l) for m in sorted(METRIC_ROWS)
                                           for l in sorted(LOSS_ROWS)])
 def test_metric_is_checked_against_the_task_of_the_loss(metric, loss):
     tasks = METRIC_ROWS[metric]["tasks"]
-    text = recipe(loss, LOSS_ROWS[loss]["good"], f"metrics = [{metric}]\n")
+    layers = LOSS_ROWS[loss]["good"]
+    if METRICS[metric].check_output is not None:       # auc: a two-class model
+        layers = layers.replace("dense(3)", "dense(2)")
+    text = recipe(loss, layers, f"metrics = [{metric}]\n")
     if tasks is None or LOSS_ROWS[loss]["task"] in tasks:
-        assert check_source(text, "r.recipe").metrics == (metric,)
+        defaults = {o.name: o.default for o in METRICS[metric].opts}
+        assert check_source(text, "r.recipe").metric_names == (METRICS[metric].key(defaults),)
         return
     diags = diagnostics(text)
     assert [(d.code, d.span.line, d.span.col, d.span.end_col) for d in diags] == \
@@ -227,12 +281,18 @@ def test_recipec_check_prints_the_metric_diagnostic(tmp_path, capsys):
     err = capsys.readouterr().err
     assert re.search(rf"^{re.escape(str(path))}:9:18: error\[E304\]: metric `accuracy` needs "
                      r"loss = cross_entropy \(the loss is mse\)$", err, re.M), err
-    assert "help: use `mae` for regression" in err
+    assert "help: use `mae` or `mse` or `r2` for regression" in err
 
 
 def test_unknown_metric_is_E104_with_did_you_mean():
-    diags = diagnostics(recipe("mse", "flatten dense(2)", "metrics = [mea]\n"))
+    diags = diagnostics(recipe("mse", "flatten dense(2)", "metrics = [maee]\n"))
     assert [(d.code, d.hint) for d in diags] == [("E104", "did you mean `mae`?")]
+
+
+def test_auc_needs_a_two_class_model():
+    diags = diagnostics(recipe("cross_entropy", "flatten dense(3)", "metrics = [auc]\n"))
+    assert [(d.code, d.span.line, d.span.col) for d in diags] == [("E304", 9, 12)]
+    assert "two-class" in diags[0].message
 
 
 # --------------------------------------------------------------------------- data sources

@@ -8,6 +8,7 @@ from ..augments import AUGMENTS
 from ..diagnostics import Span
 from ..metrics import MetricDef
 from ..options import Opt
+from ..schedules import too_long
 from ..recipe import Call, DataSpec, ModelSpec, Recipe, TrainSpec
 from ..suggest import hint
 from ..syntax import ast
@@ -40,7 +41,7 @@ def check_ast(ctx: Ctx, file: ast.File, text: str) -> Recipe | None:
     optimizer = _choice(ctx, found, "optimizer", catalog.OPTIMIZERS)
     schedule = (_choice(ctx, found, "schedule", catalog.SCHEDULES) if "schedule" in found
                 else Call("constant", {}, start))
-    metrics = _metrics(ctx, found.get("metrics"), loss)
+    metrics = _metrics(ctx, found.get("metrics"), loss, out)
     if loss is not None and out is not None:
         _loss_output(ctx, loss, out)
     if loss is not None and model is not None:
@@ -49,11 +50,24 @@ def check_ast(ctx: Ctx, file: ast.File, text: str) -> Recipe | None:
         _augment_input(ctx, data, model.input_shape, found["data"])
     if model is not None:
         check_memory(ctx, model, optimizer, train.batch if train is not None else None)
+    if schedule is not None and train is not None:
+        _schedule_fits_run(ctx, schedule, train)
     if ctx.diagnostics:
         return None
     return Recipe(name=file.name or Path(ctx.file).stem, path=ctx.file, data=data, model=model,
                   loss=loss, optimizer=optimizer, schedule=schedule, train=train,
                   metrics=metrics, source=text)
+
+
+def _schedule_fits_run(ctx: Ctx, schedule: Call, train) -> None:
+    """A warmup as long as the run never reaches its schedule; durations in the other unit
+    are compared once the data gives steps per epoch (runtime/data/check.py)."""
+    found = too_long(schedule, None, train)
+    if found is not None:
+        option, d = found
+        run = f"{train.epochs} epochs" if train.epochs is not None else f"{train.steps} steps"
+        ctx.error(schedule.span, "E202", f"{schedule.kind}: a {option} of {d} is not shorter "
+                  f"than the run ({run})", "shorten it, or train longer")
 
 
 def _top_level(ctx: Ctx, file: ast.File) -> dict:
@@ -162,7 +176,8 @@ def _data(ctx: Ctx, st: ast.Stmt) -> DataSpec | None:
                   if isinstance(item, ast.Assign))
     return DataSpec(d["source"], d["normalize"], d["validation"], d["shuffle"], st.span,
                     test=d["test"], scale=d["scale"], augment=d["augment"],
-                    reshape=d["reshape"], layout=d["layout"], key_spans=given)
+                    reshape=d["reshape"], layout=d["layout"], memory=d["memory"],
+                    key_spans=given)
 
 
 def _augment_input(ctx: Ctx, data: DataSpec, input_shape: tuple[int, ...],
@@ -227,30 +242,43 @@ def _choice(ctx: Ctx, found: dict, key: str, table: dict) -> Call | None:
     return None if st is None else check_choice(ctx, st.value, table, key)
 
 
-def _metrics(ctx: Ctx, st: ast.Assign | None, loss: Call | None) -> tuple[str, ...]:
+def _metrics(ctx: Ctx, st: ast.Assign | None, loss: Call | None,
+             out: tuple[int, ...] | None) -> tuple[Call, ...]:
+    """`metrics = [accuracy, top_k(5), f1(average = weighted)]` -> checked calls; without
+    the line, the task's defaults."""
     task = catalog.LOSSES[loss.kind].task if loss is not None else None
+    table = {name: m.choice for name, m in catalog.METRICS.items()}
     if st is None:
-        return task.default_metrics if task is not None else ()
+        names = task.default_metrics if task is not None else ()
+        return tuple(Call(n, {o.name: o.default for o in catalog.METRICS[n].opts},
+                          Span.unknown()) for n in names)
     items = st.value.items if isinstance(st.value, ast.List) else (st.value,)
-    names: list[str] = []
+    calls: list[Call] = []
+    keys: list[str] = []
     for item in items:
-        if not isinstance(item, ast.Name):
+        if not isinstance(item, (ast.Name, ast.Call)):
             ctx.error(item.span, "E201", f"metrics: expected a metric name such as "
                       f"`accuracy`, got {ast.describe(item)}")
-        elif item.value not in catalog.METRICS:
-            ctx.error(item.span, "E104", f"unknown metric `{item.value}`",
-                      hint(item.value, catalog.METRICS))
-        elif item.value in names:
-            ctx.error(item.span, "E105", f"metric `{item.value}` listed twice")
-        else:
-            metric = catalog.METRICS[item.value]
-            if task is not None and not metric.applies(task):
-                _metric_task(ctx, item, metric, loss.kind, task)
-            names.append(item.value)
-    return tuple(names)
+            continue
+        call = check_choice(ctx, item, table, "metric")
+        if call is None:
+            continue
+        metric = catalog.METRICS[call.kind]
+        key = metric.key(dict(call.options))
+        if key in keys:
+            ctx.error(item.span, "E105", f"metric `{key}` listed twice")
+            continue
+        if task is not None and not metric.applies(task):
+            _metric_task(ctx, item, metric, loss.kind, task)
+        elif out is not None and metric.check_output is not None and \
+                (why := metric.check_output(out)) is not None:
+            ctx.error(item.span, "E304", why)
+        keys.append(key)
+        calls.append(call)
+    return tuple(calls)
 
 
-def _metric_task(ctx: Ctx, item: ast.Name, metric: MetricDef, loss_name: str,
+def _metric_task(ctx: Ctx, item: ast.Value, metric: MetricDef, loss_name: str,
                  task: Task) -> None:
     """E304: the metric means nothing for the task the loss implies (accuracy of an mse fit)."""
     needs = " or ".join(n for n, d in catalog.LOSSES.items() if metric.applies(d.task))

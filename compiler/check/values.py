@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..diagnostics import Diagnostic, Span
-from ..options import Choice, Duration, Opt
+from ..options import SIZE_UNITS, Choice, Duration, Opt
 from ..recipe import Call
 from ..suggest import hint
 from ..syntax import ast
@@ -110,6 +110,11 @@ def check_value(ctx: Ctx, v: ast.Value, opt: Opt, label: str,
             ctx.error(v.span, "E201", f"{label}: expected an integer or one of "
                       f"{', '.join(opt.choices)}, got {ast.describe(v)}")
     elif kind == "duration":
+        if isinstance(v, ast.Quantity) and v.is_size:
+            ctx.error(v.span, "E201",
+                      f"{label}: expected a duration like `10 epochs` or `500 steps`, got "
+                      f"{ast.describe(v)}")
+            return MISSING
         if isinstance(v, ast.Quantity):
             n = v.number.value
             if not isinstance(n, int):
@@ -127,8 +132,18 @@ def check_value(ctx: Ctx, v: ast.Value, opt: Opt, label: str,
             if isinstance(v, ast.Number) else None
         ctx.error(v.span, "E201", f"{label}: expected a duration like `10 epochs` or "
                   f"`500 steps`, got {ast.describe(v)}", h)
+    elif kind == "size":
+        return _size(ctx, v, opt, label)
+    elif kind == "duration_list":
+        if not isinstance(v, ast.List) or not v.items:
+            ctx.error(v.span, "E201", f"{label}: expected a list of durations like "
+                      f"`[30 epochs, 60 epochs]`, got {ast.describe(v)}")
+            return MISSING
+        items = [check_value(ctx, item, replace(opt, kind="duration"), label)
+                 for item in v.items]
+        return MISSING if any(i is MISSING for i in items) else tuple(items)
     elif kind == "shape":
-        return check_shape(ctx, v, label, "E201")
+        return check_shape(ctx, v, label, "E201", opt)
     elif kind == "call":
         call = check_choice(ctx, v, table or {}, label)
         return MISSING if call is None else call
@@ -148,8 +163,10 @@ def check_call_list(ctx: Ctx, v: ast.Value, table: dict[str, Choice], label: str
     return tuple(calls) if ok else MISSING
 
 
-def check_shape(ctx: Ctx, v: ast.Value | None, label: str, code: str) -> Any:
-    """A list of positive ints, e.g. `[1, 28, 28]`."""
+def check_shape(ctx: Ctx, v: ast.Value | None, label: str, code: str,
+                opt: Opt | None = None) -> Any:
+    """A list of positive ints, e.g. `[1, 28, 28]`; with an `opt`, as many as its `dims`
+    and each within its `min`/`max` (`images(size = [H, W])`)."""
     if not isinstance(v, ast.List) or not v.items:
         span = v.span if v is not None else Span.unknown(ctx.file)
         ctx.error(span, code, f"{label}: expected a shape such as `[64]` or `[1, 28, 28]`")
@@ -163,7 +180,14 @@ def check_shape(ctx: Ctx, v: ast.Value | None, label: str, code: str) -> Any:
         if item.value >= INT_LIMIT:
             ctx.error(item.span, code, f"{label}: dimension {item.value} does not fit in 64 bits")
             return MISSING
+        if opt is not None and not _in_range(item.value, opt):
+            ctx.error(item.span, "E202", f"{label}: dimensions must be {_range_text(opt)}, "
+                      f"got {item.value}")
+            return MISSING
         dims.append(item.value)
+    if opt is not None and opt.dims is not None and len(dims) != opt.dims:
+        ctx.error(v.span, code, f"{label}: expected {opt.dims} dimensions, got {len(dims)}")
+        return MISSING
     return tuple(dims)
 
 
@@ -204,7 +228,8 @@ def check_args(ctx: Ctx, args: tuple[ast.Arg, ...], opts: tuple[Opt, ...], owner
             ctx.error(arg.span, "E105", f"option `{opt.name}` of {owner} given twice")
             continue
         label = f"{owner} {opt.name}" if qualify else opt.name
-        value = check_value(ctx, arg.value, opt, label)
+        table = opt.table() if callable(opt.table) else opt.table
+        value = check_value(ctx, arg.value, opt, label, table)
         given[opt.name] = (arg, value)
         complete = complete and value is not MISSING
     options = {}
@@ -271,3 +296,36 @@ def check_choice(ctx: Ctx, v: ast.Value, table: dict[str, Choice], what: str) ->
         return None
     options, complete = check_args(ctx, args, choice.opts, name, v.span, qualify=False)
     return Call(name, options, v.span) if complete else None
+
+
+def _size(ctx: Ctx, v: ast.Value, opt: Opt, label: str) -> Any:
+    """`2 GB` -> 2_000_000_000 bytes, `1.5 GiB` -> 1_610_612_736; or a name of `choices`."""
+    if isinstance(v, ast.Name) and v.value in opt.choices:
+        return v.value
+    units = ", ".join(f"`{u}`" for u in SIZE_UNITS)
+    if isinstance(v, ast.Quantity) and v.is_size:
+        n = v.number.value
+        if not math.isfinite(n) or n <= 0:
+            ctx.error(v.number.span, "E202", f"{label} must be > 0, got {n} {v.unit}")
+            return MISSING
+        size = int(n * SIZE_UNITS[v.unit])
+        if size >= INT_LIMIT:
+            ctx.error(v.span, "E202", f"{label} is too large: {n} {v.unit} does not fit in "
+                      "64 bits")
+            return MISSING
+        if opt.min is not None and size < opt.min:
+            ctx.error(v.span, "E202", f"{label} must be at least {int(opt.min):,} bytes, got "
+                      f"{size:,}")
+            return MISSING
+        return size
+    alternatives = " or ".join(f"`{c}`" for c in opt.choices)
+    h = None
+    if isinstance(v, ast.Number):
+        h = f"add a unit: `{v.value} GB` or `{v.value} MiB` (units: {units})"
+    elif isinstance(v, ast.Name):
+        h = hint(v.value, opt.choices)
+    ctx.error(v.span, "E201" if not isinstance(v, ast.Name) else "E104",
+              f"{label}: expected a memory size like `2 GB` or `512 MiB`"
+              + (f", or {alternatives}" if alternatives else "") + f", got {ast.describe(v)}",
+              h)
+    return MISSING

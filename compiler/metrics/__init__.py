@@ -1,19 +1,22 @@
 """Metrics a recipe's `metrics = [...]` may list, computed over a whole split's outputs.
 
 A metric is added in one file of this package: its `MetricDef` names the tasks it is
-meaningful for (the checker reports any other as an E304) and gives its numpy formula. The
-rows are plain numpy so the checker reads them without the runtime; every module of this
-package is imported below, so a new file registers itself.
+meaningful for (the checker reports any other as an E304), its options (`top_k(k = 5)`,
+`f1(average = weighted)`) and gives its numpy formula. The rows are plain numpy so the
+checker reads them without the runtime; every module of this package is imported below, so a
+new file registers itself. Classification formulas see the logits; the class with the
+highest logit is the prediction.
 """
 from __future__ import annotations
 
 import importlib
 import pkgutil
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
+from ..options import Choice, Opt
 from ..tasks import TASKS, Task
 
 # the recipe's own loss over a split, (outputs, y) -> mean loss; the `loss` metric is this
@@ -23,13 +26,40 @@ LossValue = Callable[[np.ndarray, np.ndarray], float]
 @dataclass(frozen=True)
 class MetricDef:
     name: str
-    # formula(outputs [N, *out], y [N, ...], loss) -> float, in float64 numpy
-    formula: Callable[[np.ndarray, np.ndarray, LossValue], float]
+    # formula(outputs [N, *out], y [N, ...], loss, options) -> float, in float64 numpy;
+    # None for a metric that is only a table (confusion)
+    formula: Callable[[np.ndarray, np.ndarray, LossValue, dict], float] | None
     tasks: tuple[Task, ...] | None = None      # None: meaningful for every task
     doc: str = ""
+    opts: tuple[Opt, ...] = ()
+    # the key it is reported under, from its checked options (`top_5`, `f1_weighted`)
+    label: Callable[[dict], str] | None = None
+    # per-class values or a matrix for the report: (outputs, y, options) -> JSON-able
+    details: Callable[[np.ndarray, np.ndarray, dict], Any] | None = None
+    # (model output shape) -> why this metric cannot apply to it, or None (auc: 2 classes)
+    check_output: Callable[[tuple[int, ...]], str | None] | None = None
 
     def applies(self, task: Task) -> bool:
         return self.tasks is None or task in self.tasks
+
+    @property
+    def choice(self) -> Choice:
+        return Choice(self.name, self.opts, self.doc)
+
+    def key(self, options: dict) -> str:
+        return self.label(options) if self.label is not None else self.name
+
+
+def metric_key(call) -> str:
+    """The name a checked metric call is reported under."""
+    return METRICS[call.kind].key(dict(call.options))
+
+
+def confusion_matrix(outputs: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """counts[true class, predicted class] over every class the model outputs."""
+    k = outputs.shape[1]
+    predicted = outputs.argmax(axis=1)
+    return np.bincount(np.asarray(y, np.int64) * k + predicted, minlength=k * k).reshape(k, k)
 
 
 METRICS: dict[str, MetricDef] = {}

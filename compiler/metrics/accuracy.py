@@ -5,5 +5,5 @@ from ..tasks import CLASSIFICATION
 from . import MetricDef, register
 
 register(MetricDef(
-    "accuracy", lambda outputs, y, loss: float((outputs.argmax(axis=1) == y).mean()),
+    "accuracy", lambda outputs, y, loss, options: float((outputs.argmax(axis=1) == y).mean()),
     tasks=(CLASSIFICATION,), doc="fraction of rows whose arg-max logit is the label"))

@@ -3,5 +3,5 @@ from __future__ import annotations
 
 from . import MetricDef, register
 
-register(MetricDef("loss", lambda outputs, y, loss: float(loss(outputs, y)),
+register(MetricDef("loss", lambda outputs, y, loss, options: float(loss(outputs, y)),
                    doc="the recipe's loss, averaged over the split's rows"))

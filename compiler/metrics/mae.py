@@ -7,5 +7,5 @@ from ..tasks import REGRESSION
 from . import MetricDef, register
 
 register(MetricDef(
-    "mae", lambda outputs, y, loss: float(np.abs(outputs.astype(np.float64) - y).mean()),
+    "mae", lambda outputs, y, loss, options: float(np.abs(outputs.astype(np.float64) - y).mean()),
     tasks=(REGRESSION,), doc="mean absolute error over every target value"))

@@ -5,5 +5,5 @@ import numpy as np
 
 from . import ScheduleDef, register
 
-register(ScheduleDef("constant", (), lambda t, o, spe: np.ones_like(t),
+register(ScheduleDef("constant", (), lambda t, o, run: np.ones_like(t),
                      doc="the base learning rate throughout"))

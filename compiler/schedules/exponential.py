@@ -5,8 +5,8 @@ from ..options import Duration, Opt
 from . import ScheduleDef, register
 
 
-def _rate(t, options, steps_per_epoch):
-    every = (options["every"] or Duration(1, "epochs")).in_steps(steps_per_epoch)
+def _rate(t, options, run):
+    every = run.steps(options["every"] or Duration(1, "epochs"))
     return options["gamma"] ** (t / every)
 
 

@@ -7,5 +7,5 @@ from . import ScheduleDef, register
 register(ScheduleDef(
     "inv", (Opt("gamma", "float", required=True, min=0.0, min_inclusive=False),
             Opt("power", "float", required=True, min=0.0, min_inclusive=False)),
-    lambda t, o, spe: (1.0 + o["gamma"] * t) ** -o["power"],
+    lambda t, o, run: (1.0 + o["gamma"] * t) ** -o["power"],
     doc="Caffe's inv policy: lr = base * (1 + gamma * step) ** -power"))

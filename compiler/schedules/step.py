@@ -7,8 +7,8 @@ from ..options import Opt
 from . import ScheduleDef, register
 
 
-def _rate(t, options, steps_per_epoch):
-    return options["gamma"] ** np.floor(t / options["every"].in_steps(steps_per_epoch))
+def _rate(t, options, run):
+    return options["gamma"] ** np.floor(t / run.steps(options["every"]))
 
 
 register(ScheduleDef(

@@ -20,10 +20,14 @@ class Number:
 
 @dataclass(frozen=True)
 class Quantity:
-    """A number with a unit: `10 epochs`, `1 step`."""
+    """A number with a unit: `10 epochs`, `1 step` (durations), `2 GB`, `512 MiB` (sizes)."""
 
     number: Number
-    unit: str                     # as written: "epoch", "epochs", "step" or "steps"
+    unit: str                     # as written: "epoch(s)", "step(s)", or KB MB GB TB KiB .. TiB
+
+    @property
+    def is_size(self) -> bool:
+        return self.unit.endswith("B")
     span: Span
 
 
@@ -104,7 +108,8 @@ def describe(value: Value) -> str:
     if isinstance(value, Number):
         return f"a number `{value.value}`"
     if isinstance(value, Quantity):
-        return f"a duration `{value.number.value} {value.unit}`"
+        what = "a size" if value.is_size else "a duration"
+        return f"{what} `{value.number.value} {value.unit}`"
     if isinstance(value, Str):
         return f'a string "{printable(value.value)}"'
     if isinstance(value, Name):

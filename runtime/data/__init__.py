@@ -24,7 +24,9 @@ from .layout import Conversion, conversion
 from .preprocess import (NORMALIZE, apply_normalization, fit_normalization, normalize_array,
                          split_indices)
 from .idx import read_idx, read_images, read_labels
+from .cache import on_disk
 from .raw import RawData
+from .rows import StoredRows, as_float32_values, memory_budget, prepared_bytes
 from .sources import load_source
 from .sources.csv import load_csv
 from .sources.idx import load_idx
@@ -40,7 +42,8 @@ __all__ = ["Data", "Split", "DataError", "load_data", "apply_normalization", "bu
            "conversion"]
 
 
-def load_data(spec: Any, task: Task | str, seed: int, base_dir: str | Path = ".") -> Data:
+def load_data(spec: Any, task: Task | str, seed: int, base_dir: str | Path = ".", *,
+              cache: bool = True) -> Data:
     """Read `spec.source` (a checked DataSpec), split off `spec.validation` and normalize.
 
     task: the loss's Task (`graphs.task`) or its name: class labels -> int64 0..C-1,
@@ -48,37 +51,34 @@ def load_data(spec: Any, task: Task | str, seed: int, base_dir: str | Path = "."
     Relative file paths resolve against `base_dir` (the recipe's folder), then the cwd.
     The test split is `spec.test` when given (all its rows, or its own test split if it has one),
     else the source's own test split (mnist, npz with x_test), else none. Validation rows
-    always come from the training part.
+    always come from the training part. `cache=False` skips the parsed-data cache (cache.py).
     """
     task = as_task(task)
     with about("source"):
-        raw = load_source(spec.source, task, base_dir)
+        raw = load_source(spec.source, task, base_dir, cache=cache)
     test_call = getattr(spec, "test", None)
     test = None
     if test_call is not None:
         with about("test"):
-            test = load_source(test_call, task, base_dir, min_classes=1)
+            test = load_source(test_call, task, base_dir, min_classes=1, cache=cache)
     return build_data(raw, task, seed, validation=float(spec.validation),
                       normalize=str(spec.normalize), scale=float(getattr(spec, "scale", 1.0)),
                       test=test, reshape=getattr(spec, "reshape", None),
-                      layout=getattr(spec, "layout", "chw"))
-
-
-_EXACT_IN_FLOAT32 = {np.dtype(t) for t in (np.uint8, np.int8, np.uint16, np.int16, np.float32)}
-
-
-def _as_float32_values(x: np.ndarray) -> np.ndarray:
-    return x if x.dtype in _EXACT_IN_FLOAT32 else np.asarray(x, dtype=np.float32)
+                      layout=getattr(spec, "layout", "chw"),
+                      memory=getattr(spec, "memory", "auto"))
 
 
 def build_data(raw: RawData, task: Task | str, seed: int, *, validation: float = 0.0,
                normalize: str = "none", scale: float = 1.0, test: RawData | None = None,
-               reshape: tuple[int, ...] | None = None, layout: str = "chw") -> Data:
+               reshape: tuple[int, ...] | None = None, layout: str = "chw",
+               memory: int | str = "auto") -> Data:
     """Convert, split and normalize already-read data (deterministic for a given seed).
 
     `test` (another source's data) replaces `raw`'s own test split; the test rows are
     normalized with the training split's statistics. `reshape` and `layout` convert every
     sample (training and test alike) before anything else (layout.py).
+    When the prepared splits would take more than `memory` bytes (rows.py), they stay where
+    they are stored (memory-mapped) and are prepared a chunk at a time as training reads them.
     """
     task = as_task(task)
     if normalize not in NORMALIZE:
@@ -89,27 +89,46 @@ def build_data(raw: RawData, task: Task | str, seed: int, *, validation: float =
     with about("validation"):
         tr, va = split_indices(raw.y, validation, seed, stratify=task.class_labels,
                                origin=raw.origin, path=raw.path)
-    # inputs at predict time arrive as float32 too: fit and apply on the float32 values
-    # (small integer pixels are exact in float32 and stay compact until normalized)
-    x = conv.apply(_as_float32_values(raw.x))
-    shift, nscale = fit_normalization(x[tr] if va.size else x, normalize, scale)
     num_classes = raw.num_classes
-
-    def make(xs: np.ndarray, y: np.ndarray) -> Split:
-        y = np.ascontiguousarray(y, dtype=task.label_dtype)
-        return Split(normalize_array(xs, shift, nscale), y)
-
-    test_split = None
+    test_x = test_y = None
     if test is not None:
         with about("test"):
-            xt, yt, num_classes = _test_part(raw, test, task)
-        test_split = make(conv.apply(_as_float32_values(xt)), yt)
+            test_x, test_y, num_classes = _test_part(raw, test, task)
     elif raw.x_test is not None:
-        test_split = make(conv.apply(_as_float32_values(raw.x_test)), raw.y_test)
+        test_x, test_y = raw.x_test, raw.y_test
+
+    total_rows = raw.x.shape[0] + (0 if test_x is None else test_x.shape[0])
+    budget = memory_budget(memory)
+    streamed = prepared_bytes(total_rows, conv.shape) > budget
+    if streamed:
+        train_x, val_x, test_rows = _stored_splits(raw.x, tr, va, test_x, conv)
+        fit_on = train_x
+    else:
+        # inputs at predict time arrive as float32 too: fit and apply on the float32 values
+        # (small integer pixels are exact in float32 and stay compact until normalized)
+        x = conv.apply(as_float32_values(raw.x))
+        fit_on = x[tr] if va.size else x
+    shift, nscale = fit_normalization(fit_on, normalize, scale)
+
+    def make(xs, y: np.ndarray) -> Split:
+        y = np.ascontiguousarray(y, dtype=task.label_dtype)
+        if isinstance(xs, StoredRows):
+            return Split(xs.normalized(shift, nscale), y)
+        return Split(normalize_array(xs, shift, nscale), y)
+
+    if streamed:
+        train = make(train_x, raw.y[tr])
+        val = make(val_x, raw.y[va]) if va.size else None
+        test_split = make(test_rows, test_y) if test_x is not None else None
+    else:
+        train = make(fit_on, raw.y[tr])
+        val = make(x[va], raw.y[va]) if va.size else None
+        test_split = (make(conv.apply(as_float32_values(test_x)), test_y)
+                      if test_x is not None else None)
 
     return Data(
-        train=make(x[tr] if va.size else x, raw.y[tr]),
-        validation=make(x[va], raw.y[va]) if va.size else None,
+        train=train,
+        validation=val,
         test=test_split,
         feature_shape=conv.shape,
         num_classes=num_classes if task.class_labels else None,
@@ -121,7 +140,19 @@ def build_data(raw: RawData, task: Task | str, seed: int, *, validation: float =
         task=task,
         scale=float(scale),
         conversion=None if conv.identity else conv,
+        memory_budget=budget,
     )
+
+
+def _stored_splits(x: np.ndarray, tr: np.ndarray, va: np.ndarray, test_x: np.ndarray | None,
+                   conv) -> tuple[StoredRows, StoredRows | None, StoredRows | None]:
+    """The splits as rows of the stored arrays, spilled to a memory-mapped file first where a
+    source handed them over in memory (cache.py)."""
+    stored = on_disk(x)
+    train = StoredRows(stored, tr if va.size else None, conv)
+    val = StoredRows(stored, va, conv) if va.size else None
+    test = StoredRows(on_disk(test_x), None, conv) if test_x is not None else None
+    return train, val, test
 
 
 def _test_part(raw: RawData, test: RawData, task: Task

@@ -18,23 +18,44 @@ from typing import Iterator
 from ...compiler import catalog
 from ...compiler.diagnostics import Span
 from ...compiler.recipe import ModelSpec, Recipe
+from ...compiler.schedules import too_long
 from ...compiler.tasks import Task
-from ..errors import D003, D004, DataError
+from ..errors import D003, D004, D005, DataError
 from . import load_data
 from .dataset import Data
 
 
-def check_data(recipe: Recipe, base_dir: str | Path | None = None) -> Data:
+def check_data(recipe: Recipe, base_dir: str | Path | None = None, *,
+               cache: bool = True) -> Data:
     """Read, convert, split and normalize the recipe's data, then check that it fits the
     model (kernels do not bounds-check: a label past the last logit would read foreign
-    memory). Relative paths resolve against `base_dir`, by default the recipe's folder."""
+    memory). Relative paths resolve against `base_dir`, by default the recipe's folder.
+    `cache=False`: read the files themselves, not the parsed-data cache (cache.py)."""
     if base_dir is None:
         base_dir = Path(recipe.path).parent if recipe.path else Path(".")
     task = catalog.LOSSES[recipe.loss.kind].task
     with _located(recipe):
-        data = load_data(recipe.data, task, recipe.train.seed, base_dir)
+        data = load_data(recipe.data, task, recipe.train.seed, base_dir, cache=cache)
         check_fits(data, recipe.model, task)
+        check_schedule(data, recipe)
     return data
+
+
+def check_schedule(data: Data, recipe: Recipe) -> None:
+    """With the steps per epoch known: a warmup in steps as long as a run in epochs (or the
+    reverse) never reaches its schedule (the checker compared durations of the same unit)."""
+    n = len(data.train)
+    spe = -(-n // max(1, min(recipe.train.batch, n)))
+    found = too_long(recipe.schedule, spe, recipe.train)
+    if found is not None:
+        option, d = found
+        train = recipe.train
+        run = (f"{train.epochs} epochs = {train.total_steps(spe)} steps"
+               if train.epochs is not None else f"{train.steps} steps = "
+               f"{train.steps / spe:g} epochs")
+        raise DataError(f"{recipe.schedule.kind}: a {option} of {d} is not shorter than the run "
+                        f"({run}; {n} training rows make {spe} steps per epoch)", D005,
+                        key="schedule", hint="shorten it, or train longer")
 
 
 def check_loaded(recipe: Recipe, data: Data) -> Data:
@@ -86,6 +107,7 @@ def recipe_spans(recipe: Recipe) -> dict[str, Span]:
     if d.test is not None:
         spans["test"] = d.test.span
     spans["input"] = model.input_span or model.span
+    spans["schedule"] = recipe.schedule.span
     spans["output"] = _output_layer(model).span if model.layers else model.span
     return spans
 

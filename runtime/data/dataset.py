@@ -7,15 +7,21 @@ import numpy as np
 
 from ...compiler.tasks import CLASSIFICATION, Task
 from .layout import Conversion
+from .rows import StoredRows, prepared_bytes
 
 
 @dataclass
 class Split:
-    x: np.ndarray          # float32, C-contiguous, shape [N, *feature_shape]
+    x: np.ndarray | StoredRows   # float32, C-contiguous, [N, *feature_shape]; or, for data
+                                 # beyond the memory budget, rows prepared on demand (rows.py)
     y: np.ndarray          # int64 [N] class indices or float32 [N, k] targets (Task.label_dtype)
 
     def __len__(self) -> int:
         return int(self.x.shape[0])
+
+    @property
+    def streamed(self) -> bool:
+        return isinstance(self.x, StoredRows)
 
 
 @dataclass
@@ -35,6 +41,7 @@ class Data:
                                             # normalizing (folded into norm_shift/norm_scale)
     conversion: Conversion | None = None    # stored samples -> feature_shape (layout.py);
                                             # None: stored as feature_shape
+    memory_budget: int | None = None        # bytes the prepared splits may take (rows.py)
 
     @property
     def source_shape(self) -> tuple[int, ...]:
@@ -45,6 +52,16 @@ class Data:
     def target_shape(self) -> tuple[int, ...]:
         """Per-sample target shape: () for class labels, (k,) for regression targets."""
         return tuple(self.train.y.shape[1:])
+
+    @property
+    def streamed(self) -> bool:
+        """True when the splits exceed the memory budget and are read from disk in chunks."""
+        return self.train.streamed
+
+    @property
+    def prepared_bytes(self) -> int:
+        """Bytes of every split prepared as float32 (what the memory budget is held against)."""
+        return prepared_bytes(self.num_rows, self.feature_shape)
 
     @property
     def num_rows(self) -> int:

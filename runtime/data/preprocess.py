@@ -1,7 +1,7 @@
 """Seeded train/validation splitting and normalization fitted on the training split only."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 
@@ -60,9 +60,46 @@ def split_indices(y: np.ndarray, validation: float, seed: int, *, stratify: bool
     return np.flatnonzero(mask).astype(np.int64), val
 
 
-def fit_normalization(x: np.ndarray, method: str, input_scale: float = 1.0
+# Statistics are summed over blocks of this many values, merged in order (Chan et al.'s
+# pairwise update): in memory and streamed alike, so both runs get bitwise the same
+# statistics, and no float64 copy of a whole large dataset is made. A training split of up
+# to this many values is one block, computed exactly as numpy's mean and std compute it.
+STATS_BLOCK_ELEMENTS = 1 << 22
+
+
+def _blocks(x) -> Iterator[np.ndarray]:
+    """`x` ([N, *fs] array, or StoredRows: converted, not normalized) in fixed row blocks."""
+    n = int(x.shape[0])
+    rows = max(1, STATS_BLOCK_ELEMENTS // max(1, int(np.prod(x.shape[1:]))))
+    for i in range(0, n, rows):
+        if isinstance(x, np.ndarray):
+            yield x[i:i + rows]
+        else:
+            yield x.converted(np.arange(i, min(n, i + rows)))
+
+
+def _mean_std(x, axes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and (population) standard deviation over `axes`, in float64, block by block."""
+    count, mean, m2 = 0, None, None
+    for block in _blocks(x):
+        c = int(np.prod([block.shape[a] for a in axes]))
+        b_mean = block.sum(axis=axes, dtype=np.float64, keepdims=True) / c
+        d = block - b_mean
+        b_m2 = np.multiply(d, d, out=d).sum(axis=axes, dtype=np.float64, keepdims=True)
+        if mean is None:
+            count, mean, m2 = c, b_mean, b_m2
+            continue
+        delta, total = b_mean - mean, count + c
+        mean = mean + delta * (c / total)
+        m2 = m2 + b_m2 + delta * delta * (count * c / total)
+        count = total
+    return mean, np.sqrt(m2 / count)
+
+
+def fit_normalization(x, method: str, input_scale: float = 1.0
                       ) -> tuple[np.ndarray | None, np.ndarray | None]:
     """(shift, scale) per feature element of `x` [N, *feature_shape], or (None, None).
+    `x` is an array or StoredRows (rows.py); both give the same statistics.
 
     standard: shift = mean, scale = std (0 -> 1); minmax: shift = min, scale = max - min (0 -> 1);
     per_channel: mean and std per channel (axis 1) over the rows and every other axis, for
@@ -82,22 +119,22 @@ def fit_normalization(x: np.ndarray, method: str, input_scale: float = 1.0
         if s == 1.0:
             return None, None
         return (np.zeros(fs, np.float32), np.full(fs, 1.0 / s, np.float32))
-    x = np.asarray(x)
-    if method == "per_channel" and x.ndim < 3:
+    if isinstance(x, (list, tuple)):
+        x = np.asarray(x)
+    ndim = len(x.shape)
+    if method == "per_channel" and ndim < 3:
         method = "standard"
     if method == "standard":
-        shift = x.mean(axis=0, dtype=np.float64)
-        scale = x.std(axis=0, dtype=np.float64)
+        mean, std = _mean_std(x, (0,))
+        shift, scale = mean[0], std[0]
     elif method == "minmax":
-        shift = x.min(axis=0).astype(np.float64)
-        scale = x.max(axis=0).astype(np.float64) - shift
+        lows, highs = zip(*((b.min(axis=0), b.max(axis=0)) for b in _blocks(x)))
+        shift = np.minimum.reduce(lows).astype(np.float64)
+        scale = np.maximum.reduce(highs).astype(np.float64) - shift
     else:                                            # per_channel on [N, C, ...]
-        axes = (0,) + tuple(range(2, x.ndim))
-        mean = x.mean(axis=axes, dtype=np.float64)
-        std = x.std(axis=axes, dtype=np.float64)
-        bshape = (-1,) + (1,) * (x.ndim - 2)
-        shift = np.broadcast_to(mean.reshape(bshape), fs)
-        scale = np.broadcast_to(std.reshape(bshape), fs)
+        mean, std = _mean_std(x, (0,) + tuple(range(2, ndim)))
+        shift = np.broadcast_to(mean[0], fs)
+        scale = np.broadcast_to(std[0], fs)
     shift, scale = shift * s, scale * s              # statistics of x * s
     # constant features (up to rounding) are only shifted
     scale = np.where(scale <= 1e-12 * np.maximum(1.0, np.abs(shift)), 1.0, scale)

@@ -31,8 +31,9 @@ class RawData:
     y_test: np.ndarray | None = None    # encoding as x / y; None when it has none
 
 
-def resolve_path(path: str, base_dir: str | Path = ".") -> Path:
-    """Find `path`: absolute as is; relative against `base_dir` first, then the current folder."""
+def resolve_path(path: str, base_dir: str | Path = ".", what: str = "data file") -> Path:
+    """Find `path`: absolute as is; relative against `base_dir` first, then the current folder.
+    `what` names it in the message ("data file", "folder")."""
     p = Path(os.path.expanduser(path))
     if p.is_absolute():
         candidates = [p]
@@ -44,7 +45,7 @@ def resolve_path(path: str, base_dir: str | Path = ".") -> Path:
         if c.exists():
             return c
     looked = " and ".join(str(c.resolve()) for c in candidates)
-    msg = f"data file '{path}' not found (looked for {looked})"
+    msg = f"{what} '{path}' not found (looked for {looked})"
     parent = candidates[0].parent
     if parent.is_dir():
         try:

@@ -116,8 +116,9 @@ def reconcile_labels(train: RawData, test: RawData, task: Task | str, origin: st
                      path: str | None) -> tuple[np.ndarray, int | None, tuple[str, ...] | None]:
     """Test targets re-encoded to the training data's classes; (y_test, num_classes, names).
 
-    String classes are matched by name; numeric class indices are kept and widen num_classes
-    when the test data holds a higher one.
+    Named classes (string labels, image class folders) are matched by name, so a test set may
+    lack some classes or list them in another order; numeric class indices are kept and widen
+    num_classes when the test data holds a higher one.
     """
     if not as_task(task).class_labels:
         if test.y.shape[1:] != train.y.shape[1:]:
@@ -130,10 +131,12 @@ def reconcile_labels(train: RawData, test: RawData, task: Task | str, origin: st
         if tuple(test.class_names) != tuple(names):
             index = {n: i for i, n in enumerate(names)}
             unknown = [n for n in test.class_names if n not in index]
-            if unknown:
-                raise DataError(f"{origin}: test label {unknown[0]!r} is not a class of the "
-                                f"training data (classes: {', '.join(map(repr, names))})",
-                                D004, path)
+            if unknown:     # a label of a CSV, a class folder of images(...)
+                more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
+                listed = ", ".join(map(repr, names[:10])) + (
+                    f", ... ({len(names)} in all)" if len(names) > 10 else "")
+                raise DataError(f"{origin}: test class {unknown[0]!r}{more} is not a class of "
+                                f"the training data (classes: {listed})", D004, path)
             y = np.array([index[n] for n in test.class_names], np.int64)[y]
         return np.ascontiguousarray(y, dtype=np.int64), k, names
     if test.class_names is not None and names is None:

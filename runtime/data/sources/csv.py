@@ -275,4 +275,4 @@ def _looks_numeric(cells: list[str]) -> bool:
 
 register_reader("csv", lambda options, *, task, base_dir, min_classes: load_csv(
     options["path"], options["label"], bool(options["header"]), task=task, base_dir=base_dir,
-    min_classes=min_classes))
+    min_classes=min_classes), cache=True)

@@ -1,0 +1,40 @@
+"""auc: the area under the ROC curve of a two-class model (scikit-learn's roc_auc_score on
+the probability of class 1), from the ranks of the score z1 - z0 with ties counted half
+(Mann-Whitney U). NaN when the split holds one class only (the area is undefined)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..tasks import CLASSIFICATION
+from . import MetricDef, register
+
+
+def _ranks(score: np.ndarray) -> np.ndarray:
+    """1-based ranks, tied values sharing their average rank."""
+    order = np.argsort(score, kind="mergesort")
+    sorted_score = score[order]
+    first = np.r_[True, sorted_score[1:] != sorted_score[:-1]]
+    group = np.cumsum(first) - 1
+    starts = np.flatnonzero(first)
+    ends = np.r_[starts[1:], len(score)]
+    mean_rank = (starts + ends + 1) / 2.0          # average of 1-based ranks start+1 .. end
+    ranks = np.empty(len(score))
+    ranks[order] = mean_rank[group]
+    return ranks
+
+
+def _auc(outputs, y, loss, options):
+    score = outputs[:, 1].astype(np.float64) - outputs[:, 0]
+    positive = np.asarray(y) == 1
+    n1 = int(positive.sum())
+    n0 = len(positive) - n1
+    if n1 == 0 or n0 == 0:
+        return float("nan")
+    return float((_ranks(score)[positive].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+register(MetricDef(
+    "auc", _auc, tasks=(CLASSIFICATION,),
+    check_output=lambda out: None if tuple(out) == (2,) else
+    f"auc is the ROC area of a two-class model; this one outputs {list(out)}",
+    doc="ROC-AUC of a two-class model (class 1 is positive)"))
