@@ -19,6 +19,7 @@ from hostile import accepted, cli, line_col, refused, write
 from recipec.runtime.data.sources.csv import load_csv
 from recipec.runtime.data.sources.feather import load_feather
 from recipec.runtime.data.sources.parquet import load_parquet
+from recipec.runtime.errors import DataError
 
 FORMATS = {
     # name: (reader, write(table, path, rows per row group / batch), file suffix)
@@ -272,3 +273,29 @@ def test_feather_reads_a_feature_name_used_twice_by_position(tmp_path):
     feather.write_feather(table, tmp_path / "data.feather")
     raw = load_feather(str(tmp_path / "data.feather"), "y")
     np.testing.assert_array_equal(raw.x, np.array([[1, 3], [2, 4]], np.float32))
+
+
+class _WithoutCountRows:
+    """An IPC file reader as a pyarrow without `count_rows` (before 2026) gives it."""
+
+    def __init__(self, reader):
+        self.schema, self.num_record_batches = reader.schema, reader.num_record_batches
+        self.get_batch = reader.get_batch
+
+
+@pytest.mark.parametrize("rows", [0, N])
+def test_feather_without_a_row_count_grows_its_array(tmp_path, monkeypatch, rows):
+    table = _table(pa.array(np.arange(N) % 3)).slice(0, rows)
+    path = tmp_path / "data.feather"
+    feather.write_feather(table, path, chunksize=7)
+    real = pa.ipc.open_file
+    monkeypatch.setattr(pa.ipc, "open_file", lambda *a, **k: _WithoutCountRows(real(*a, **k)))
+    if rows == 0:
+        with pytest.raises(DataError) as err:
+            load_feather(str(path), "label")
+        assert err.value.code == "D003" and "has no rows" in str(err.value)
+        return
+    got = load_feather(str(path), "label")
+    want = load_csv(str(_csv_twin(table, tmp_path / "data.csv")), "label")
+    np.testing.assert_array_equal(got.x, want.x)
+    np.testing.assert_array_equal(got.y, want.y)

@@ -45,7 +45,8 @@ def kind_of(arrow_type: Any) -> str:
     if (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
             or pa.types.is_decimal(t) or pa.types.is_null(t)):
         return "number"                        # a null-typed column: its nulls are named below
-    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+    string_view = getattr(pa.types, "is_string_view", lambda _: False)   # pyarrow >= 16
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or string_view(t):
         return "text"
     return "other"
 

@@ -11,18 +11,21 @@ from ..targets import encode_targets
 from .arrow_columns import Columns, label_index
 
 
-def start(schema: Any, rows: int, label: str, path: str, kind: str) -> Columns:
-    """The columns to fill from a file of `schema` with `rows` rows (types checked)."""
+def start(schema: Any, rows: int | None, label: str, path: str, kind: str) -> Columns:
+    """The columns to fill from a file of `schema` with `rows` rows (None: not known before
+    reading), its types checked."""
     names = list(schema.names)
-    table = Columns(names, label_index(names, str(label), path, path), path, path, rows)
+    table = Columns(names, label_index(names, str(label), path, path), path, path, rows or 0)
     table.check_types(schema)
     if rows == 0:
         raise DataError(f"{path}: the {kind} file has no rows", D003, path)
     return table
 
 
-def finish(table: Columns, path: str, source: str, task: Task | str,
+def finish(table: Columns, path: str, kind: str, source: str, task: Task | str,
            min_classes: int) -> RawData:
+    if table.rows == 0:
+        raise DataError(f"{path}: the {kind} file has no rows", D003, path)
     y, k, class_names = encode_targets(table.label_values(), task, path, path,
                                        where=lambda i: f"row {i}", min_classes=min_classes)
     x = table.features_array()

@@ -28,20 +28,17 @@ def load_feather(path: str, label: str = "label", *, task: Task | str = CLASSIFI
     check_file(file, path, KIND, b"ARROW1")
     import pyarrow as pa
 
-    with read_errors(path, KIND):
-        # a plain file, not a memory map: each batch is read (and decompressed) in turn and
-        # freed after, rather than the whole file's pages kept mapped
-        source = pa.OSFile(str(file), memory_pool=memory_pool())
+    # a plain file, not a memory map: each batch is read (and decompressed) in turn and freed
+    # after, rather than the whole file's pages kept mapped
+    with read_errors(path, KIND), pa.OSFile(str(file), memory_pool=memory_pool()) as source:
         reader = pa.ipc.open_file(source, options=pa.ipc.IpcReadOptions(use_threads=True))
-        schema, rows = reader.schema, reader.count_rows()
-    try:
-        table = start(schema, rows, label, path, KIND)
-        with read_errors(path, KIND):
-            for i in range(reader.num_record_batches):
-                table.add(reader.get_batch(i))
-    finally:
-        source.close()
-    return finish(table, path, "feather", task, min_classes)
+        # the row count from the batches' metadata (a recent pyarrow's); without it the
+        # array grows batch by batch
+        rows = reader.count_rows() if hasattr(reader, "count_rows") else None
+        table = start(reader.schema, rows, label, path, KIND)
+        for i in range(reader.num_record_batches):
+            table.add(reader.get_batch(i))
+    return finish(table, path, KIND, "feather", task, min_classes)
 
 
 register_reader("feather", lambda options, *, task, base_dir, min_classes: load_feather(

@@ -46,7 +46,7 @@ def load_parquet(path: str, label: str = "label", *, task: Task | str = CLASSIFI
                 table.add_labels(chunks)
             else:
                 table.add_column(j, chunks)
-    return finish(table, path, "parquet", task, min_classes)
+    return finish(table, path, KIND, "parquet", task, min_classes)
 
 
 register_reader("parquet", lambda options, *, task, base_dir, min_classes: load_parquet(
