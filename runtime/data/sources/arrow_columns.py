@@ -97,11 +97,12 @@ class Columns:
             grown = max(self.rows + n, int(self._x.shape[0] * GROWTH))
             self._x.resize((grown, self._x.shape[1]), refcheck=False)
         out = self._x[self.rows:self.rows + n]           # no other view of _x outlives add()
-        for k, j in enumerate(self.features):
-            self._put(out[:, k], batch.column(j), j, self.rows, check=False)
-        if n and not _in_range(out):                     # one check for the block, then by column
+        with np.errstate(over="ignore", invalid="ignore"):
             for k, j in enumerate(self.features):
-                self._put(out[:, k], batch.column(j), j, self.rows, check=True)
+                self._put(out[:, k], batch.column(j), j, self.rows, check=False)
+            if n and not _in_range(out):                 # one check for the block, then by column
+                for k, j in enumerate(self.features):
+                    self._put(out[:, k], batch.column(j), j, self.rows, check=True)
         self.add_labels([batch.column(self.label)])
         self.rows += n
 
@@ -113,9 +114,10 @@ class Columns:
             if row + len(chunk) > rows:
                 break
             out = self._x[row:row + len(chunk), k]
-            self._put(out, chunk, j, row, check=False)
-            if len(chunk) and not _in_range(out):
-                self._put(out, chunk, j, row, check=True)
+            with np.errstate(over="ignore", invalid="ignore"):
+                self._put(out, chunk, j, row, check=False)
+                if len(chunk) and not _in_range(out):
+                    self._put(out, chunk, j, row, check=True)
             row += len(chunk)
         if row != rows:                            # else rows of np.empty would be training data
             raise DataError(f"{self.origin}: corrupt file: column '{self.names[j]}' does not "
@@ -168,8 +170,7 @@ class Columns:
                                     D003, self.path)
                 raise DataError(f"{self.origin}: value {value!r} at {where} is not a finite "
                                 f"number (NaN/inf are not allowed)", D003, self.path)
-        with np.errstate(over="ignore", invalid="ignore"):
-            out[:] = values
+        out[:] = values                            # (the caller ignores float32 overflow)
 
 
 def _in_range(out: np.ndarray) -> bool:
