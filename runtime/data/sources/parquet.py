@@ -27,25 +27,25 @@ def load_parquet(path: str, label: str = "label", *, task: Task | str = CLASSIFI
 
     with read_errors(path, KIND):
         parquet = pq.ParquetFile(file, pre_buffer=False, buffer_size=BUFFER_BYTES)
-        schema, rows = parquet.schema_arrow, parquet.metadata.num_rows
-    table = start(schema, rows, label, path, KIND)
-    twice = sorted({n for n in table.names if table.names.count(n) > 1})
-    if twice:                                      # pyarrow reads a column by its name
-        raise DataError(f"{path}: the file has more than one column named '{twice[0]}'; "
-                        f"give each column its own name", D003, path)
-    # NOTE: one column at a time, all its row groups, straight into its place in the float32
-    # rows. A reader of every column holds each column's dictionary page and a batch per
-    # column: on the 500k x 21 table, 105-187 MiB above the interpreter by batch size and
-    # allocator against 63-67 MiB this way (38 MiB of features), and no slower.
-    with read_errors(path, KIND):
-        for j in table.features + [table.label]:
-            batches = parquet.iter_batches(batch_size=BATCH_ROWS, columns=[table.names[j]],
-                                           use_threads=False)
-            chunks = (batch.column(0) for batch in batches)
-            if j == table.label:
-                table.add_labels(chunks)
-            else:
-                table.add_column(j, chunks)
+    with parquet:
+        table = start(parquet.schema_arrow, parquet.metadata.num_rows, label, path, KIND)
+        twice = sorted({n for n in table.names if table.names.count(n) > 1})
+        if twice:                                  # pyarrow reads a column by its name
+            raise DataError(f"{path}: the file has more than one column named '{twice[0]}'; "
+                            f"give each column its own name", D003, path)
+        # NOTE: one column at a time, all its row groups, straight into its place in the
+        # float32 rows. A reader of every column holds each one's dictionary page and a batch
+        # of each: on the 500k x 21 table 105-187 MiB above the interpreter (by batch size and
+        # allocator) against 77 MiB this way, for 38 MiB of features (bench/csv_load.py).
+        with read_errors(path, KIND):
+            for j in table.features + [table.label]:
+                batches = parquet.iter_batches(batch_size=BATCH_ROWS, columns=[table.names[j]],
+                                               use_threads=False)
+                chunks = (batch.column(0) for batch in batches)
+                if j == table.label:
+                    table.add_labels(chunks)
+                else:
+                    table.add_column(j, chunks)
     return finish(table, path, KIND, "parquet", task, min_classes)
 
 
