@@ -14,7 +14,7 @@ OTHER_FORMATS = (
     (b"PAR1", "it is a Parquet file: read it with parquet(...)"),
     (b"ARROW1", "it is an Arrow IPC (Feather) file: read it with feather(...)"),
     (b"PK\x03\x04", "it is a zip archive (an .npz? read it with npz(...))"),
-    (b"\x93NUMPY", "it is a NumPy .npy array"),
+    (b"\x93NUMPY", "it is a NumPy .npy array: read it with npy(...)"),
     (b"\x80", "it looks like a pickle, which is never loaded"),
     (b"\x1f\x8b", "it is gzip-compressed"),
 )
