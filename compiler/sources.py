@@ -42,6 +42,11 @@ for _s in (
                       Opt("label", "str", "label", doc="name or 0-based index of the label column"),
                       Opt("header", "bool", True)),
               doc="a CSV file of numbers with one label column"),
+    SourceDef("parquet", (_PATH, Opt("label", "str", "label", doc="name of the label column")),
+              doc="a Parquet file of numeric columns and one label column, read by row group"),
+    SourceDef("feather", (_PATH, Opt("label", "str", "label", doc="name of the label column")),
+              doc="an Arrow IPC file (.feather or .arrow) of numeric columns and one label "
+                  "column"),
     SourceDef("npz", (_PATH, Opt("x", "str", "x"), Opt("y", "str", "y"),
                       Opt("x_test", "str", "", doc="test-split features array; \"\" = no test split"),
                       Opt("y_test", "str", "", doc="test-split labels array (with x_test)")),

@@ -106,3 +106,18 @@ def test_smoke_csv_load(tmp_path, capsys):
     assert set(results) == {"recipec", "pyarrow"}
     assert all(r["seconds"] > 0 for r in results.values())
     assert "x pyarrow" in capsys.readouterr().out
+
+
+def test_smoke_csv_load_columnar_twins(tmp_path):
+    # the Parquet and Feather readers on the table's twins, written once beside the CSV
+    import json
+
+    from bench import csv_load
+
+    out = tmp_path / "csv_load.json"
+    assert csv_load.main(["--rows", "2000", "--repeats", "1", "--dir", str(tmp_path),
+                          "--readers", "recipec parquet,recipec feather", "--out", str(out)]) == 0
+    results = json.loads(out.read_text())["results"]
+    assert set(results) == {"recipec parquet", "recipec feather"}
+    assert all(r["seconds"] > 0 and r["peak_extra_mib"] >= 0 for r in results.values())
+    assert {p.suffix for p in tmp_path.iterdir()} >= {".csv", ".parquet", ".feather"}

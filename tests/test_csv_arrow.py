@@ -77,3 +77,65 @@ def test_load_csv_takes_the_arrow_path_for_a_clean_file(tmp_path, monkeypatch):
     monkeypatch.setattr(csv_source, "_read_with_python", refuse)
     raw = csv_source.load_csv(str(path), "label", True)
     assert raw.x.shape == (2, 2) and raw.num_classes == 2
+
+
+def _rows(n, label=lambda i: i % 3, width=1):
+    cells = ",".join(["{}"] * 2)
+    return "".join(f"{cells.format(i * width, -i)},{label(i)}\n" for i in range(n))
+
+
+@pytest.mark.parametrize("case", ["text-label-after-the-first-block", "rows-beyond-the-estimate",
+                                  "float-label-after-the-first-block"])
+def test_a_file_of_many_blocks_reads_as_the_python_reader_does(tmp_path, monkeypatch, case):
+    """Blocks of 1 KiB: the label's type and the row count are known only at the end."""
+    monkeypatch.setattr(csv_source, "BLOCK_SIZE", 1024)
+    if case == "text-label-after-the-first-block":      # integers for 1900 rows, then a name
+        text = "a,b,label\n" + _rows(2000, lambda i: "cat" if i == 1900 else i % 3)
+    elif case == "rows-beyond-the-estimate":             # long first rows, short later ones
+        text = "a,b,label\n" + _rows(100, width=1234567891) + _rows(3000)
+    else:
+        text = "a,b,label\n" + _rows(2000, lambda i: "2.0" if i == 1500 else i % 2)
+    assert len(text) > 10 * 1024
+    fast, slow = _both(tmp_path, text, "label", True, "classification")
+    assert fast is not None, "pyarrow declined a clean file"
+    np.testing.assert_array_equal(fast.x, slow.x)
+    np.testing.assert_array_equal(fast.y, slow.y)
+    assert (fast.num_classes, fast.class_names) == (slow.num_classes, slow.class_names)
+    if case == "text-label-after-the-first-block":
+        assert fast.class_names == ("0", "1", "2", "cat")
+
+
+def test_the_rows_estimate_is_short_for_long_first_rows(tmp_path, monkeypatch):
+    # what makes the case above grow the array rather than fill an estimate
+    monkeypatch.setattr(csv_source, "BLOCK_SIZE", 1024)
+    path = tmp_path / "data.csv"
+    path.write_text("a,b,label\n" + _rows(100, width=1234567891) + _rows(3000))
+    first_block_rows = 1024 // len("123456789100,-100,1\n") + 1
+    assert csv_source._rows_hint(path, first_block_rows) < 3100
+
+
+# id: (the bad row, the words of the Python reader's message), the row at line 602 after 600
+# clean ones in blocks of 1 KiB: the first blocks convert, a later one declines the whole file
+LATER_BAD = {
+    "text-cell": ("1,x,0", "non-numeric value 'x' at line 602, column 2 ('b')"),
+    "missing-cell": ("1,,0", "empty cell (missing value) at line 602"),
+    "short-row": ("3,1", "line 602 has 2 columns"),
+    "nan-cell": ("nan,2,0", "'nan' at line 602, column 1 ('a') is not a finite number"),
+    "beyond-float32": ("1,-1e39,0", "beyond float32's range"),
+    "empty-label": ("1,2,", "empty label at line 602"),
+    "negative-class": ("1,2,-1", "label -1 at line 602 is negative"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LATER_BAD))
+def test_a_bad_row_in_a_later_block_is_declined_and_named_by_line(tmp_path, monkeypatch, case):
+    monkeypatch.setattr(csv_source, "BLOCK_SIZE", 1024)
+    bad, words = LATER_BAD[case]
+    path = tmp_path / "data.csv"
+    path.write_text("a,b,label\n" + "".join(f"{i},{i + 1},{i % 2}\n" for i in range(600))
+                    + bad + "\n" + "5,6,1\n")
+    assert csv_source._read_with_arrow(path, str(path), "label", True, "classification",
+                                       2) is None
+    with pytest.raises(DataError) as err:
+        csv_source.load_csv(str(path), "label", True)
+    assert words in str(err.value)

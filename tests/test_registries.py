@@ -126,6 +126,28 @@ def _mnist(tmp_path):
     return {"path": str(tmp_path)}, 3, (1, 28, 28)
 
 
+def _columnar(suffix, save):
+    def make(tmp_path):
+        import pyarrow as pa
+
+        save(pa.table({"a": [1.0, 2.0, 3.0], "b": [4, 5, 6], "label": [0, 1, 0]}),
+             tmp_path / f"d{suffix}")
+        return {"path": str(tmp_path / f"d{suffix}")}, 3, (2,)
+    return make
+
+
+def _save_parquet(table, path):
+    import pyarrow.parquet as pq
+
+    pq.write_table(table, path)
+
+
+def _save_feather(table, path):
+    import pyarrow.feather as feather
+
+    feather.write_feather(table, path)
+
+
 def _images(tmp_path):
     from PIL import Image
 
@@ -142,6 +164,7 @@ SOURCE_ROWS = {
     "wine": lambda tmp: ({}, 178, (13,)),
     "breast_cancer": lambda tmp: ({}, 569, (30,)),
     "csv": _csv, "npz": _npz, "npy": _npy, "idx": _idx, "mnist": _mnist, "images": _images,
+    "parquet": _columnar(".parquet", _save_parquet), "feather": _columnar(".feather", _save_feather),
 }
 
 

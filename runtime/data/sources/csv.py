@@ -1,8 +1,9 @@
 """A CSV file of numbers with one label column (by header name, 0-based index, first/last).
 
-Two readers, one meaning. pyarrow's columnar parser reads a well-formed file (500k rows x 21
-columns: 8.7 s through Python's csv module, cell by cell, about 0.7 s through pyarrow; bench/csv_load.py);
-the Python reader below reads any file the fast one declines (a cell it would not parse as a
+Two readers, one meaning. pyarrow's columnar parser reads a well-formed file block by block
+into the float32 rows (arrow_columns.py; 500k rows x 21 columns: 8.7 s through Python's csv
+module, cell by cell, about 0.6 s this way, at 2.2x the float32 features' memory;
+bench/csv_load.py); the Python reader below reads any file the fast one declines (a cell it would not parse as a
 number, a row of another width, a label it cannot encode, a file that does not start with its
 header) and is the one that finds and names the exact line and column of every problem. So a
 good file is read fast and a bad one is diagnosed exactly as before; both give the same arrays
@@ -21,6 +22,13 @@ from ...errors import D002, D003, D004, DataError
 from ..raw import RawData, resolve_path
 from ..targets import encode_targets
 from . import register_reader
+from .arrow_columns import Columns, memory_pool
+
+# pyarrow's CSV block: rows are parsed and converted one block at a time. On the 500k-row
+# file (bench/csv_load.py) the peak above the interpreter was 76 / 80 / 90 / 110 MiB with
+# blocks of 128 KiB / 256 KiB / 512 KiB / 1 MiB (pyarrow reads ahead a few blocks per thread),
+# at the same speed within this host's noise.
+BLOCK_SIZE = 1 << 18
 
 
 def _col_desc(j: int, header: list[str] | None) -> str:
@@ -56,11 +64,11 @@ def _first_line(file: Path) -> list[str] | None:
 
 def _read_with_arrow(file: Path, path: str, label: str, header: bool, task: Task | str,
                      min_classes: int) -> RawData | None:
-    """The file through pyarrow, or None for anything but a clean numeric table."""
+    """The file through pyarrow, block by block, or None for anything but a clean numeric
+    table."""
     try:
         import pyarrow as pa
-        import pyarrow.compute as pc
-        from pyarrow import csv as pacsv
+        import pyarrow.csv  # noqa: F401  (imported here, where its absence is handled)
     except ImportError:                            # pyarrow is a dependency; be safe anyway
         return None
     first = _first_line(file)
@@ -73,63 +81,57 @@ def _read_with_arrow(file: Path, path: str, label: str, header: bool, task: Task
     except DataError:
         return None                                # the Python reader says it with context
     columns = [f"c{j}" for j in range(ncols)]      # ours: no BOM, duplicate or empty names
-    feature_cols = [j for j in range(ncols) if j != li]
-    # One multi-threaded read of the whole table. (Streaming it block by block with
-    # open_csv halved the peak memory, 4.1x against 8.7x the float32 features, but took
-    # 1.74x pyarrow's time against 1.25x: bench/csv_load.py. Data beyond memory will stream.)
-    # Features are read as float64 (an integer column is numbers too; a text cell fails the
-    # read and the Python reader names it); the label's type is inferred.
+    # Every column's type is given, so no block infers one: features are float64 (an integer
+    # column is numbers too; a text or empty cell fails its block and the Python reader names
+    # it), the label is text, read as numbers after the last block (arrow_columns): a label
+    # column of integers in the first block and a class name later reads as the whole file.
+    types = {c: pa.float64() for c in columns}
+    types[columns[li]] = pa.string()
     try:
-        table = pacsv.read_csv(
-            file,
-            read_options=pacsv.ReadOptions(column_names=columns, skip_rows=1 if header else 0),
-            convert_options=pacsv.ConvertOptions(
-                column_types={columns[j]: pa.float64() for j in feature_cols},
-                strings_can_be_null=False, quoted_strings_can_be_null=False))
-    except (pa.ArrowException, OSError, ValueError):
+        table = _stream(file, columns, li, types, header, path)
+    except (pa.ArrowException, OSError, ValueError, DataError):
+        return None                                # NaN, inf, beyond float32 ...: named below
+    if table is None or table.rows == 0:
         return None
-    n = table.num_rows
-    if n == 0:
-        return None
-    x = np.empty((n, len(feature_cols)), np.float32)   # float32 at once, as training reads it
-    for k, j in enumerate(feature_cols):
-        column = table.column(j)
-        if column.null_count:
-            return None                            # a missing cell: named by line below
-        row = 0
-        for chunk in column.chunks:                # chunk by chunk: no whole-column copy
-            with np.errstate(over="ignore"):
-                x[row:row + len(chunk), k] = _numbers(chunk)
-            row += len(chunk)
-    if not np.isfinite(x).all():
-        return None                                # NaN, inf or beyond float32: named below
-    labels = table.column(li)
-    if labels.null_count:
-        return None                                # an empty label: named by line below
-    if pa.types.is_integer(labels.type) or pa.types.is_floating(labels.type):
-        labels = np.concatenate([_numbers(c) for c in labels.chunks])
-    else:                                          # class names, trimmed as the Python reader does
-        trimmed = pc.utf8_trim_whitespace(labels.cast(pa.string()))
-        labels = np.asarray(trimmed.to_pylist(), dtype=str)
-    del table
     try:
+        labels = table.label_values(trim=True)     # class names trimmed as the Python reader does
         y, k, class_names = encode_targets(labels, task, path, path, min_classes=min_classes)
     except DataError:
         return None                                # the message needs the line: Python reader
-    desc = f"csv {path} ({n} rows, {x.shape[1]} features)"
+    x = table.features_array()
+    desc = f"csv {path} ({x.shape[0]} rows, {x.shape[1]} features)"
     return RawData(x, y, class_names, k, desc, path, path)
 
 
-def _numbers(chunk) -> np.ndarray:
-    """A null-free numeric Arrow array as a numpy view of its buffer (Arrow's own to_numpy
-    goes through its pandas layer, which imports pandas where it is installed: 0.5 s)."""
-    import pyarrow as pa                           # already loaded by the reader
+def _stream(file: Path, columns: list[str], li: int, types: dict, header: bool,
+            path: str) -> Columns | None:
+    """Every block of the file into one `Columns`, as it is parsed (None: no rows)."""
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
 
-    kind = ("f" if pa.types.is_floating(chunk.type)
-            else "u" if pa.types.is_unsigned_integer(chunk.type) else "i")
-    dtype = np.dtype(f"{kind}{chunk.type.bit_width // 8}")
-    return np.frombuffer(chunk.buffers()[1], dtype=dtype, count=len(chunk),
-                         offset=chunk.offset * dtype.itemsize)
+    # Our own file object, to allocate its reads from the readers' pool too (a path opens one
+    # on pyarrow's default pool: 88 MiB peak against 80 for the 500k-row file)
+    with pa.OSFile(str(file), memory_pool=memory_pool()) as source:
+        reader = pacsv.open_csv(
+            source,
+            read_options=pacsv.ReadOptions(column_names=columns, skip_rows=1 if header else 0,
+                                           block_size=BLOCK_SIZE),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types, strings_can_be_null=False, quoted_strings_can_be_null=False),
+            memory_pool=memory_pool())
+        table = None
+        for batch in reader:
+            if table is None:                      # rows expected: this block's, scaled
+                table = Columns(columns, li, path, path, _rows_hint(file, batch.num_rows))
+            table.add(batch)                       # float32 rows at once, as training reads them
+    return table
+
+
+def _rows_hint(file: Path, first_rows: int) -> int:
+    """The file's rows estimated from its first block's (a block is BLOCK_SIZE bytes, bar the
+    line it cut), 2% over: a short estimate grows the array, a long one is trimmed."""
+    size = file.stat().st_size
+    return max(first_rows, int(first_rows * size / BLOCK_SIZE * 1.02) + 1)
 
 
 def _read_with_python(file: Path, path: str, label: str, header: bool, task: Task | str,
@@ -189,11 +191,12 @@ def _read_with_python(file: Path, path: str, label: str, header: bool, task: Tas
     if x is None:                                  # find the first bad cell for the message
         for i in range(feats.shape[0]):
             for jj, j in enumerate(feat_cols):
-                cell = feats[i, jj]
+                cell = str(feats[i, jj])
                 try:
                     float(cell)
                 except ValueError:
-                    what = "empty cell (missing value)" if cell == "" else f"non-numeric value {cell!r}"
+                    what = ("empty cell (missing value)" if cell == ""
+                            else f"non-numeric value {cell!r}")
                     hint = ""
                     if names is None and i == 0:
                         hint = " (if line 1 is a header, set header=true)"
@@ -204,13 +207,13 @@ def _read_with_python(file: Path, path: str, label: str, header: bool, task: Tas
     finite = np.isfinite(x)
     if not finite.all():
         i, jj = np.argwhere(~finite)[0]
-        raise DataError(f"{origin}: {feats[i, jj]!r} at line {lines[i]}, "
+        raise DataError(f"{origin}: {str(feats[i, jj])!r} at line {lines[i]}, "
                         f"{_col_desc(feat_cols[jj], names)} is not a finite number "
                         f"(NaN/inf are not allowed)", D003, path)
     too_big = np.abs(x) > np.finfo(np.float32).max
     if too_big.any():
         i, jj = np.argwhere(too_big)[0]
-        raise DataError(f"{origin}: {feats[i, jj]!r} at line {lines[i]}, "
+        raise DataError(f"{origin}: {str(feats[i, jj])!r} at line {lines[i]}, "
                         f"{_col_desc(feat_cols[jj], names)} is beyond float32's range "
                         f"(about ±3.4e38); rescale the column", D003, path)
     x = x.astype(np.float32)
