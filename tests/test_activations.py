@@ -117,6 +117,49 @@ def test_forward_and_gradient_match_pytorch(name):
     np.testing.assert_allclose(_grad(name, x, d), xt.grad.numpy(), rtol=2e-5, atol=1e-6)
 
 
+# -- the checker: options range-checked at their text; swish is silu under a second name ---
+def _checked(layers: str, overrides=()):
+    from recipec.compiler.check import check_source
+
+    text = ('data { source = iris }\nmodel {\n  input [4]\n  ' + layers + '\n  dense(3)\n}\n'
+            'loss = cross_entropy\noptimizer = sgd(0.1)\ntrain { epochs = 1 }\n')
+    return text, lambda: check_source(text, "t.recipe", overrides)
+
+
+@pytest.mark.parametrize("layer, needle, message", [
+    ("elu(0)", "0", "elu alpha must be > 0, got 0"),
+    ("elu(alpha = -1)", "-1", "elu alpha must be > 0, got -1"),
+    ("softplus(0)", "0", "softplus beta must be > 0, got 0"),
+    ("softplus(beta = 2, threshold = abc)", "abc", "softplus threshold: expected a number"),
+    ("selu(1)", "1", "too many positional arguments"),
+])
+def test_bad_activation_options_are_refused_at_their_text(layer, needle, message):
+    from recipec.compiler.diagnostics import RecipeError
+
+    text, check = _checked(layer)
+    with pytest.raises(RecipeError) as e:
+        check()
+    line = text.splitlines().index("  " + layer) + 1
+    col = 3 + layer.index(needle, layer.index("("))
+    assert any((d.span.line, d.span.col) == (line, col) and message in d.message
+               for d in e.value.diagnostics), e.value.diagnostics
+
+
+def test_options_defaults_and_the_swish_synonym():
+    from recipec.compiler.step import build_step_graphs
+    import recipec
+
+    _, check = _checked("elu softplus swish silu", ["model.elu_1.alpha=0.5"])
+    elu, softplus, swish, silu = check().model.layers[:4]
+    assert elu.options == {"alpha": 0.5}                     # --set reaches the option
+    assert softplus.options == {"beta": 1.0, "threshold": 20.0}
+    assert (swish.name, silu.name) == ("swish_1", "silu_1")
+    text, _ = _checked("dense(4) swish")     # a parameter before it: its gradient is needed
+    graphs = build_step_graphs(recipec.loads(text.replace("iris", 'npz("u.npz")'), "s.recipe"))
+    ops = {n.op for n in graphs.train.nodes}
+    assert {"silu", "silu_grad"} <= ops and "swish" not in ops
+
+
 # -- the CPU target: each formula rendered as Numba source, compiled alone, over the grid ---
 def _numba_kernel(op: str, n_inputs: int):
     """A loop over the formula of `op` as the CPU emitter renders it; hyper inputs are
