@@ -200,16 +200,17 @@ def test_cpu_formulas_match_the_references(name):
     np.testing.assert_allclose(dx, _grad(name, x, d), rtol=2e-5, atol=2e-7)
 
 
-# -- one compiled model with every new activation, step by step against the interpreter ----
+# -- one compiled model with every new activation (and initialiser), step by step against the
+# interpreter ---------------------------------------------------------------------------------
 RECIPE = """
 data { source = npz("unused.npz") }
 train { epochs = 1 batch = 8 seed = 3 }
 model {
   input [6]
-  dense(8) gelu
-  dense(8) elu(0.5)
-  dense(8) selu
-  dense(8) silu
+  dense(8, init = orthogonal) gelu
+  dense(8, bias_init = constant(0.1)) elu(0.5)
+  dense(8, init = lecun_normal) selu
+  dense(8, init = truncated_normal(0.3)) silu
   dense(8) swish
   dense(8) softplus(2, 1)
   dense(8) mish
