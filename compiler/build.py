@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 from .ir import BATCH, Graph, TensorType, Value
 from .layers import LAYERS
-from .recipe import LayerSpec, ModelSpec
+from .recipe import Call, LayerSpec, ModelSpec
 
 SCALAR_TYPES = {"lr": TensorType((), "float32"), "step": TensorType((), "int64"),
                 "seed": TensorType((), "int64")}
@@ -33,13 +34,15 @@ class ParamInfo:
 
     name: str                 # "dense_1.weight"
     shape: tuple[int, ...]
-    init: str                 # "he", "xavier", "zeros", ...
+    init: str                 # "he", "xavier", "zeros", "constant", ... (compiler/inits.py)
     fan_in: int
     fan_out: int
     lr_mult: float = 1.0      # Caffe's lr_mult / decay_mult for this parameter
     decay_mult: float = 1.0
     layer: str = ""           # "dense_1": the layer whose options hold the multipliers
     option_prefix: str = ""   # "bias_" for a bias (its options are bias_lr_mult, ...)
+    init_options: tuple[tuple[str, Any], ...] = ()   # the initialiser's, (("v", 0.1),)
+    out_axis: int = 0         # the axis of outputs: 0 for conv's [F, C, *K], 1 for dense's
 
     def mult_hyper(self, kind: str) -> str:
         """The run-time input of this parameter's `kind` ("lr" | "decay") multiplier: the
@@ -66,13 +69,17 @@ class BuildContext:
         self.hypers: list[HyperInfo] = []
         self._hypers: dict[str, Value] = {}
 
-    def param(self, spec: LayerSpec, suffix: str, shape, init: str, fan_in: int,
-              fan_out: int) -> Value:
+    def param(self, spec: LayerSpec, suffix: str, shape, init: Call | str, fan_in: int,
+              fan_out: int, out_axis: int = 0) -> Value:
+        """`init` is the checked `init = ...` call of the recipe, or the name of an
+        initialiser the layer fixes (batchnorm's scale is "ones")."""
         prefix = "bias_" if suffix == "bias" else ""
-        info = ParamInfo(f"{spec.name}.{suffix}", tuple(shape), init, fan_in, fan_out,
+        kind, options = (init.kind, tuple(init.options.items())) if isinstance(init, Call) \
+            else (init, ())
+        info = ParamInfo(f"{spec.name}.{suffix}", tuple(shape), kind, fan_in, fan_out,
                          spec.options.get(f"{prefix}lr_mult", 1.0),
                          spec.options.get(f"{prefix}decay_mult", 1.0),
-                         spec.name, prefix)
+                         spec.name, prefix, options, out_axis)
         self.params.append(info)
         return self.graph.input(info.name, TensorType(info.shape), "param")
 

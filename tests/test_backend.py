@@ -1,8 +1,9 @@
 """The compiled Numba CPU step against the numpy reference interpreter, on whole recipes.
 
-Together the recipes below use every op and layer: dense (with/without bias, every
-initialiser), relu, leaky_relu, sigmoid, tanh, softmax, dropout, flatten, residual, batchnorm;
-cross_entropy and mse; sgd (plain, momentum, Nesterov, weight decay) and adam.
+Together the recipes below use dense (with/without bias, the initialisers that take no
+options), relu, leaky_relu, sigmoid, tanh, softmax, dropout, flatten, residual, batchnorm;
+cross_entropy and mse; sgd (plain, momentum, Nesterov, weight decay) and adam. The newer
+activations and initialisers have their compiled model in test_activations.py.
 """
 from __future__ import annotations
 

@@ -22,6 +22,13 @@ def _awayfromzero(rng, shape):
     return x
 
 
+def _around_three(rng, shape):
+    """Samples over [-6, 6] at least 0.2 from hard_sigmoid's kinks at -3 and 3, on both sides
+    of each, so its flat parts and its slope are all checked."""
+    x = rng.uniform(0.2, 2.8, shape) * rng.choice([-1.0, 1.0], shape)
+    return np.where(rng.random(shape) < 0.5, x, x + 3.0 * np.sign(x))
+
+
 # name, input specs [(shape, kind)], op, attrs; kind ("hyper", value) is a run-time
 # hyperparameter input (a float64 scalar the op reads, never differentiated)
 CASES = [
@@ -32,6 +39,17 @@ CASES = [
     ("leaky_relu", [((4, 6), "kink"), ((), ("hyper", 0.1))], "leaky_relu", {}),
     ("sigmoid", [((4, 6), "w")], "sigmoid", {}),
     ("tanh", [((4, 6), "w")], "tanh", {}),
+    ("gelu", [((4, 6), "w")], "gelu", {}),
+    ("elu", [((4, 6), "kink"), ((), ("hyper", 1.0))], "elu", {}),
+    ("elu_alpha", [((4, 6), "kink"), ((), ("hyper", 0.3))], "elu", {}),
+    ("selu", [((4, 6), "kink")], "selu", {}),
+    ("silu", [((4, 6), "w")], "silu", {}),
+    ("softplus", [((4, 6), "w"), ((), ("hyper", 1.0)), ((), ("hyper", 20.0))], "softplus", {}),
+    # beta x > threshold for x > 0.5 (a third of the samples): both sides of torch's switch
+    ("softplus_beta_threshold", [((4, 6), "w"), ((), ("hyper", 2.0)), ((), ("hyper", 1.0))],
+     "softplus", {}),
+    ("mish", [((4, 6), "w")], "mish", {}),
+    ("hard_sigmoid", [((4, 6), "three")], "hard_sigmoid", {}),
     ("dropout", [((5, 7), "w"), ((), "step"), ((), "seed"), ((), ("hyper", 0.3))], "dropout",
      {"salt": 11}),
     ("matmul", [((4, 3), "w"), ((3, 5), "w")], "matmul", {}),
@@ -81,9 +99,10 @@ def _build(case, rng):
         if isinstance(kind, tuple):
             g.input(vname, TensorType(shape, F64), "hyper")
             feeds[vname] = np.float64(kind[1])
-        elif kind in ("w", "kink"):
+        elif kind in ("w", "kink", "three"):
             v = g.input(vname, TensorType(shape, F64), "param")
             feeds[vname] = (_awayfromzero(rng, shape) if kind == "kink"
+                            else _around_three(rng, shape) if kind == "three"
                             else rng.standard_normal(shape))
             wrt.append(v)
         elif kind in ("step", "seed"):

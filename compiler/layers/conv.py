@@ -14,7 +14,7 @@ from ..ir import BATCH
 from ..ops.conv import out_size
 from ..options import Opt
 from . import PARAM_OPTS, LayerDef, ShapeError, numel, register
-from .dense import INITS
+from .dense import INIT_OPTS, check_bias_init
 
 _AXES = {1: "[channels, length]", 2: "[channels, height, width]"}
 
@@ -61,6 +61,7 @@ def _conv(nd: int):
     name = f"conv{nd}d"
 
     def shape(in_shape, opts):
+        check_bias_init(opts)
         _check_rank(name, in_shape, nd)
         k, s = opts["kernel"], opts["stride"]
         pads = _pads(k, s, opts["padding"], name)
@@ -93,9 +94,7 @@ def _conv(nd: int):
          Opt("stride", "int", 1, min=1, positional=True),
          Opt("padding", "int_or_enum", 0, min=0, choices=("same", "valid"),
              doc="zeros on each side, or `same` (output size = input size) / `valid` (= 0)"),
-         Opt("bias", "bool", True),
-         Opt("init", "enum", "he", choices=INITS, doc="weight initialiser"),
-         Opt("bias_init", "enum", "zeros", choices=INITS)) + PARAM_OPTS,
+         Opt("bias", "bool", True)) + INIT_OPTS + PARAM_OPTS,
         shape, build, params, flops,
         doc=f"{nd}-D convolution (cross-correlation) over a channels-first input",
     ))

@@ -63,5 +63,5 @@ def broadcast_types(types: list[TensorType]) -> TensorType:
     return TensorType(tuple(out), types[0].dtype)
 
 
-from . import augment, batchnorm, conv, elementwise, fused, linalg, losses  # noqa: E402,F401
+from . import activations, augment, batchnorm, conv, elementwise, fused, linalg, losses  # noqa: E402,F401
 from . import epilogue, optim, structural, winners  # noqa: E402,F401  (registration)

@@ -18,8 +18,8 @@ from typing import Any
 
 # The vocabulary a target must render. "call" names a helper of the target's own runtime (the
 # counter RNG's functions, ops/rng.py), with the same meaning on every target.
-OPS = ("input", "flat", "const", "add", "sub", "mul", "div", "neg", "max", "gt", "where", "exp",
-       "tanh", "f32", "call")
+OPS = ("input", "flat", "const", "add", "sub", "mul", "div", "neg", "max", "min", "gt", "where",
+       "exp", "expm1", "log1p", "tanh", "erf", "f32", "call")
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,8 +67,27 @@ def maximum(a, b) -> Expr:
     return Expr("max", (lift(a), lift(b)))
 
 
+def minimum(a, b) -> Expr:
+    return Expr("min", (lift(a), lift(b)))
+
+
 def exp(a: Expr) -> Expr:
     return Expr("exp", (a,))
+
+
+def expm1(a: Expr) -> Expr:
+    """exp(a) - 1 without the cancellation near 0 (elu's negative side, as PyTorch's)."""
+    return Expr("expm1", (a,))
+
+
+def log1p(a: Expr) -> Expr:
+    """log(1 + a), exact for small a (softplus)."""
+    return Expr("log1p", (a,))
+
+
+def erf(a: Expr) -> Expr:
+    """The error function (gelu's exact form)."""
+    return Expr("erf", (a,))
 
 
 def tanh(a: Expr) -> Expr:

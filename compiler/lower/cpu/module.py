@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 
 from ...ir import BATCH, Graph, Value
 from ...ops import get_op
@@ -290,6 +291,9 @@ def emit_module(train: Graph, predict: Graph, hypers=(), parallel: bool = True,
                emit_predict(predict, parallel, names)]
     needed = entry.used(entry.exported(library_source), "\n".join(kernels))
     head = HEADER + f"from {library} import *  # noqa: F401,F403\n"
+    # only where a formula needs it (gelu's math.erf): other recipes keep their cached kernels
+    if any(re.search(r"(?<![\w.])math\.", k) for k in kernels):
+        head += "import math\n"
     if needed:
         head += f"\nrequire({', '.join(repr(n) for n in needed)})\n"
     return "\n\n".join([head, *kernels])

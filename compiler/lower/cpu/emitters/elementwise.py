@@ -12,7 +12,10 @@ from ....ops.formula import Expr
 from . import emitter
 
 _BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/", "gt": ">"}
-_UNARY = {"exp": "np.exp", "tanh": "np.tanh"}
+# Numba types each of these float32 -> float32. NumPy has no erf: math.erf is the one Numba
+# compiles, so a kernel module that renders it imports math (lower/cpu/module.py).
+_UNARY = {"exp": "np.exp", "expm1": "np.expm1", "log1p": "np.log1p", "tanh": "np.tanh",
+          "erf": "math.erf"}
 
 
 def render(e: Expr) -> str:
@@ -29,8 +32,8 @@ def render(e: Expr) -> str:
         return f"({args[0]} {_BINARY[e.op]} {args[1]})"
     if e.op == "neg":
         return f"(-{args[0]})"
-    if e.op == "max":
-        return f"max({args[0]}, {args[1]})"
+    if e.op in ("max", "min"):
+        return f"{e.op}({args[0]}, {args[1]})"
     if e.op == "where":
         return f"({args[1]} if {args[0]} else {args[2]})"
     if e.op in _UNARY:
