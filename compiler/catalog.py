@@ -10,6 +10,7 @@ from __future__ import annotations
 from .augments import AUGMENTS as _AUGMENT_ROWS
 from .losses import LOSSES
 from .catalog_opts import MODE, MONITOR
+from .cleaning import IMPUTE, OUTLIERS
 from .metrics import METRICS
 from .optimizers import OPTIMIZERS as _OPTIMIZER_DEFS
 from .options import Choice, Opt
@@ -17,7 +18,7 @@ from .schedules import SCHEDULES as _SCHEDULE_ROWS
 from .sources import SOURCES
 
 __all__ = ["LOSSES", "METRICS", "SOURCES", "OPTIMIZERS", "SCHEDULES", "AUGMENTS",
-           "IMAGE_AUGMENTS", "NORMALIZE", "LAYOUTS", "SECTIONS", "ASSIGNMENTS", "DATA_KEYS", "TRAIN_KEYS",
+           "IMAGE_AUGMENTS", "IMPUTE", "OUTLIERS", "NORMALIZE", "LAYOUTS", "SECTIONS", "ASSIGNMENTS", "DATA_KEYS", "TRAIN_KEYS",
            "EARLY_STOP_KEYS", "MONITOR", "MODE"]
 
 # the optimizers' own registry (compiler/optimizers/, one file each) holds their schemas
@@ -42,6 +43,11 @@ DATA_KEYS = (Opt("source", "call", required=True),
                  "that `source` itself provides (mnist, npz with x_test)"),
              Opt("scale", "float", 1.0, min=0.0, min_inclusive=False,
                  doc="multiply raw input values by this before normalization"),
+             # compiler/cleaning.py: both fitted on the training split, before normalizing
+             Opt("impute", "call", None, doc="missing values: none | mean | median | "
+                 "constant(v) | drop"),
+             Opt("outliers", "call", None, doc="none | clip(z = 3) | drop(z = 3) | "
+                 "iqr(k = 1.5)"),
              Opt("normalize", "enum", "none", choices=NORMALIZE),
              Opt("validation", "float", 0.0, min=0.0, max=1.0, max_inclusive=False),
              Opt("shuffle", "bool", True),

@@ -69,6 +69,8 @@ class DataSpec:
     reshape: tuple[int, ...] | None = None  # read each stored sample as this shape (same count)
     layout: str = "chw"            # "hwc": samples stored [H, W, C], converted to [C, H, W]
     memory: int | str = "auto"     # bytes the prepared data may take in memory, or "auto"
+    impute: Call | None = None     # missing values (compiler/cleaning.py); None: refused
+    outliers: Call | None = None   # clip / drop / iqr, fitted on the training split
     key_spans: tuple[tuple[str, Span], ...] = ()  # (key, span of its value) for each key given
 
     def span_of(self, key: str) -> Span:

@@ -65,6 +65,11 @@ def _check(args) -> int:
                        (("train", data.train), ("validation", data.validation),
                         ("test", data.test)) if part is not None)
     print(f"samples    {data.source}: {splits}; each {list(data.feature_shape)}")
+    for c in data.categories:
+        print(f"categories {c.name!r} -> columns {c.start}..{c.start + len(c.values) - 1}: "
+              f"{', '.join(c.values)}")
+    for note in data.notes:
+        print(f"cleaning   {note}")
     return 0
 
 
@@ -112,6 +117,8 @@ def _run(args) -> int:
         print(f"{data.source}: {rows:,} samples read and checked in "
               f"{loading['data_seconds']:.2f} s (peak memory {loading['data_peak_rss_mib']:,.0f} "
               f"MiB)", file=sys.stderr)
+        for note in data.notes:                # rows left out by impute/outliers = drop
+            print(f"{data.source}: {note}", file=sys.stderr)
         if data.streamed:
             from ..compiler.check.memory import size_text
             print(f"{data.source}: the prepared data ({size_text(data.prepared_bytes)}) "

@@ -14,9 +14,10 @@ def _shape_text(shape) -> str:
     return "[N, " + ", ".join(str(int(d)) for d in shape) + "]"
 
 
-def checked(x, model_shape, data_shape=None) -> np.ndarray:
+def checked(x, model_shape, data_shape=None, missing: bool = False) -> np.ndarray:
     """`x` as float32 [N, *shape]; ValueError (wrong shape, NaN or infinite values) or
-    TypeError (not numbers) with what was expected."""
+    TypeError (not numbers) with what was expected. `missing`: the data block imputes
+    missing values, so a NaN is one (filled as the training data's are), not an error."""
     shapes = [tuple(int(d) for d in model_shape)]
     if data_shape is not None and tuple(data_shape) != shapes[0]:
         shapes.append(tuple(int(d) for d in data_shape))
@@ -42,10 +43,12 @@ def checked(x, model_shape, data_shape=None) -> np.ndarray:
                          f"of shape {tuple(array.shape)}{one}")
     with np.errstate(over="ignore"):
         values = np.asarray(array, dtype=np.float32)
-    if array.size and not np.isfinite(values).all():
-        row = int(np.flatnonzero(~np.isfinite(values.reshape(len(values), -1)).all(axis=1))[0])
+    wrong = np.isinf(values) if missing else ~np.isfinite(values)
+    if array.size and wrong.any():
+        row = int(np.flatnonzero(wrong.reshape(len(values), -1).any(axis=1))[0])
         bad = array.reshape(len(array), -1)[row]
-        value = bad[~np.isfinite(np.asarray(bad, np.float64))][:1]
+        as64 = np.asarray(bad, np.float64)
+        value = bad[np.isinf(as64) if missing else ~np.isfinite(as64)][:1]
         what = f"{value[0]}" if value.size else "a value beyond float32's range"
         raise ValueError(f"predict: sample {row} holds {what}; every input must be a finite "
                          f"number")

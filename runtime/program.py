@@ -353,7 +353,8 @@ class Program:
         `input`; one sample needs its batch axis (`x[None]`). `normalized=True`: `x` is
         already in the model's input shape and scale. Any other shape, a non-numeric array,
         or a NaN or infinite value is a ValueError (TypeError for non-numbers) that says what
-        was expected.
+        was expected; with `impute = ...` a NaN is a missing value, filled as in training.
+        Text (categorical) columns are given encoded, as `data.categories` lists them.
         """
         model_shape = self.recipe.model.input_shape
         if normalized:
@@ -362,12 +363,15 @@ class Program:
         else:
             # normalization uses the training split's statistics: read the data if not yet
             data = self.load_data()
-            x = predict_input.checked(x, model_shape, data.source_shape)
+            fills = data.cleaning is not None and data.cleaning.fill is not None
+            x = predict_input.checked(x, model_shape, data.source_shape, missing=fills)
             if tuple(x.shape[1:]) == tuple(data.source_shape):
                 x = apply_normalization(x, data)
-            else:   # shaped like the model's input: the conversion is done, the scale is not
-                x = normalize_array(x.reshape((len(x),) + tuple(data.feature_shape)),
-                                    data.norm_shift, data.norm_scale)
+            else:   # shaped like the model's input: the conversion is done, the rest is not
+                x = x.reshape((len(x),) + tuple(data.feature_shape))
+                if data.cleaning is not None:
+                    x = data.cleaning.apply(x)
+                x = normalize_array(x, data.norm_shift, data.norm_scale)
         out = self.outputs(x)
         return self.graphs.task.predict(out)
 

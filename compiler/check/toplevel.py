@@ -222,7 +222,9 @@ def _keyed(ctx: Ctx, st: ast.Stmt, keys: tuple[Opt, ...], tables: dict) -> dict 
 def _data(ctx: Ctx, st: ast.Stmt) -> DataSpec | None:
     d = _keyed(ctx, st, catalog.DATA_KEYS, {"source": catalog.SOURCES,
                                              "test": catalog.SOURCES,
-                                             "augment": catalog.AUGMENTS})
+                                             "augment": catalog.AUGMENTS,
+                                             "impute": catalog.IMPUTE,
+                                             "outliers": catalog.OUTLIERS})
     if d is not None:
         for call in d["augment"]:
             if call.kind == "flip" and not (call["horizontal"] or call["vertical"]):
@@ -236,7 +238,13 @@ def _data(ctx: Ctx, st: ast.Stmt) -> DataSpec | None:
     return DataSpec(d["source"], d["normalize"], d["validation"], d["shuffle"], st.span,
                     test=d["test"], scale=d["scale"], augment=d["augment"],
                     reshape=d["reshape"], layout=d["layout"], memory=d["memory"],
+                    impute=_unless_none(d["impute"]), outliers=_unless_none(d["outliers"]),
                     key_spans=given)
+
+
+def _unless_none(call):
+    """`impute = none` is the same as leaving the key out."""
+    return None if call is None or call.kind == "none" else call
 
 
 def _augment_input(ctx: Ctx, data: DataSpec, input_shape: tuple[int, ...],

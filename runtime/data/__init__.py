@@ -25,6 +25,9 @@ from .preprocess import (NORMALIZE, apply_normalization, fit_normalization, norm
                          split_indices)
 from .idx import read_idx, read_images, read_labels
 from .cache import on_disk
+from .categorical import Category, encode_categories, one_hot_mask
+from .cleaning import cleaned, drop_missing, fit_cleaning
+from .missing import allowing_missing
 from .raw import RawData
 from .rows import StoredRows, as_float32_values, memory_budget, prepared_bytes
 from .sources import load_source
@@ -54,24 +57,28 @@ def load_data(spec: Any, task: Task | str, seed: int, base_dir: str | Path = "."
     always come from the training part. `cache=False` skips the parsed-data cache (cache.py).
     """
     task = as_task(task)
-    with about("source"):
-        raw = load_source(spec.source, task, base_dir, cache=cache)
-    test_call = getattr(spec, "test", None)
-    test = None
-    if test_call is not None:
-        with about("test"):
-            test = load_source(test_call, task, base_dir, min_classes=1, cache=cache)
+    impute, outliers = getattr(spec, "impute", None), getattr(spec, "outliers", None)
+    # the readers keep a missing value as NaN only when the recipe says how to fill it
+    with allowing_missing(impute is not None):
+        with about("source"):
+            raw = load_source(spec.source, task, base_dir, cache=cache)
+        test_call = getattr(spec, "test", None)
+        test = None
+        if test_call is not None:
+            with about("test"):
+                test = load_source(test_call, task, base_dir, min_classes=1, cache=cache)
     return build_data(raw, task, seed, validation=float(spec.validation),
                       normalize=str(spec.normalize), scale=float(getattr(spec, "scale", 1.0)),
                       test=test, reshape=getattr(spec, "reshape", None),
                       layout=getattr(spec, "layout", "chw"),
-                      memory=getattr(spec, "memory", "auto"))
+                      memory=getattr(spec, "memory", "auto"), impute=impute,
+                      outliers=outliers)
 
 
 def build_data(raw: RawData, task: Task | str, seed: int, *, validation: float = 0.0,
                normalize: str = "none", scale: float = 1.0, test: RawData | None = None,
                reshape: tuple[int, ...] | None = None, layout: str = "chw",
-               memory: int | str = "auto") -> Data:
+               memory: int | str = "auto", impute: Any = None, outliers: Any = None) -> Data:
     """Convert, split and normalize already-read data (deterministic for a given seed).
 
     `test` (another source's data) replaces `raw`'s own test split; the test rows are
@@ -79,16 +86,20 @@ def build_data(raw: RawData, task: Task | str, seed: int, *, validation: float =
     sample (training and test alike) before anything else (layout.py).
     When the prepared splits would take more than `memory` bytes (rows.py), they stay where
     they are stored (memory-mapped) and are prepared a chunk at a time as training reads them.
+    Text columns are one-hot encoded first (categorical.py); `impute` and `outliers` (checked
+    calls, or None) are fitted on the training split and applied before normalizing
+    (cleaning.py).
     """
     task = as_task(task)
     if normalize not in NORMALIZE:
         raise ValueError(f"unknown normalization {normalize!r}; expected one of {NORMALIZE}")
     if not scale > 0:
         raise ValueError(f"scale must be > 0, got {scale}")
+    categories: tuple[Category, ...] = ()
+    if raw.text or (test is not None and test.text):
+        raw, test, categories = encode_categories(raw, test)
+    notes: list[str] = []
     conv = conversion(raw.x.shape[1:], reshape, layout, raw.description, raw.path)
-    with about("validation"):
-        tr, va = split_indices(raw.y, validation, seed, stratify=task.class_labels,
-                               origin=raw.origin, path=raw.path)
     num_classes = raw.num_classes
     test_x = test_y = None
     if test is not None:
@@ -100,6 +111,21 @@ def build_data(raw: RawData, task: Task | str, seed: int, *, validation: float =
     total_rows = raw.x.shape[0] + (0 if test_x is None else test_x.shape[0])
     budget = memory_budget(memory)
     streamed = prepared_bytes(total_rows, conv.shape) > budget
+    for key, call in (("impute", impute), ("outliers", outliers)):
+        if streamed and call is not None and call.kind == "drop":
+            raise DataError(f"{raw.origin}: `{key} = drop` leaves rows out, which needs the "
+                            f"data in memory, but it exceeds the memory budget and streams "
+                            f"from disk", D003, raw.path, key=key,
+                            hint="raise `memory = ...`, or fill (impute = median) or clip "
+                                 "(outliers = clip(z = 3)) instead")
+    if impute is not None and impute.kind == "drop":
+        with about("impute"):
+            raw, test_x, test_y, note = drop_missing(raw, test_x, test_y)
+        notes.append(note)
+    with about("validation"):
+        tr, va = split_indices(raw.y, validation, seed, stratify=task.class_labels,
+                               origin=raw.origin, path=raw.path)
+
     if streamed:
         train_x, val_x, test_rows = _stored_splits(raw.x, tr, va, test_x, conv)
         fit_on = train_x
@@ -108,6 +134,23 @@ def build_data(raw: RawData, task: Task | str, seed: int, *, validation: float =
         # (small integer pixels are exact in float32 and stay compact until normalized)
         x = conv.apply(as_float32_values(raw.x))
         fit_on = x[tr] if va.size else x
+    one_hot = conv.apply(one_hot_mask(categories, raw.x.shape[1])[None]
+                         if categories else np.zeros((1,) + conv.stored, bool))[0]
+    with about("outliers" if outliers is not None else "impute"):
+        cleaning, keep = fit_cleaning(fit_on, impute, outliers, one_hot, raw.origin, raw.path)
+    if keep is not None:                           # outliers = drop(z): training rows only
+        notes.append(f"outliers = drop(z = {outliers['z']:g}): left out {int((~keep).sum())} "
+                     f"of {len(keep)} training rows")
+        tr = tr[keep]
+    if cleaning is not None:
+        if streamed:
+            train_x, val_x, test_rows = (cleaned(p, cleaning) if p is not None else None
+                                         for p in (train_x, val_x, test_rows))
+            fit_on = train_x
+        else:
+            x = cleaning.apply(x)
+    if not streamed and (cleaning is not None or keep is not None):
+        fit_on = x[tr] if va.size or keep is not None else x
     shift, nscale = fit_normalization(fit_on, normalize, scale)
 
     def make(xs, y: np.ndarray) -> Split:
@@ -123,7 +166,7 @@ def build_data(raw: RawData, task: Task | str, seed: int, *, validation: float =
     else:
         train = make(fit_on, raw.y[tr])
         val = make(x[va], raw.y[va]) if va.size else None
-        test_split = (make(conv.apply(as_float32_values(test_x)), test_y)
+        test_split = (make(cleaned(conv.apply(as_float32_values(test_x)), cleaning), test_y)
                       if test_x is not None else None)
 
     return Data(
@@ -141,6 +184,9 @@ def build_data(raw: RawData, task: Task | str, seed: int, *, validation: float =
         scale=float(scale),
         conversion=None if conv.identity else conv,
         memory_budget=budget,
+        cleaning=cleaning,
+        categories=categories,
+        notes=tuple(notes),
     )
 
 

@@ -91,6 +91,8 @@ def cached_read(kind: str, options: dict[str, Any], path: Path, task: str, min_c
         return hit
     start = time.perf_counter()
     raw = read()
+    if raw.text:                 # text columns (categorical.py) are not kept: parsed each run
+        return raw
     if size >= _env_bytes("RECIPEC_DATA_CACHE_MIN_BYTES", 1 << 20) or \
             time.perf_counter() - start > 0.5:
         try:

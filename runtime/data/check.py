@@ -82,6 +82,12 @@ def check_fits(data: Data, model: ModelSpec, task: Task) -> None:
     if fs != inp and not flattened:
         converted = (f" (stored as {_shape(data.source_shape)})"
                      if tuple(data.source_shape) != fs else "")
+        if data.categories:                  # categorical.py: one column per category
+            made = sum(len(c.values) for c in data.categories)
+            converted += (f" (the one-hot encoding of the text column"
+                          f"{'s' if len(data.categories) > 1 else ''} "
+                          f"{', '.join(repr(c.name) for c in data.categories)} made {made} "
+                          f"of those columns)")
         raise DataError(f"the samples of {data.source} have shape {_shape(fs)}{converted} but "
                         f"the model's input is {_shape(inp)}", D003, key="input",
                         hint=_shape_hint(fs, inp, data.conversion is not None))
@@ -108,6 +114,9 @@ def recipe_spans(recipe: Recipe) -> dict[str, Span]:
         spans["test"] = d.test.span
     spans["input"] = model.input_span or model.span
     spans["schedule"] = recipe.schedule.span
+    for key in ("impute", "outliers"):
+        if getattr(d, key, None) is not None:
+            spans[key] = getattr(d, key).span
     spans["output"] = _output_layer(model).span if model.layers else model.span
     return spans
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -42,6 +43,10 @@ class Data:
     conversion: Conversion | None = None    # stored samples -> feature_shape (layout.py);
                                             # None: stored as feature_shape
     memory_budget: int | None = None        # bytes the prepared splits may take (rows.py)
+    cleaning: Any = None                    # cleaning.Cleaning: impute/outliers, fitted on
+                                            # the training split; applied before normalizing
+    categories: tuple = ()                  # categorical.Category per one-hot encoded column
+    notes: tuple[str, ...] = ()             # what the preparation did (rows left out ...)
 
     @property
     def source_shape(self) -> tuple[int, ...]:

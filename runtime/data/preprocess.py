@@ -171,7 +171,8 @@ def normalize_array(x: np.ndarray, shift: np.ndarray | None,
 
 def apply_normalization(x: np.ndarray, data: "Data") -> np.ndarray:
     """Apply the training data's preparation to new inputs, e.g. for predict(): the recipe's
-    `reshape`/`layout` conversion, then the training split's normalization (scale too).
+    `reshape`/`layout` conversion, the cleaning (NaN filled, outliers bounded), then the
+    training split's normalization (scale too).
 
     `x` is [N, *source_shape] or a single sample [*source_shape], shaped as the source stores
     its samples; returns float32 C-contiguous [N, *feature_shape] (or [*feature_shape]).
@@ -187,4 +188,6 @@ def apply_normalization(x: np.ndarray, data: "Data") -> np.ndarray:
         one = x.ndim == len(fs)
         x = data.conversion.apply(x[None] if one else x)
         x = x[0] if one else x
+    if getattr(data, "cleaning", None) is not None:      # impute / outliers (cleaning.py)
+        x = data.cleaning.apply(x)
     return normalize_array(x, data.norm_shift, data.norm_scale)

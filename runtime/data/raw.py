@@ -17,6 +17,15 @@ import numpy as np
 from ..errors import D001, D003, DataError
 
 
+@dataclass(frozen=True)
+class TextColumn:
+    """A feature column of text (categories), one-hot encoded by build_data (categorical.py)."""
+
+    index: int                          # its column in `RawData.x` (which holds 0 there)
+    name: str                           # as messages and `Data.categories` name it
+    values: np.ndarray                  # str [N]; "" where the cell is missing
+
+
 @dataclass
 class RawData:
     x: np.ndarray                       # [N, *feature_shape], finite: float64, or uint8 (IDX)
@@ -29,6 +38,7 @@ class RawData:
     path: str | None = None             # the path as given, for DataError.path
     x_test: np.ndarray | None = None    # the source's own test split (mnist, npz x_test), same
     y_test: np.ndarray | None = None    # encoding as x / y; None when it has none
+    text: tuple[TextColumn, ...] = ()   # text feature columns of x (csv, parquet, feather)
 
 
 def resolve_path(path: str, base_dir: str | Path = ".", what: str = "data file") -> Path:
@@ -58,11 +68,24 @@ def resolve_path(path: str, base_dir: str | Path = ".", what: str = "data file")
     raise DataError(msg, D001, path)
 
 
+IMPUTE_HINT = ("to fill missing values, set `impute = median` (or mean, constant(v), drop) "
+               "in the data block")
+
+
+def not_finite(x: np.ndarray) -> np.ndarray:
+    """Where `x` holds a value training cannot take: inf always, NaN unless the data block
+    imputes missing values (missing.py)."""
+    from .missing import missing_allowed
+    return np.isinf(x) if missing_allowed() else ~np.isfinite(x)
+
+
 def check_finite(x: np.ndarray, origin: str, path: str | None,
                   where: Callable[[int], str]) -> None:
-    finite = np.isfinite(x.reshape(x.shape[0], -1))
-    if not finite.all():
-        i, j = np.argwhere(~finite)[0]
-        raise DataError(f"{origin}: feature value {x.reshape(x.shape[0], -1)[i, j]} at "
+    bad = not_finite(x.reshape(x.shape[0], -1))
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        value = x.reshape(x.shape[0], -1)[i, j]
+        raise DataError(f"{origin}: feature value {value} at "
                         f"{where(int(i))}, feature {int(j)} is not a finite number "
-                        f"(NaN/inf are not allowed)", D003, path)
+                        f"(NaN/inf are not allowed)", D003, path,
+                        hint=IMPUTE_HINT if np.isnan(value) else None)

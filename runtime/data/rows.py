@@ -3,8 +3,8 @@
 When the prepared data (float32, every split) would take more than the data block's
 `memory = ...` (by default half of the machine's memory), `build_data` keeps each split as
 `StoredRows`: the source's array as stored on disk (memory-mapped, in its own dtype), the
-split's row numbers in it, and the preparation (the recipe's reshape/layout, then the
-normalization). The training loop reads the rows of one chunk of steps at a time through
+split's row numbers in it, and the preparation (the recipe's reshape/layout, the cleaning
+of cleaning.py, then the normalization). The training loop reads the rows of one chunk of steps at a time through
 `take`, in the epoch's order; evaluation reads them a block at a time.
 
 Same seed, same weights, whatever the budget: the epoch's order is drawn over the whole
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
-from typing import Iterator
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -61,6 +61,7 @@ class StoredRows:
     conversion: Conversion
     shift: np.ndarray | None = None    # the normalization: (x - shift) / scale, or none
     scale: np.ndarray | None = None
+    cleaning: Any = None               # cleaning.Cleaning (impute, outliers) or None
 
     def __len__(self) -> int:
         return int(self.stored.shape[0] if self.index is None else self.index.shape[0])
@@ -77,8 +78,8 @@ class StoredRows:
         return replace(self, shift=shift, scale=scale)
 
     def converted(self, rows: np.ndarray) -> np.ndarray:
-        """Rows `rows` (positions in this split, any order) converted, not normalized:
-        float32-exact values [k, *feature_shape]."""
+        """Rows `rows` (positions in this split, any order) converted and cleaned, not
+        normalized: float32-exact values [k, *feature_shape]."""
         src = np.asarray(rows, dtype=np.int64)
         if self.index is not None:
             src = self.index[src]
@@ -86,7 +87,8 @@ class StoredRows:
         by_place = np.argsort(src, kind="stable")
         block = np.empty((len(src),) + tuple(self.stored.shape[1:]), self.stored.dtype)
         block[by_place] = self.stored[src[by_place]]
-        return self.conversion.apply(as_float32_values(block))
+        values = self.conversion.apply(as_float32_values(block))
+        return values if self.cleaning is None else self.cleaning.apply(values)
 
     def take(self, rows: np.ndarray) -> np.ndarray:
         """Rows `rows` prepared as the model reads them: float32 C-contiguous."""

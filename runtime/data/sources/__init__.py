@@ -16,6 +16,7 @@ from ....compiler.sources import SOURCES
 from ....compiler.tasks import Task, as_task
 from ...errors import DataError
 from ..cache import cached_read
+from ..missing import missing_allowed
 from ..raw import RawData, resolve_path
 
 # read(options, *, task, base_dir, min_classes) -> RawData
@@ -57,7 +58,10 @@ def load_source(call: Any, task: Task | str, base_dir: str | Path = ".", *,
             path = resolve_path(options["path"], base_dir)
         except DataError:
             return read()        # missing: the reader's own D001 (a folder named as one)
-        return cached_read(call.kind, options, path, task.name, min_classes, read)
+        # a file read with missing values allowed (missing.py) is another entry: read
+        # without, its NaN must still be refused
+        key = {**options, "missing": "nan"} if missing_allowed() else options
+        return cached_read(call.kind, key, path, task.name, min_classes, read)
     return read()
 
 

@@ -17,6 +17,8 @@ from typing import Any, Iterable
 import numpy as np
 
 from ...errors import D002, D003, D004, DataError
+from ..missing import missing_allowed
+from ..raw import IMPUTE_HINT, TextColumn, not_finite
 
 F32_MAX = float(np.finfo(np.float32).max)
 GROWTH = 1.5        # capacity growth when a row estimate was short (resize, not a copy: below)
@@ -69,6 +71,9 @@ class Columns:
         # float32 chunk per block and one concatenate (bench/csv_load.py, 38 MiB of features).
         self._x = np.empty((max(rows_hint, 1), len(self.features)), np.float32)
         self._labels: list[Any] = []
+        # text feature columns (categorical: one-hot encoded by build_data, categorical.py):
+        # their values are kept as Arrow strings, their place in the rows holds 0
+        self.text: dict[int, list[Any]] = {}
 
     def check_types(self, schema: Any) -> None:
         """Refuse a schema whose features are not numbers, or whose label is neither numbers
@@ -76,11 +81,8 @@ class Columns:
         for j in self.features:
             kind, t = kind_of(schema.field(j).type), schema.field(j).type
             if kind == "text":
-                raise DataError(
-                    f"{self.origin}: feature column '{self.names[j]}' holds text ({t}); "
-                    f"feature columns must be numbers", D003, self.path,
-                    hint="recipec reads numeric features only for now: encode the column as "
-                         "numbers or drop it before saving (or make it the label column)")
+                self.text[j] = []
+                continue
             if kind == "other":
                 raise DataError(f"{self.origin}: feature column '{self.names[j]}' has type {t}, "
                                 f"not a number; feature columns must be integers, floats, "
@@ -99,10 +101,15 @@ class Columns:
         out = self._x[self.rows:self.rows + n]           # no other view of _x outlives add()
         with np.errstate(over="ignore", invalid="ignore"):
             for k, j in enumerate(self.features):
-                self._put(out[:, k], batch.column(j), j, self.rows, check=False)
+                if j in self.text:
+                    self._add_text(j, batch.column(j), self.rows)
+                    out[:, k] = 0.0
+                else:
+                    self._put(out[:, k], batch.column(j), j, self.rows, check=False)
             if n and not _in_range(out):                 # one check for the block, then by column
                 for k, j in enumerate(self.features):
-                    self._put(out[:, k], batch.column(j), j, self.rows, check=True)
+                    if j not in self.text:
+                        self._put(out[:, k], batch.column(j), j, self.rows, check=True)
         self.add_labels([batch.column(self.label)])
         self.rows += n
 
@@ -114,6 +121,11 @@ class Columns:
             if row + len(chunk) > rows:
                 break
             out = self._x[row:row + len(chunk), k]
+            if j in self.text:
+                self._add_text(j, chunk, row)
+                out[:] = 0.0
+                row += len(chunk)
+                continue
             with np.errstate(over="ignore", invalid="ignore"):
                 self._put(out, chunk, j, row, check=False)
                 if len(chunk) and not _in_range(out):
@@ -130,6 +142,36 @@ class Columns:
         import pyarrow as pa
 
         self._labels.extend(pa.concat_arrays([c]) for c in chunks)
+
+    def _add_text(self, j: int, column: Any, row: int) -> None:
+        """A text column's values (a copy, as add_labels); a null is a missing category."""
+        import pyarrow as pa
+
+        if column.null_count and not missing_allowed():
+            self._missing(column, j, row)
+        self.text[j].append(pa.concat_arrays([column]))
+
+    def text_columns(self) -> tuple[TextColumn, ...]:
+        """The text feature columns' values as numpy strings ("" where missing)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        out = []
+        for j, chunks in self.text.items():
+            values = pa.chunked_array(chunks, pa.string()) if chunks else pa.chunked_array(
+                [], pa.string())
+            values = pc.fill_null(pc.cast(values, pa.string()), "")
+            out.append(TextColumn(self.features.index(j), self.names[j],
+                                  np.asarray(values.to_pylist(), dtype=str)))
+        return tuple(out)
+
+    def _missing(self, column: Any, j: int, row: int) -> None:
+        import pyarrow.compute as pc
+
+        at = row + int(pc.index(pc.is_null(column), True).as_py())
+        raise DataError(f"{self.origin}: missing value (null) at row {at}, column "
+                        f"'{self.names[j]}'; feature columns must be numbers", D003,
+                        self.path, hint=IMPUTE_HINT)
 
     def features_array(self) -> np.ndarray:
         """The float32 features [rows, F]; call once, after the last batch."""
@@ -151,16 +193,19 @@ class Columns:
         """Column `j`'s values (rows `row`...) into `out` as float32; with `check`, name the
         first that float32 cannot hold (the caller saw one) before anything is written."""
         if column.null_count:
+            if not missing_allowed():
+                self._missing(column, j, row)
+            import pyarrow as pa
             import pyarrow.compute as pc
 
-            at = row + int(pc.index(pc.is_null(column), True).as_py())
-            raise DataError(f"{self.origin}: missing value (null) at row {at}, column "
-                            f"'{self.names[j]}'; feature columns must be numbers", D003,
-                            self.path)
+            # `impute = ...`: a missing value reads as NaN, filled later (cleaning.py)
+            column = pc.fill_null(pc.cast(column, pa.float64(), memory_pool=memory_pool()),
+                                  float("nan"))
         values = _wide(numbers(column))
         if check:
             v = values.astype(np.float64, copy=False)
-            bad = np.flatnonzero(~np.isfinite(v) | (np.abs(v) > F32_MAX))
+            with np.errstate(invalid="ignore"):
+                bad = np.flatnonzero(not_finite(v) | (np.abs(v) > F32_MAX))
             if bad.size:                           # (exactly ±float32 max is a valid value)
                 value = float(v[bad[0]])
                 where = f"row {row + int(bad[0])}, column '{self.names[j]}'"

@@ -19,7 +19,8 @@ import numpy as np
 
 from ....compiler.tasks import CLASSIFICATION, Task
 from ...errors import D002, D003, D004, DataError
-from ..raw import RawData, resolve_path
+from ..missing import missing_allowed
+from ..raw import IMPUTE_HINT, RawData, TextColumn, not_finite, resolve_path
 from ..targets import encode_targets
 from . import register_reader
 from .arrow_columns import Columns, memory_pool
@@ -117,7 +118,9 @@ def _stream(file: Path, columns: list[str], li: int, types: dict, header: bool,
             read_options=pacsv.ReadOptions(column_names=columns, skip_rows=1 if header else 0,
                                            block_size=BLOCK_SIZE),
             convert_options=pacsv.ConvertOptions(
-                column_types=types, strings_can_be_null=False, quoted_strings_can_be_null=False),
+                column_types=types, strings_can_be_null=False, quoted_strings_can_be_null=False,
+                # only an empty cell is missing, as for the Python reader ("NA" is text)
+                null_values=[""]),
             memory_pool=memory_pool())
         table = None
         for batch in reader:
@@ -184,33 +187,16 @@ def _read_with_python(file: Path, path: str, label: str, header: bool, task: Tas
     table = np.array(rows, dtype=str)
     feat_cols = [j for j in range(ncols) if j != li]
     feats = table[:, feat_cols]
-    try:
-        x = feats.astype(np.float64)
-    except ValueError:
-        x = None
-    if x is None:                                  # find the first bad cell for the message
-        for i in range(feats.shape[0]):
-            for jj, j in enumerate(feat_cols):
-                cell = str(feats[i, jj])
-                try:
-                    float(cell)
-                except ValueError:
-                    what = ("empty cell (missing value)" if cell == ""
-                            else f"non-numeric value {cell!r}")
-                    hint = ""
-                    if names is None and i == 0:
-                        hint = " (if line 1 is a header, set header=true)"
-                    raise DataError(f"{origin}: {what} at line {lines[i]}, "
-                                    f"{_col_desc(j, names)}; feature columns must be numbers"
-                                    f"{hint}", D003, path) from None
-        raise DataError(f"{origin}: feature columns must be numbers", D003, path)  # unreachable
-    finite = np.isfinite(x)
-    if not finite.all():
-        i, jj = np.argwhere(~finite)[0]
+    x, text = _features(feats, feat_cols, names, lines, origin, path, header)
+    bad = not_finite(x)
+    if bad.any():
+        i, jj = np.argwhere(bad)[0]
         raise DataError(f"{origin}: {str(feats[i, jj])!r} at line {lines[i]}, "
                         f"{_col_desc(feat_cols[jj], names)} is not a finite number "
-                        f"(NaN/inf are not allowed)", D003, path)
-    too_big = np.abs(x) > np.finfo(np.float32).max
+                        f"(NaN/inf are not allowed)", D003, path,
+                        hint=IMPUTE_HINT if np.isnan(x[i, jj]) else None)
+    with np.errstate(invalid="ignore"):
+        too_big = np.abs(x) > np.finfo(np.float32).max
     if too_big.any():
         i, jj = np.argwhere(too_big)[0]
         raise DataError(f"{origin}: {str(feats[i, jj])!r} at line {lines[i]}, "
@@ -221,7 +207,61 @@ def _read_with_python(file: Path, path: str, label: str, header: bool, task: Tas
                                        where=lambda i: f"line {lines[i]}",
                                        min_classes=min_classes)
     desc = f"csv {path} ({x.shape[0]} rows, {x.shape[1]} features)"
-    return RawData(x, y, class_names, k, desc, origin, path)
+    return RawData(x, y, class_names, k, desc, origin, path, text=text)
+
+
+def _features(feats: np.ndarray, feat_cols: list[int], names: list[str] | None,
+              lines: list[int], origin: str, path: str, header: bool
+              ) -> tuple[np.ndarray, tuple[TextColumn, ...]]:
+    """The feature cells as float64 [N, F] and the text columns among them.
+
+    A column none of whose cells is a number is text: its categories are one-hot encoded
+    later (categorical.py; 0 stands in its place here). In any other column every cell must
+    be a number; an empty one is missing, NaN with `impute = ...` (missing.py), else an error,
+    as is any other cell that is not a number (the first in row order is named)."""
+    allowed = missing_allowed()
+    n, f = feats.shape
+    x = np.zeros((n, f), np.float64)
+    text: list[TextColumn] = []
+    first_bad: tuple[int, int] | None = None
+    for jj in range(f):
+        col = feats[:, jj]
+        try:
+            x[:, jj] = col.astype(np.float64)
+            continue
+        except ValueError:
+            pass
+        empty = col == ""
+        ok = np.zeros(n, bool)
+        for i in np.flatnonzero(~empty):
+            try:
+                x[i, jj] = float(col[i])
+                ok[i] = True
+            except ValueError:
+                pass
+        if not ok.any() and not empty.all():       # text: a categorical column
+            if empty.any() and not allowed:
+                first = (int(np.argmax(empty)), jj)
+                first_bad = first if first_bad is None else min(first_bad, first)
+            text.append(TextColumn(jj, names[feat_cols[jj]] if names is not None
+                                   else f"column {feat_cols[jj] + 1}", col))
+            continue
+        x[empty, jj] = np.nan
+        wrong = ~ok & ~empty if allowed else ~ok
+        if wrong.any():
+            first = (int(np.argmax(wrong)), jj)
+            first_bad = first if first_bad is None else min(first_bad, first)
+    if first_bad is not None:
+        i, jj = first_bad
+        cell = str(feats[i, jj])
+        what = "empty cell (missing value)" if cell == "" else f"non-numeric value {cell!r}"
+        header_hint = " (if line 1 is a header, set header=true)" if not header and i == 0 \
+            else ""
+        raise DataError(f"{origin}: {what} at line {lines[i]}, "
+                        f"{_col_desc(feat_cols[jj], names)}; feature columns must be numbers"
+                        f"{header_hint}", D003, path,
+                        hint=IMPUTE_HINT if cell == "" else None)
+    return x, tuple(text)
 
 
 def _label_index(label: str, names: list[str] | None, ncols: int, origin: str,

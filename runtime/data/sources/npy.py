@@ -13,7 +13,7 @@ import numpy as np
 
 from ....compiler.tasks import CLASSIFICATION, Task
 from ...errors import D002, D003, D004, DataError
-from ..raw import RawData, resolve_path
+from ..raw import IMPUTE_HINT, RawData, not_finite, resolve_path
 from ..targets import encode_targets, reconcile_labels
 from . import register_reader
 
@@ -111,13 +111,15 @@ def _check_finite(x: np.ndarray, path: str) -> None:
     rows = max(1, CHECK_BLOCK_ELEMENTS // flat.shape[1])
     for start in range(0, flat.shape[0], rows):
         block = flat[start:start + rows]
-        finite = np.isfinite(block)
-        if not finite.all():
-            i, j = np.argwhere(~finite)[0]
+        bad = not_finite(block)
+        if bad.any():
+            i, j = np.argwhere(bad)[0]
             raise DataError(f"{path}: feature value {block[i, j]} at row {start + int(i)}, "
                             f"feature {int(j)} is not a finite number (NaN/inf are not "
-                            f"allowed)", D003, path)
-        if x.dtype.itemsize > 4 and np.abs(block).max() > np.finfo(np.float32).max:
+                            f"allowed)", D003, path,
+                            hint=IMPUTE_HINT if np.isnan(block[i, j]) else None)
+        too_big = np.abs(np.nan_to_num(block, nan=0.0)).max() > np.finfo(np.float32).max
+        if x.dtype.itemsize > 4 and too_big:
             i, j = np.argwhere(np.abs(block) > np.finfo(np.float32).max)[0]
             raise DataError(f"{path}: feature value {block[i, j]} at row {start + int(i)}, "
                             f"feature {int(j)} is beyond float32's range", D003, path)
