@@ -67,7 +67,9 @@ def summary(recipe: Recipe) -> str:
     extra = (f", test = {format_call(d.test)}" if d.test is not None else "") + \
         (f", scale = {d.scale:g}" if d.scale != 1.0 else "") + \
         (f", reshape = {_shape(d.reshape)}" if d.reshape is not None else "") + \
-        (f", layout = {d.layout}" if d.layout != "chw" else "")
+        (f", layout = {d.layout}" if d.layout != "chw" else "") + \
+        (f", impute = {format_call(d.impute)}" if d.impute is not None else "") + \
+        (f", outliers = {format_call(d.outliers)}" if d.outliers is not None else "")
     out += [f"data       {format_call(d.source)}{extra}, normalize = {d.normalize}, "
             f"validation = {d.validation:g}, shuffle = {_value(d.shuffle)}",
             *(["augment    " + ", ".join(

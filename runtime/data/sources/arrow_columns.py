@@ -147,9 +147,13 @@ class Columns:
         """A text column's values (a copy, as add_labels); a null is a missing category."""
         import pyarrow as pa
 
+        import pyarrow.compute as pc
+
         if column.null_count and not missing_allowed():
             self._missing(column, j, row)
-        self.text[j].append(pa.concat_arrays([column]))
+        # large_string and dictionary columns too, as plain strings
+        self.text[j].append(pa.concat_arrays([pc.cast(column, pa.string(),
+                                                      memory_pool=memory_pool())]))
 
     def text_columns(self) -> tuple[TextColumn, ...]:
         """The text feature columns' values as numpy strings ("" where missing)."""
@@ -160,7 +164,7 @@ class Columns:
         for j, chunks in self.text.items():
             values = pa.chunked_array(chunks, pa.string()) if chunks else pa.chunked_array(
                 [], pa.string())
-            values = pc.fill_null(pc.cast(values, pa.string()), "")
+            values = pc.fill_null(values, "")
             out.append(TextColumn(self.features.index(j), self.names[j],
                                   np.asarray(values.to_pylist(), dtype=str)))
         return tuple(out)
