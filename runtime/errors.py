@@ -33,7 +33,8 @@ CODES = {
 }
 
 # What `DataError.key` may name (the recipe part the problem is about).
-KEYS = ("source", "test", "reshape", "layout", "validation", "input", "output", "schedule")
+KEYS = ("source", "test", "reshape", "layout", "validation", "impute", "outliers", "input",
+        "output", "schedule")
 
 
 class DataError(Exception):

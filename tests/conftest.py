@@ -11,7 +11,7 @@ import pytest
 
 FRONTEND = {
     "test_syntax.py", "test_check.py", "test_diagnostics.py", "test_seam.py", "test_ir.py",
-    "test_op_gradients.py", "test_buffers.py", "test_idx.py", "test_data.py",
+    "test_op_gradients.py", "test_buffers.py", "test_idx.py", "test_data.py", "test_cleaning.py",
     "test_schedule.py", "test_registries.py", "test_thread_policy.py",
     "test_hostile_data.py", "test_hostile_recipes.py", "test_hostile_cli.py",
     "test_readme_tables.py", "test_csv_arrow.py", "test_data_cache.py", "test_npy_source.py",
