@@ -222,7 +222,8 @@ def _keyed(ctx: Ctx, st: ast.Stmt, keys: tuple[Opt, ...], tables: dict) -> dict 
 def _data(ctx: Ctx, st: ast.Stmt) -> DataSpec | None:
     d = _keyed(ctx, st, catalog.DATA_KEYS, {"source": catalog.SOURCES,
                                              "test": catalog.SOURCES,
-                                             "augment": catalog.AUGMENTS})
+                                             "augment": catalog.AUGMENTS,
+                                             "validation": catalog.VALIDATION_CALLS})
     if d is not None:
         for call in d["augment"]:
             if call.kind == "flip" and not (call["horizontal"] or call["vertical"]):
@@ -233,7 +234,12 @@ def _data(ctx: Ctx, st: ast.Stmt) -> DataSpec | None:
     # the runtime's data check points its errors at these (runtime/data/check.py)
     given = tuple((item.key, item.value.span) for item in st.body or ()
                   if isinstance(item, ast.Assign))
+    folds = None
+    if isinstance(d["validation"], Call):             # kfold(k): each fold is 1/k held out
+        folds = d["validation"]["k"]
+        d["validation"] = 1.0 / folds
     return DataSpec(d["source"], d["normalize"], d["validation"], d["shuffle"], st.span,
+                    folds=folds,
                     test=d["test"], scale=d["scale"], augment=d["augment"],
                     reshape=d["reshape"], layout=d["layout"], memory=d["memory"],
                     key_spans=given)
