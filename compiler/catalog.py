@@ -33,6 +33,10 @@ AUGMENTS = {name: row.choice for name, row in _AUGMENT_ROWS.items()}
 IMAGE_AUGMENTS = tuple(name for name, row in _AUGMENT_ROWS.items() if row.image)
 
 NORMALIZE = ("none", "standard", "minmax", "per_channel")
+# `validation = kfold(5)`: stratified k-fold cross-validation (runtime/data/preprocess.py)
+VALIDATION_CALLS = {"kfold": Choice("kfold", (Opt("k", "int", 5, min=2, max=1000,
+                                                  positional=True),),
+                                    "k trainings, each holding out one fold")}
 LAYOUTS = ("chw", "hwc")
 
 # Sections and top-level keys; the checker uses this list for did-you-mean on unknown names.
@@ -49,7 +53,8 @@ DATA_KEYS = (Opt("source", "call", required=True),
              Opt("outliers", "call", None, doc="none | clip(z = 3) | drop(z = 3) | "
                  "iqr(k = 1.5)"),
              Opt("normalize", "enum", "none", choices=NORMALIZE),
-             Opt("validation", "float", 0.0, min=0.0, max=1.0, max_inclusive=False),
+             Opt("validation", "float_or_call", 0.0, min=0.0, max=1.0, max_inclusive=False,
+                 doc="a held-out fraction, or kfold(k): k trainings, each fold held out once"),
              Opt("shuffle", "bool", True),
              Opt("augment", "call_list", (), doc="random transforms of each training batch, "
                  "in order: shift(p), flip(), rotate(deg), noise(std); training only"),

@@ -13,12 +13,13 @@ from typing import Any
 # `min`/`max` bound each one); 'call' names a `Choice`;
 # 'int_or_enum' is an int (range-checked) or one of `choices` (`padding = 1` / `padding = same`);
 # 'call_list' is a list of calls, each naming a `Choice` (`augment = [shift(2), flip()]`).
+# 'float_or_call' is a number (range-checked) or a call of `table` (`validation = kfold(5)`).
 # 'name' is a bare name the checker validates in context (a monitor: `val_loss`, `accuracy`).
 # 'duration_list' is a non-empty list of durations (`at = [30 epochs, 60 epochs]`).
 # 'size' is an amount of memory with a byte unit (`2 GB`, `512 MiB`), checked into an int of
 # bytes, or one of `choices` (`memory = auto`).
 KINDS = ("int", "float", "bool", "str", "enum", "duration", "shape", "call", "int_or_enum",
-         "call_list", "size", "duration_list", "name")
+         "call_list", "size", "duration_list", "name", "float_or_call")
 
 # byte units: SI prefixes are powers of 1000, IEC ones (KiB, MiB, ...) powers of 1024
 SIZE_UNITS = {"KB": 10 ** 3, "MB": 10 ** 6, "GB": 10 ** 9, "TB": 10 ** 12,

@@ -69,6 +69,7 @@ class DataSpec:
     reshape: tuple[int, ...] | None = None  # read each stored sample as this shape (same count)
     layout: str = "chw"            # "hwc": samples stored [H, W, C], converted to [C, H, W]
     memory: int | str = "auto"     # bytes the prepared data may take in memory, or "auto"
+    folds: int | None = None       # validation = kfold(k): k trainings (validation = 1/k)
     impute: Call | None = None     # missing values (compiler/cleaning.py); None: refused
     outliers: Call | None = None   # clip / drop / iqr, fitted on the training split
     key_spans: tuple[tuple[str, Span], ...] = ()  # (key, span of its value) for each key given

@@ -36,14 +36,16 @@ def loads(text: str, filename: str = "<string>", overrides=()) -> Recipe:
     return check_source(text, filename, overrides)
 
 
-def check_data(recipe: Recipe, base_dir: str | Path | None = None, *, cache: bool = True):
+def check_data(recipe: Recipe, base_dir: str | Path | None = None, *, cache: bool = True,
+               fold: int | None = None):
     """Read the recipe's data and check it against the model, compiling nothing: returns the
     split, normalized `Data`, or raises a DataError located in the recipe's text (its `span`,
     rendered by the CLI as `file:line:col: error[D00x]`). `cache=False`: parse the files
-    again rather than use the parsed-data cache (runtime/data/cache.py)."""
+    again rather than use the parsed-data cache (runtime/data/cache.py). With
+    `validation = kfold(k)`, `fold` (0 .. k-1, default 0) is the fold held out."""
     from .runtime.data.check import check_data as check
 
-    return check(recipe, base_dir, cache=cache)
+    return check(recipe, base_dir, cache=cache, fold=fold)
 
 
 def compile(recipe: Recipe, target: str = "cpu", base_dir: str | Path | None = None,

@@ -12,10 +12,8 @@ anything runs), 1 an internal error (set RECIPEC_DEBUG=1 for the traceback).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
-import time
 import traceback
 
 
@@ -37,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="override a recipe value, e.g. --set train.epochs=5")
     r.add_argument("--report", metavar="OUT.json", help="write final metrics and timings")
     r.add_argument("--quiet", action="store_true", help="no progress output")
+    r.add_argument("--fold", type=int, metavar="I",
+                   help="with validation = kfold(k): train only fold I (1 to k)")
     for command in (c, r):
         command.add_argument("--no-data-cache", action="store_true",
                              help="parse the data files again instead of using the parsed "
@@ -97,117 +97,9 @@ def _compile(args) -> int:
 
 
 def _run(args) -> int:
-    import recipec
-    from .progress import ProgressLine
-    from .report import run_report, unwritable_reason, write_json_atomic
+    from .run import run_command
+    return run_command(args)
 
-    # an output path that cannot work is found now, not after the training
-    if args.report and (why := unwritable_reason(args.report)):
-        print(f"recipec: error: --report {args.report}: {why}", file=sys.stderr)
-        return 2
-    recipe = recipec.load(args.file, args.set)
-    start = time.perf_counter()
-    with _reading(data_label(recipe), quiet=args.quiet):
-        # before any kernel: bad data costs no compile
-        data = recipec.check_data(recipe, cache=not args.no_data_cache)
-    loading = {"data_seconds": time.perf_counter() - start, "data_peak_rss_mib": _peak_mib()}
-    if not args.quiet:
-        rows = sum(len(part) for part in (data.train, data.validation, data.test)
-                   if part is not None)
-        print(f"{data.source}: {rows:,} samples read and checked in "
-              f"{loading['data_seconds']:.2f} s (peak memory {loading['data_peak_rss_mib']:,.0f} "
-              f"MiB)", file=sys.stderr)
-        for note in data.notes:                # rows left out by impute/outliers = drop
-            print(f"{data.source}: {note}", file=sys.stderr)
-        if data.streamed:
-            from ..compiler.check.memory import size_text
-            print(f"{data.source}: the prepared data ({size_text(data.prepared_bytes)}) "
-                  f"exceeds the memory budget ({size_text(data.memory_budget)}, "
-                  f"`data {{ memory = ... }}`): training reads it from disk, a chunk at a time",
-                  file=sys.stderr)
-    # from the checked recipe to loaded kernels: generating and importing the module counts
-    start = time.perf_counter()
-    program = recipec.compile(recipe, data=data)
-    program.warm_up()
-    seconds = time.perf_counter() - start
-    if not args.quiet:
-        print(f"{recipe.name}: {recipe.model.params:,} parameters; kernels ready in "
-              f"{seconds:.2f} s", file=sys.stderr)
-    history = program.fit(progress=None if args.quiet else ProgressLine())
-    if not args.quiet:
-        for line in stopping_lines(program, history):
-            print(line, file=sys.stderr)
-    final = {}
-    for split in ("validation", "test"):
-        if getattr(program.data, split) is not None:
-            final[split] = program.evaluate(split)
-    final["train"] = program.evaluate("train")
-    for split, metrics in final.items():
-        print(f"{split}: " + "  ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
-    details = {split: program.metric_details(split) for split in final}
-    shown = "test" if "test" in final else "validation" if "validation" in final else "train"
-    if "confusion" in details[shown]:
-        print(confusion_table(details[shown]["confusion"], program.data.class_names, shown))
-    if args.report:
-        try:
-            write_json_atomic(args.report, run_report(program, history, final, loading,
-                                                      details))
-        except OSError as err:       # the folder changed during the training (full, removed)
-            print(f"recipec: error: --report {args.report}: {err}", file=sys.stderr)
-            return 2
-    return 0
-
-
-@contextlib.contextmanager
-def _reading(what: str, quiet: bool):
-    """A spinner with the elapsed time while the data is read, on a terminal only (reading a
-    large file takes seconds the first time; the parsed copy makes later runs fast)."""
-    if quiet or not sys.stderr.isatty():
-        yield
-        return
-    from rich.console import Console
-    with Console(stderr=True).status(f"reading {what}", spinner="dots"):
-        yield
-
-
-def stopping_lines(program, history) -> list[str]:
-    """What early stopping and plateau decided, in words."""
-    lines = [f"epoch {epoch}: plateau reduced the learning rate to {rate:.4g}"
-             for epoch, rate in history.lr_reductions]
-    spec = program.recipe.early_stop
-    if history.stopped_epoch is not None:
-        lines.append(f"early stop after epoch {history.stopped_epoch}: {spec.monitor} did not "
-                     f"improve for {max(1, spec.patience)} epochs")
-    if history.restored_epoch is not None:
-        lines.append(f"kept the state of epoch {history.restored_epoch}, the best "
-                     f"{spec.monitor}")
-    return lines
-
-
-def confusion_table(matrix: list[list[int]], names, split: str) -> str:
-    """The confusion matrix as text: rows are true classes, columns predicted ones."""
-    k = len(matrix)
-    labels = [str(n) for n in names] if names and len(names) == k else [str(i) for i in range(k)]
-    width = max(max(len(x) for x in labels), max(len(str(v)) for row in matrix for v in row))
-    lines = [f"confusion ({split}; rows: true class, columns: predicted)",
-             " " * (width + 2) + " ".join(x.rjust(width) for x in labels)]
-    for label, row in zip(labels, matrix):
-        lines.append(label.rjust(width) + "  " + " ".join(str(v).rjust(width) for v in row))
-    return "\n".join(lines)
-
-
-def data_label(recipe) -> str:
-    source = recipe.data.source
-    path = dict(source.options).get("path")
-    return f"{source.kind} {path}" if path else source.kind
-
-
-def _peak_mib() -> float:
-    """This process's peak resident memory so far, in MiB (Linux reports KiB, macOS bytes)."""
-    import resource
-
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (2 ** 20 if sys.platform == "darwin" else 2 ** 10)
 
 
 def _refuse_bad_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:

@@ -17,6 +17,7 @@ RECIPES = Path(__file__).resolve().parents[1] / "recipes"
 TARGETS = {                     # recipe: (split, lowest accuracy, highest accuracy)
     "iris_mlp": ("validation", 0.93, 1.0),
     "digits_mlp": ("validation", 0.97, 1.0),
+    "wine_adamw_cosine": ("validation", 0.95, 1.0),
     "mnist1d_logreg": ("test", 0.30, 0.34),
     "mnist1d_mlp": ("test", 0.63, 1.0),
     "mnist_mlp": ("test", 0.98, 1.0),
@@ -40,3 +41,17 @@ def test_recipe_reaches_published_accuracy(name):
     print(f"{name}: {split} accuracy {accuracy:.4f} in {history.train_seconds:.1f} s "
           f"({history.steps_per_second:,.0f} steps/s)")
     assert low <= accuracy <= high
+
+
+@pytest.mark.slow
+def test_digits_kfold_mean_accuracy():
+    """5-fold cross-validation of the digits MLP: mean validation accuracy >= 0.97."""
+    recipe = recipec.load(RECIPES / "digits_kfold.recipe")
+    accuracies = []
+    for fold in range(recipe.data.folds):
+        program = recipec.compile(recipe, data=recipec.check_data(recipe, fold=fold))
+        program.fit()
+        accuracies.append(program.evaluate("validation")["accuracy"])
+    mean = sum(accuracies) / len(accuracies)
+    print(f"digits_kfold: {mean:.4f} over folds {accuracies}")
+    assert mean >= 0.97

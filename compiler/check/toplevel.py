@@ -223,6 +223,7 @@ def _data(ctx: Ctx, st: ast.Stmt) -> DataSpec | None:
     d = _keyed(ctx, st, catalog.DATA_KEYS, {"source": catalog.SOURCES,
                                              "test": catalog.SOURCES,
                                              "augment": catalog.AUGMENTS,
+                                             "validation": catalog.VALIDATION_CALLS,
                                              "impute": catalog.IMPUTE,
                                              "outliers": catalog.OUTLIERS})
     if d is not None:
@@ -235,7 +236,12 @@ def _data(ctx: Ctx, st: ast.Stmt) -> DataSpec | None:
     # the runtime's data check points its errors at these (runtime/data/check.py)
     given = tuple((item.key, item.value.span) for item in st.body or ()
                   if isinstance(item, ast.Assign))
+    folds = None
+    if isinstance(d["validation"], Call):             # kfold(k): each fold is 1/k held out
+        folds = d["validation"]["k"]
+        d["validation"] = 1.0 / folds
     return DataSpec(d["source"], d["normalize"], d["validation"], d["shuffle"], st.span,
+                    folds=folds,
                     test=d["test"], scale=d["scale"], augment=d["augment"],
                     reshape=d["reshape"], layout=d["layout"], memory=d["memory"],
                     impute=_unless_none(d["impute"]), outliers=_unless_none(d["outliers"]),

@@ -134,6 +134,11 @@ def check_value(ctx: Ctx, v: ast.Value, opt: Opt, label: str,
                   f"`500 steps`, got {ast.describe(v)}", h)
     elif kind == "size":
         return _size(ctx, v, opt, label)
+    elif kind == "float_or_call":
+        if isinstance(v, ast.Number):
+            return _number(ctx, v, replace(opt, kind="float"), label)
+        call = check_choice(ctx, v, table or {}, label)
+        return MISSING if call is None else call
     elif kind == "name":
         if isinstance(v, ast.Name):
             return v.value

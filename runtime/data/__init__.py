@@ -21,8 +21,8 @@ from ...compiler.tasks import TASKS, Task, as_task
 from ..errors import D003, DataError, about
 from .dataset import Data, Split
 from .layout import Conversion, conversion
-from .preprocess import (NORMALIZE, apply_normalization, fit_normalization, normalize_array,
-                         split_indices)
+from .preprocess import (NORMALIZE, apply_normalization, fit_normalization, kfold_indices,
+                         normalize_array, split_indices)
 from .idx import read_idx, read_images, read_labels
 from .cache import on_disk
 from .categorical import Category, encode_categories, one_hot_mask
@@ -46,7 +46,7 @@ __all__ = ["Data", "Split", "DataError", "load_data", "apply_normalization", "bu
 
 
 def load_data(spec: Any, task: Task | str, seed: int, base_dir: str | Path = ".", *,
-              cache: bool = True) -> Data:
+              cache: bool = True, fold: int | None = None) -> Data:
     """Read `spec.source` (a checked DataSpec), split off `spec.validation` and normalize.
 
     task: the loss's Task (`graphs.task`) or its name: class labels -> int64 0..C-1,
@@ -55,6 +55,7 @@ def load_data(spec: Any, task: Task | str, seed: int, base_dir: str | Path = "."
     The test split is `spec.test` when given (all its rows, or its own test split if it has one),
     else the source's own test split (mnist, npz with x_test), else none. Validation rows
     always come from the training part. `cache=False` skips the parsed-data cache (cache.py).
+    With `validation = kfold(k)` (spec.folds), `fold` (default 0) is the held-out fold.
     """
     task = as_task(task)
     impute, outliers = getattr(spec, "impute", None), getattr(spec, "outliers", None)
@@ -71,14 +72,16 @@ def load_data(spec: Any, task: Task | str, seed: int, base_dir: str | Path = "."
                       normalize=str(spec.normalize), scale=float(getattr(spec, "scale", 1.0)),
                       test=test, reshape=getattr(spec, "reshape", None),
                       layout=getattr(spec, "layout", "chw"),
-                      memory=getattr(spec, "memory", "auto"), impute=impute,
+                      memory=getattr(spec, "memory", "auto"),
+                      folds=getattr(spec, "folds", None), fold=fold or 0, impute=impute,
                       outliers=outliers)
 
 
 def build_data(raw: RawData, task: Task | str, seed: int, *, validation: float = 0.0,
                normalize: str = "none", scale: float = 1.0, test: RawData | None = None,
                reshape: tuple[int, ...] | None = None, layout: str = "chw",
-               memory: int | str = "auto", impute: Any = None, outliers: Any = None) -> Data:
+               memory: int | str = "auto", folds: int | None = None, fold: int = 0,
+               impute: Any = None, outliers: Any = None) -> Data:
     """Convert, split and normalize already-read data (deterministic for a given seed).
 
     `test` (another source's data) replaces `raw`'s own test split; the test rows are
@@ -122,9 +125,13 @@ def build_data(raw: RawData, task: Task | str, seed: int, *, validation: float =
         with about("impute"):
             raw, test_x, test_y, note = drop_missing(raw, test_x, test_y)
         notes.append(note)
-    with about("validation"):
-        tr, va = split_indices(raw.y, validation, seed, stratify=task.class_labels,
-                               origin=raw.origin, path=raw.path)
+    with about("validation"):                      # after `impute = drop`: of the rows kept
+        if folds:
+            tr, va = kfold_indices(raw.y, folds, fold, seed, stratify=task.class_labels,
+                                   origin=raw.origin, path=raw.path)
+        else:
+            tr, va = split_indices(raw.y, validation, seed, stratify=task.class_labels,
+                                   origin=raw.origin, path=raw.path)
 
     if streamed:
         train_x, val_x, test_rows = _stored_splits(raw.x, tr, va, test_x, conv)

@@ -26,7 +26,7 @@ from .dataset import Data
 
 
 def check_data(recipe: Recipe, base_dir: str | Path | None = None, *,
-               cache: bool = True) -> Data:
+               cache: bool = True, fold: int | None = None) -> Data:
     """Read, convert, split and normalize the recipe's data, then check that it fits the
     model (kernels do not bounds-check: a label past the last logit would read foreign
     memory). Relative paths resolve against `base_dir`, by default the recipe's folder.
@@ -35,7 +35,8 @@ def check_data(recipe: Recipe, base_dir: str | Path | None = None, *,
         base_dir = Path(recipe.path).parent if recipe.path else Path(".")
     task = catalog.LOSSES[recipe.loss.kind].task
     with _located(recipe):
-        data = load_data(recipe.data, task, recipe.train.seed, base_dir, cache=cache)
+        data = load_data(recipe.data, task, recipe.train.seed, base_dir, cache=cache,
+                         fold=fold)
         check_fits(data, recipe.model, task)
         check_schedule(data, recipe)
     return data

@@ -96,6 +96,38 @@ def _mean_std(x, axes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
     return mean, np.sqrt(m2 / count)
 
 
+def kfold_indices(y: np.ndarray, k: int, fold: int, seed: int, *, stratify: bool,
+                  origin: str = "data", path: str | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (train, validation) of fold `fold` of `k`, each sorted ascending. Every row is
+    held out in exactly one fold. With `stratify`, each class's rows (in a seeded order) are
+    dealt to the folds in turn, so each fold holds its share of every class, as
+    scikit-learn's StratifiedKFold; otherwise a seeded permutation is cut into k parts."""
+    n = int(y.shape[0])
+    if not 0 <= fold < k:
+        raise ValueError(f"fold {fold} of {k}: folds are numbered 0 to {k - 1}")
+    if n < k:
+        raise DataError(f"{origin}: kfold({k}) needs at least {k} rows, the data has {n}",
+                        D003, path, key="validation")
+    rng = np.random.default_rng([seed, k, 0xF01D])
+    assignment = np.empty(n, np.int64)
+    if stratify:
+        _, y_idx = np.unique(y, return_inverse=True)
+        y_idx = y_idx.reshape(-1)
+        dealt = 0
+        for c in range(int(y_idx.max()) + 1):
+            members = rng.permutation(np.flatnonzero(y_idx == c))
+            # continue the round-robin across classes, so the folds' sizes differ by <= 1
+            assignment[members] = (dealt + np.arange(len(members))) % k
+            dealt += len(members)
+    else:
+        perm = rng.permutation(n)
+        assignment[perm] = np.arange(n) % k
+    val = np.flatnonzero(assignment == fold).astype(np.int64)
+    train = np.flatnonzero(assignment != fold).astype(np.int64)
+    return train, val
+
+
 def fit_normalization(x, method: str, input_scale: float = 1.0
                       ) -> tuple[np.ndarray | None, np.ndarray | None]:
     """(shift, scale) per feature element of `x` [N, *feature_shape], or (None, None).

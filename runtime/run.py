@@ -1,0 +1,169 @@
+"""`recipec run`: read and check the data, compile, train, evaluate, report; with
+`validation = kfold(k)`, one training per fold (or the one `--fold i` names) and the folds'
+mean and standard deviation of every metric."""
+from __future__ import annotations
+
+import contextlib
+import statistics
+import sys
+import time
+
+
+def run_command(args) -> int:
+    import recipec
+    from .report import unwritable_reason, write_json_atomic
+
+    # an output path that cannot work is found now, not after the training
+    if args.report and (why := unwritable_reason(args.report)):
+        print(f"recipec: error: --report {args.report}: {why}", file=sys.stderr)
+        return 2
+    recipe = recipec.load(args.file, args.set)
+    folds = recipe.data.folds
+    fold = getattr(args, "fold", None)          # 1-based, as the folds are printed
+    if fold is not None and (folds is None or not 1 <= fold <= folds):
+        why = (f"the recipe's validation is kfold({folds}): folds are 1 to {folds}"
+               if folds else "the recipe has no `validation = kfold(k)`")
+        print(f"recipec: error: --fold {fold}: {why}", file=sys.stderr)
+        return 2
+    if folds is None or fold is not None:
+        payload = train_once(recipe, args, None if fold is None else fold - 1)
+    else:
+        payload = cross_validate(recipe, args, folds)
+    if args.report:
+        try:
+            write_json_atomic(args.report, payload)
+        except OSError as err:       # the folder changed during the training (full, removed)
+            print(f"recipec: error: --report {args.report}: {err}", file=sys.stderr)
+            return 2
+    return 0
+
+
+def cross_validate(recipe, args, folds: int) -> dict:
+    """One training per fold, each from the same initial state (the kernels compile once);
+    prints and returns every fold's final metrics and their mean and standard deviation."""
+    runs = []
+    for fold in range(folds):
+        if not args.quiet:
+            print(f"fold {fold + 1}/{folds}", file=sys.stderr)
+        runs.append(train_once(recipe, args, fold, prefix=f"fold {fold + 1}: "))
+    summary = {}
+    for split in runs[0]["final"]:
+        summary[split] = {}
+        for key in runs[0]["final"][split]:
+            values = [r["final"][split][key] for r in runs]
+            summary[split][key] = {"mean": statistics.fmean(values),
+                                   "std": statistics.pstdev(values), "folds": values}
+    for split, metrics in summary.items():
+        print(f"{folds}-fold {split}: " + "  ".join(
+            f"{k} {m['mean']:.4f} ± {m['std']:.4f}" for k, m in metrics.items()))
+    return {"recipe": recipe.name, "path": recipe.path, "folds": folds,
+            "cross_validation": summary, "runs": runs}
+
+
+def train_once(recipe, args, fold: int | None, prefix: str = "") -> dict:
+    """Read and check the data (fold `fold` held out), compile, train and evaluate; prints the
+    final metrics and returns the run's report."""
+    import recipec
+    from .progress import ProgressLine
+    from .report import run_report
+
+    start = time.perf_counter()
+    with _reading(data_label(recipe), quiet=args.quiet):
+        # before any kernel: bad data costs no compile
+        data = recipec.check_data(recipe, cache=not args.no_data_cache, fold=fold)
+    loading = {"data_seconds": time.perf_counter() - start, "data_peak_rss_mib": _peak_mib()}
+    if not args.quiet:
+        rows = sum(len(part) for part in (data.train, data.validation, data.test)
+                   if part is not None)
+        print(f"{data.source}: {rows:,} samples read and checked in "
+              f"{loading['data_seconds']:.2f} s (peak memory {loading['data_peak_rss_mib']:,.0f} "
+              f"MiB)", file=sys.stderr)
+        for note in data.notes:                # rows left out by impute/outliers = drop
+            print(f"{data.source}: {note}", file=sys.stderr)
+        if data.streamed:
+            from ..compiler.check.memory import size_text
+            print(f"{data.source}: the prepared data ({size_text(data.prepared_bytes)}) "
+                  f"exceeds the memory budget ({size_text(data.memory_budget)}, "
+                  f"`data {{ memory = ... }}`): training reads it from disk, a chunk at a time",
+                  file=sys.stderr)
+    # from the checked recipe to loaded kernels: generating and importing the module counts
+    start = time.perf_counter()
+    program = recipec.compile(recipe, data=data)
+    program.warm_up()
+    seconds = time.perf_counter() - start
+    if not args.quiet:
+        print(f"{recipe.name}: {recipe.model.params:,} parameters; kernels ready in "
+              f"{seconds:.2f} s", file=sys.stderr)
+    history = program.fit(progress=None if args.quiet else ProgressLine())
+    if not args.quiet:
+        for line in stopping_lines(program, history):
+            print(line, file=sys.stderr)
+    final = {}
+    for split in ("validation", "test"):
+        if getattr(program.data, split) is not None:
+            final[split] = program.evaluate(split)
+    final["train"] = program.evaluate("train")
+    for split, metrics in final.items():
+        print(f"{prefix}{split}: " + "  ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
+    details = {split: program.metric_details(split) for split in final}
+    shown = "test" if "test" in final else "validation" if "validation" in final else "train"
+    if "confusion" in details[shown]:
+        print(confusion_table(details[shown]["confusion"], program.data.class_names, shown))
+    report = run_report(program, history, final, loading, details)
+    if fold is not None:
+        report["fold"] = fold + 1
+    return report
+
+
+@contextlib.contextmanager
+def _reading(what: str, quiet: bool):
+    """A spinner with the elapsed time while the data is read, on a terminal only (reading a
+    large file takes seconds the first time; the parsed copy makes later runs fast)."""
+    if quiet or not sys.stderr.isatty():
+        yield
+        return
+    from rich.console import Console
+    with Console(stderr=True).status(f"reading {what}", spinner="dots"):
+        yield
+
+
+def stopping_lines(program, history) -> list[str]:
+    """What early stopping and plateau decided, in words."""
+    lines = [f"epoch {epoch}: plateau reduced the learning rate to {rate:.4g}"
+             for epoch, rate in history.lr_reductions]
+    spec = program.recipe.early_stop
+    if history.stopped_epoch is not None:
+        lines.append(f"early stop after epoch {history.stopped_epoch}: {spec.monitor} did not "
+                     f"improve for {max(1, spec.patience)} epochs")
+    if history.restored_epoch is not None:
+        lines.append(f"kept the state of epoch {history.restored_epoch}, the best "
+                     f"{spec.monitor}")
+    return lines
+
+
+def confusion_table(matrix: list[list[int]], names, split: str) -> str:
+    """The confusion matrix as text: rows are true classes, columns predicted ones."""
+    k = len(matrix)
+    labels = [str(n) for n in names] if names and len(names) == k else [str(i) for i in range(k)]
+    width = max(max(len(x) for x in labels), max(len(str(v)) for row in matrix for v in row))
+    lines = [f"confusion ({split}; rows: true class, columns: predicted)",
+             " " * (width + 2) + " ".join(x.rjust(width) for x in labels)]
+    for label, row in zip(labels, matrix):
+        lines.append(label.rjust(width) + "  " + " ".join(str(v).rjust(width) for v in row))
+    return "\n".join(lines)
+
+
+def data_label(recipe) -> str:
+    source = recipe.data.source
+    path = dict(source.options).get("path")
+    return f"{source.kind} {path}" if path else source.kind
+
+
+def _peak_mib() -> float:
+    """This process's peak resident memory so far, in MiB (Linux reports KiB, macOS bytes)."""
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (2 ** 20 if sys.platform == "darwin" else 2 ** 10)
+
+
