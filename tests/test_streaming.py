@@ -15,6 +15,7 @@ data {{
   source = {source}
   normalize = standard  validation = 0.2  shuffle = true
   memory = {memory}
+  {extra}
 }}
 model {{ input [12] dense(16) relu dropout(0.1) dense(4) }}
 loss = cross_entropy
@@ -30,6 +31,9 @@ def dataset(tmp_path):
     y = (x @ rng.standard_normal((12, 4))).argmax(1)
     np.save(tmp_path / "x.npy", x)
     np.save(tmp_path / "y.npy", y)
+    holes = x.copy()
+    holes[rng.random(x.shape) < 0.05] = np.nan          # for impute: 5 % missing values
+    np.save(tmp_path / "holes.npy", holes)
     with open(tmp_path / "d.csv", "w") as f:
         f.write(",".join(f"f{i}" for i in range(12)) + ",label\n")
         for row, label in zip(x, y):
@@ -37,20 +41,25 @@ def dataset(tmp_path):
     return tmp_path
 
 
-def trained(folder, source: str, memory: str):
+def trained(folder, source: str, memory: str, extra: str = ""):
     path = folder / f"r_{memory.replace(' ', '')}.recipe"
-    path.write_text(RECIPE.format(source=source, memory=memory))
+    path.write_text(RECIPE.format(source=source, memory=memory, extra=extra))
     program = recipec.compile(recipec.load(path))
     program.fit()
     return program
 
 
-@pytest.mark.parametrize("source", ['npy(x = "x.npy", y = "y.npy")', 'csv("d.csv")'])
-def test_streamed_training_gives_bitwise_the_in_memory_weights(dataset, source, monkeypatch):
+@pytest.mark.parametrize("source,extra", [
+    ('npy(x = "x.npy", y = "y.npy")', ""), ('csv("d.csv")', ""),
+    # cleaning (runtime/data/cleaning.py) is part of each streamed chunk's preparation
+    ('npy(x = "holes.npy", y = "y.npy")', "impute = median  outliers = clip(z = 2)"),
+    ('npy(x = "holes.npy", y = "y.npy")', "impute = mean  outliers = iqr(k = 1)")])
+def test_streamed_training_gives_bitwise_the_in_memory_weights(dataset, source, extra,
+                                                                monkeypatch):
     # several normalization blocks, so the statistics' block merge is exercised
     monkeypatch.setattr(preprocess, "STATS_BLOCK_ELEMENTS", 12 * 300)
-    held = trained(dataset, source, "1 GB")
-    streamed = trained(dataset, source, "64 KiB")   # 96 KB of features: chunks of 5 steps
+    held = trained(dataset, source, "1 GB", extra)
+    streamed = trained(dataset, source, "64 KiB", extra)   # 96 KB: chunks of 5 steps
     assert not held.data.streamed and streamed.data.streamed
     assert held.state.step == streamed.state.step == 150
     for a, b in zip(held.state.params + held.state.slots, streamed.state.params
@@ -63,7 +72,7 @@ def test_streamed_training_gives_bitwise_the_in_memory_weights(dataset, source, 
 
 def test_the_run_says_it_streams(dataset):
     (dataset / "s.recipe").write_text(RECIPE.format(source='npy(x = "x.npy", y = "y.npy")',
-                                                    memory="64 KiB"))
+                                                    memory="64 KiB", extra=""))
     out = cli("run", str(dataset / "s.recipe"))
     assert out.code == 0, out.err
     assert "exceeds the memory budget (64.0 KiB" in out.err
