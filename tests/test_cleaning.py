@@ -335,3 +335,31 @@ def test_the_example_reaches_its_figure(tmp_path):
     r2 = program.evaluate("validation")["r2"]
     print(f"housing_clean: validation R² {r2:.4f}")
     assert r2 > 0.88                         # measured 0.9079 (2026-12-03)
+
+
+@pytest.mark.parametrize("body", [
+    "a,colour,b,y\n" + "".join(f"{i},{' red' if i % 3 else 'blue '},{i * 2},{i % 2}\n"
+                               for i in range(50)),
+    "a,colour,b,y\n" + "".join(f"{i},{['red', 'blue', ''][i % 3]},{i},{i % 2}\n"
+                               for i in range(50))])
+def test_both_csv_readers_encode_text_columns_alike(tmp_path, body):
+    from recipec.runtime.data.sources import csv as reader
+
+    file = write(tmp_path, "t.csv", body)
+    with allowing_missing(True):
+        fast = reader._read_with_arrow(file, "t.csv", "y", True, "regression", 2)
+        slow = reader._read_with_python(file, "t.csv", "y", True, "regression", 2)
+    assert fast is not None                    # the fast reader took it
+    assert np.array_equal(fast.x, slow.x) and np.array_equal(fast.y, slow.y)
+    assert [(c.index, c.name, c.values.tolist()) for c in fast.text] == \
+        [(c.index, c.name, c.values.tolist()) for c in slow.text]
+    with allowing_missing(False):              # a missing category without impute: refused
+        if "" in slow.text[0].values.tolist():
+            assert reader._read_with_arrow(file, "t.csv", "y", True, "regression", 2) is None
+
+
+def test_a_column_mixing_numbers_and_text_is_still_refused(tmp_path):
+    write(tmp_path, "t.csv", "a,b,y\nx,1,0\n2,2,1\n")
+    text = RECIPE.format(source='csv("t.csv", label = "y")', extra="impute = mean", input=2)
+    out = cli("check", write(tmp_path, "r.recipe", text))
+    refused(out, "D003", mentions=("non-numeric value 'x' at line 2, column 1 ('a')",))

@@ -155,8 +155,9 @@ class Columns:
         self.text[j].append(pa.concat_arrays([pc.cast(column, pa.string(),
                                                       memory_pool=memory_pool())]))
 
-    def text_columns(self) -> tuple[TextColumn, ...]:
-        """The text feature columns' values as numpy strings ("" where missing)."""
+    def text_columns(self, trim: bool = False) -> tuple[TextColumn, ...]:
+        """The text feature columns' values as numpy strings ("" where missing; trimmed of
+        spaces when `trim`, as a CSV cell is)."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -165,6 +166,8 @@ class Columns:
             values = pa.chunked_array(chunks, pa.string()) if chunks else pa.chunked_array(
                 [], pa.string())
             values = pc.fill_null(values, "")
+            if trim:
+                values = pc.utf8_trim_whitespace(values, memory_pool=memory_pool())
             out.append(TextColumn(self.features.index(j), self.names[j],
                                   np.asarray(values.to_pylist(), dtype=str)))
         return tuple(out)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -50,17 +51,28 @@ def load_csv(path: str, label: str = "label", header: bool = True, *,
     return _read_with_python(file, path, label, header, task, min_classes)
 
 
-def _first_line(file: Path) -> list[str] | None:
-    """The first line's cells (header or first row), or None when it is blank or unreadable
-    (then the Python reader decides)."""
+def _first_line(file: Path, which: int = 0) -> list[str] | None:
+    """Line `which`'s cells (0: the header or first row), or None when it is blank, missing or
+    unreadable (then the Python reader decides)."""
     try:
         with open(file, newline="", encoding="utf-8-sig") as f:
-            row = next(csv.reader(f), None)
+            reader = csv.reader(f)
+            row = None
+            for _ in range(which + 1):
+                row = next(reader, None)
     except (OSError, UnicodeDecodeError, csv.Error):
         return None
     if not row or all(not c.strip() for c in row):
         return None
     return [c.strip() for c in row]
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
 
 
 def _read_with_arrow(file: Path, path: str, label: str, header: bool, task: Task | str,
@@ -88,12 +100,25 @@ def _read_with_arrow(file: Path, path: str, label: str, header: bool, task: Task
     # column of integers in the first block and a class name later reads as the whole file.
     types = {c: pa.float64() for c in columns}
     types[columns[li]] = pa.string()
+    # a feature cell of the first row that is text: its column is read as text (categorical);
+    # checked after the last block to hold no number, as the Python reader decides
+    row = _first_line(file, 1 if header else 0) or []
+    text = [j for j in range(min(ncols, len(row)))
+            if j != li and row[j] and not _is_number(row[j])]
+    for j in text:
+        types[columns[j]] = pa.string()
     try:
-        table = _stream(file, columns, li, types, header, path)
+        table = _stream(file, columns, li, types, header, path, text)
+        text_columns = table.text_columns(trim=True) if table is not None else ()
     except (pa.ArrowException, OSError, ValueError, DataError):
         return None                                # NaN, inf, beyond float32 ...: named below
     if table is None or table.rows == 0:
         return None
+    for column in text_columns:
+        values = set(column.values.tolist())
+        if any(_is_number(v) for v in values - {""}) or ("" in values
+                                                         and not missing_allowed()):
+            return None                            # mixed or missing: the Python reader says
     try:
         labels = table.label_values(trim=True)     # class names trimmed as the Python reader does
         y, k, class_names = encode_targets(labels, task, path, path, min_classes=min_classes)
@@ -101,11 +126,13 @@ def _read_with_arrow(file: Path, path: str, label: str, header: bool, task: Task
         return None                                # the message needs the line: Python reader
     x = table.features_array()
     desc = f"csv {path} ({x.shape[0]} rows, {x.shape[1]} features)"
-    return RawData(x, y, class_names, k, desc, path, path)
+    text_columns = tuple(replace(c, name=names[j] if names else f"column {j + 1}")
+                         for c, j in zip(text_columns, text))
+    return RawData(x, y, class_names, k, desc, path, path, text=text_columns)
 
 
 def _stream(file: Path, columns: list[str], li: int, types: dict, header: bool,
-            path: str) -> Columns | None:
+            path: str, text: list[int]) -> Columns | None:
     """Every block of the file into one `Columns`, as it is parsed (None: no rows)."""
     import pyarrow as pa
     from pyarrow import csv as pacsv
@@ -126,6 +153,7 @@ def _stream(file: Path, columns: list[str], li: int, types: dict, header: bool,
         for batch in reader:
             if table is None:                      # rows expected: this block's, scaled
                 table = Columns(columns, li, path, path, _rows_hint(file, batch.num_rows))
+                table.text = {j: [] for j in text}  # categorical columns, kept as text
             table.add(batch)                       # float32 rows at once, as training reads them
     return table
 
