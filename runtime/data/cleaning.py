@@ -137,8 +137,6 @@ def _inliers(x: np.ndarray, mean: np.ndarray, bound: np.ndarray,
 def drop_missing(raw, test_x: np.ndarray | None, test_y: np.ndarray | None):
     """`impute = drop`: (raw, test_x, test_y, note) without the rows that miss a value, in
     the training source and the test split alike (before the validation split is drawn)."""
-    from dataclasses import replace as _replace
-
     def complete(x: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore"):
             return ~np.isnan(np.asarray(x, dtype=np.float32).reshape(len(x), -1)).any(axis=1)
@@ -146,7 +144,7 @@ def drop_missing(raw, test_x: np.ndarray | None, test_y: np.ndarray | None):
     keep = complete(raw.x)
     dropped = int((~keep).sum())
     if dropped:
-        raw = _replace(raw, x=np.asarray(raw.x)[keep], y=raw.y[keep])
+        raw = replace(raw, x=np.asarray(raw.x)[keep], y=raw.y[keep])
     note = f"impute = drop: left out {dropped} of {len(keep)} rows missing a value"
     if test_x is not None:
         keep_t = complete(test_x)
