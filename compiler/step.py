@@ -93,7 +93,8 @@ def build_step_graphs(recipe: Recipe, on_stage=None) -> StepGraphs:
     g = fwd.graph
     y = g.input_named("y")
     loss_def = LOSSES[recipe.loss.kind]
-    loss = loss_def.build(g, fwd.output, y, recipe.loss.options)
+    loss = loss_def.build(g, fwd.output, y, recipe.loss.options,
+                          lambda name, value: fwd.ctx.hyper(f"loss.{name}", value))
     g.outputs = {"loss": loss}
     if loss_def.task.counts_correct:
         g.outputs["correct"] = loss_def.task.correct(g, fwd.output, y)

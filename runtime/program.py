@@ -16,7 +16,8 @@ import numpy as np
 from ..compiler.pipeline import CompiledProgram, lower_program
 from ..compiler.recipe import Recipe
 from .data import Data, apply_normalization, normalize_array
-from .data.check import check_data, check_loaded
+from .class_weights import resolve_balanced
+from .data.check import check_data, check_loaded, located
 from .data.dataset import Split
 from .data.rows import StoredRows, rows_per_block
 from . import divergence, predict_input
@@ -83,6 +84,7 @@ class Program:
         self.data: Data | None = None
         if data is not None:
             self.data = check_loaded(recipe, data)
+            self._data_read()
         self.compile_seconds: float | None = None
         self._chunk = ChunkSizer()
         self._last_lr: float | None = None
@@ -112,7 +114,13 @@ class Program:
         a problem is a DataError located in the recipe's text."""
         if self.data is None:
             self.data = check_data(self.recipe, self.base_dir)
+            self._data_read()
         return self.data
+
+    def _data_read(self) -> None:
+        """What the loss computes from the training labels (`class_weights = balanced`)."""
+        with located(self.recipe):
+            resolve_balanced(self.graphs, self.data, self.compiled.executable)
 
     def _arrays(self, split: Split) -> tuple[np.ndarray | StoredRows, np.ndarray]:
         """The kernel's view of a split: float32 rows [N, width], or for streamed data the
