@@ -84,3 +84,17 @@ def test_balanced_weights_reach_the_compiled_step(tmp_path):
     np.testing.assert_allclose([feeds[f"loss.class_weights.{c}"] for c in range(3)], want)
     xs, ys = program.data.train.x.reshape(40, 3), program.data.train.y
     assert_steps_match_reference(program, xs, ys, batch=8, steps=3, change_rtol=1e-4)
+
+
+def test_recipec_run_prints_and_reports_the_class_weights(tmp_path):
+    import json
+
+    from hostile import accepted, cli, write
+
+    path = write(tmp_path, "w.recipe", "data { source = iris() validation = 0.2 }\n"
+                 "model { input [4] dense(3) }\nloss = cross_entropy(class_weights = [1, 2, 0.5])\n"
+                 "optimizer = sgd(lr = 0.1)\ntrain { epochs = 1 batch = 16 }\n")
+    out = cli("run", path, "--report", tmp_path / "r.json")
+    accepted(out)
+    assert "cross_entropy: class weights setosa 1, versicolor 2, virginica 0.5" in out.err
+    assert json.loads((tmp_path / "r.json").read_text())["class_weights"] == [1, 2, 0.5]
