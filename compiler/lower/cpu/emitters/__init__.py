@@ -40,4 +40,4 @@ def library(name: str):
 
 
 from . import (augment, batchnorm, conv, elementwise, epilogue, linalg, losses,  # noqa: E402,F401
-               optim, structural, winners)
+               optim, regularize, structural, winners)
