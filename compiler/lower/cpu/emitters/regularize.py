@@ -54,3 +54,17 @@ def _max_norm_emit(n, ctx):
               f"np.sqrt({s})))"]
     lines += loops + [f"{pad}{w}[{at}] *= {f}"]
     return lines
+
+
+@emitter("l1l2_penalty")
+def _penalty_emit(n, ctx):
+    # Built into every regularised step but read by nothing the kernel returns, so dead-code
+    # elimination removes it; emitted for a graph that does return it (a serial float64 sum,
+    # as ops/regularize.py's penalty_value).
+    w, l1, l2 = (ctx.name(v) for v in n.inputs)
+    a, s, e = ctx.fresh("abs"), ctx.fresh("sq"), ctx.fresh("e")
+    loops, pad, index = _nest(ctx.shape(n.inputs[0]), "", ctx.fresh("p") + "_")
+    return ([f"{a} = 0.0", f"{s} = 0.0"] + loops
+            + [f"{pad}{e} = np.float64({w}[{index}])", f"{pad}{a} += abs({e})",
+               f"{pad}{s} += {e} * {e}",]
+            + [f"{ctx.name(n.outputs[0])} = np.float32({l1} * {a} + {l2} * {s})"])
