@@ -211,3 +211,19 @@ def test_max_norm_reference_is_keras_maxnorm():
 def test_loads_api_takes_the_new_syntax():
     text = HEAD + "model { input [4] dense(3, l2 = 1e-4) }\n" + TAIL + "clip = norm(1.0)\n"
     assert recipec.loads(text, "x.recipe").clip.kind == "norm"
+
+
+def test_progress_line_shows_the_penalty_beside_the_data_loss():
+    import io
+
+    from recipec.runtime.program import EpochRecord
+    from recipec.runtime.progress import ProgressLine
+
+    out = io.StringIO()
+    line = ProgressLine(out)
+    line.start(None, 2, 10)
+    line.epoch_end(EpochRecord(1, {"loss": 0.5}, None, 1.0, 10, 0.1, penalty=0.0123))
+    line.epoch_end(EpochRecord(2, {"loss": 0.4}, None, 1.0, 10, 0.1))
+    first, second = out.getvalue().splitlines()
+    assert "loss 0.5000" in first and first.endswith("penalty 0.0123")
+    assert "penalty" not in second
