@@ -52,6 +52,7 @@ class EpochRecord:
     seconds: float
     steps: int
     lr: float | None = None     # the learning rate of the epoch's last step (the schedule's)
+    penalty: float | None = None    # the weight penalty at the epoch's end (l1/l2 recipes)
 
 
 @dataclass
@@ -294,8 +295,11 @@ class Program:
             train_metrics["accuracy"] = correct / seen
         seconds = time.perf_counter() - start_time
         validation = self.evaluate("validation") if self.data.validation is not None else None
+        # the loss above is the data loss; the penalty the step also minimised is computed
+        # from the weights the epoch ended with (compiler/regularize.py says why)
+        penalty = self.graphs.penalty(self.executable.state(), self.executable.hypers)
         return EpochRecord(epoch + 1, train_metrics, validation, seconds, stop - pos,
-                           self._last_lr)
+                           self._last_lr, penalty)
 
     # -- inference ----------------------------------------------------------------------
     def outputs(self, x: np.ndarray, batch: int = 256) -> np.ndarray:

@@ -64,7 +64,20 @@ CONV_SET = ["data.augment.shift_1.pixels=2", "data.augment.rotate_1.degrees=5",
             "data.augment.noise_1.std=0.2", "optimizer.beta1=0.8", "optimizer.beta2=0.99",
             "optimizer.eps=1e-6", "model.conv2d_1.bias_lr_mult=3"]
 
-RECIPES = {"dense": (DENSE, DENSE_SET), "conv": (CONV, CONV_SET)}
+# l1/l2 (a layer's own and regularize { }'s), the clip norm and a layer's max_norm
+REG = """
+data { source = digits() normalize = standard }
+model { input [64] dense(16, l2 = 1e-3, max_norm = 2) relu dense(10) }
+regularize { l1 = 1e-4 }
+clip = norm(1.0)
+loss = cross_entropy
+optimizer = sgd(lr = 0.05, momentum = 0.9)
+train { steps = 8 batch = 32 seed = 0 }
+"""
+REG_SET = ["model.dense_1.l2=1e-2", "model.dense_1.l1=1e-3", "regularize.l1=1e-3",
+           "clip.max_norm=0.5", "model.dense_1.max_norm=1.5"]
+
+RECIPES = {"dense": (DENSE, DENSE_SET), "conv": (CONV, CONV_SET), "reg": (REG, REG_SET)}
 
 # Trains each recipe given on stdin ({name: [text, overrides]}) and prints, as JSON, the
 # sha256 of every state tensor and whether train_chunk came from the machine-code cache.

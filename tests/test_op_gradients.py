@@ -74,6 +74,9 @@ CASES = [
     ("softmax_ce_ws", [((6, 4), "w"), ((6,), "labels"), ((), ("hyper", 0.2)),
                        ((), ("hyper", 0.5)), ((), ("hyper", 2.0)), ((), ("hyper", 1.0)),
                        ((), ("hyper", 3.0))], "softmax_ce_ws", {}),
+    # l1 * sum|w| + l2 * sum w^2; "kink" keeps every weight away from |w|'s kink at 0
+    ("l1l2_penalty", [((4, 5), "kink"), ((), ("hyper", 0.03)), ((), ("hyper", 0.2))],
+     "l1l2_penalty", {}),
     ("batchnorm_dense", [((6, 4), "w"), ((4,), "w"), ((4,), "w"), ((), ("hyper", 1e-5))],
      "batchnorm_train", {}),
     ("batchnorm_conv", [((3, 2, 4, 5), "w"), ((2,), "w"), ((2,), "w"), ((), ("hyper", 1e-3))],
