@@ -358,7 +358,8 @@ class Program:
         return self.outputs(part.x)
 
     def predict(self, x: np.ndarray, normalized: bool = False) -> np.ndarray:
-        """Class probabilities (classification) or outputs (regression) for raw samples.
+        """Class probabilities (classification), sigmoid probabilities [N, 1] (binary) or outputs
+        (regression) for raw samples.
 
         `x` is a batch [N, ...] of numbers, each sample shaped as the data source stores it
         (the recipe's reshape/layout and normalization are then applied) or like the model's
