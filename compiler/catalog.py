@@ -18,8 +18,9 @@ from .schedules import SCHEDULES as _SCHEDULE_ROWS
 from .sources import SOURCES
 
 __all__ = ["LOSSES", "METRICS", "SOURCES", "OPTIMIZERS", "SCHEDULES", "AUGMENTS",
-           "IMAGE_AUGMENTS", "IMPUTE", "OUTLIERS", "NORMALIZE", "LAYOUTS", "SECTIONS", "ASSIGNMENTS", "DATA_KEYS", "TRAIN_KEYS",
-           "EARLY_STOP_KEYS", "MONITOR", "MODE"]
+           "IMAGE_AUGMENTS", "IMPUTE", "OUTLIERS", "NORMALIZE", "LAYOUTS", "SECTIONS",
+           "ASSIGNMENTS", "DATA_KEYS", "TRAIN_KEYS", "EARLY_STOP_KEYS", "MONITOR", "MODE",
+           "REGULARIZE_KEYS", "CLIPS"]
 
 # the optimizers' own registry (compiler/optimizers/, one file each) holds their schemas
 OPTIMIZERS = {name: Choice(name, d.opts, d.doc) for name, d in _OPTIMIZER_DEFS.items()}
@@ -40,8 +41,21 @@ VALIDATION_CALLS = {"kfold": Choice("kfold", (Opt("k", "int", 5, min=2, max=1000
 LAYOUTS = ("chw", "hwc")
 
 # Sections and top-level keys; the checker uses this list for did-you-mean on unknown names.
-SECTIONS = ("data", "model", "train", "early_stop")
-ASSIGNMENTS = ("loss", "optimizer", "schedule", "metrics")
+SECTIONS = ("data", "model", "train", "early_stop", "regularize")
+ASSIGNMENTS = ("loss", "optimizer", "schedule", "metrics", "clip")
+# `regularize { l1 = 1e-5  l2 = 1e-4 }`: Keras' L1L2 on every weight whose layer sets neither
+# l1 nor l2 itself (compiler/regularize.py); added to the loss, unlike weight_decay
+REGULARIZE_KEYS = (Opt("l1", "float", 0.0, min=0.0, doc="adds l1 * sum|w| of each weight"),
+                   Opt("l2", "float", 0.0, min=0.0, doc="adds l2 * sum w^2 of each weight"))
+# `clip = norm(1.0)` | `clip = value(0.5)`: gradient clipping before the optimizer's update,
+# torch.nn.utils.clip_grad_norm_ (one norm over every parameter's gradient) and
+# clip_grad_value_ (each element)
+CLIPS = {"norm": Choice("norm", (Opt("max_norm", "float", required=True, min=0.0,
+                                     min_inclusive=False, positional=True),),
+                        "scales every gradient by min(1, max_norm / (total L2 norm + 1e-6))"),
+         "value": Choice("value", (Opt("clip_value", "float", required=True, min=0.0,
+                                       min_inclusive=False, positional=True),),
+                         "clamps each gradient element to [-clip_value, clip_value]")}
 DATA_KEYS = (Opt("source", "call", required=True),
              Opt("test", "call", None, doc="source of the test split; overrides a test split "
                  "that `source` itself provides (mnist, npz with x_test)"),

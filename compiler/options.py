@@ -16,10 +16,12 @@ from typing import Any
 # 'float_or_call' is a number (range-checked) or a call of `table` (`validation = kfold(5)`).
 # 'name' is a bare name the checker validates in context (a monitor: `val_loss`, `accuracy`).
 # 'duration_list' is a non-empty list of durations (`at = [30 epochs, 60 epochs]`).
+# 'floats_or_enum' is a non-empty list of numbers, each range-checked (`class_weights = [1, 2.5]`),
+# or one of `choices` (`class_weights = balanced`).
 # 'size' is an amount of memory with a byte unit (`2 GB`, `512 MiB`), checked into an int of
 # bytes, or one of `choices` (`memory = auto`).
 KINDS = ("int", "float", "bool", "str", "enum", "duration", "shape", "call", "int_or_enum",
-         "call_list", "size", "duration_list", "name", "float_or_call")
+         "call_list", "size", "duration_list", "name", "float_or_call", "floats_or_enum")
 
 # byte units: SI prefixes are powers of 1000, IEC ones (KiB, MiB, ...) powers of 1024
 SIZE_UNITS = {"KB": 10 ** 3, "MB": 10 ** 6, "GB": 10 ** 9, "TB": 10 ** 12,

@@ -114,6 +114,8 @@ class Recipe:
     metrics: tuple[Call, ...]          # checked calls of compiler/metrics/ rows
     source: str = field(default="", repr=False)
     early_stop: EarlyStopSpec | None = None
+    regularize: dict[str, float] | None = None   # `regularize { l1, l2 }`, every key filled
+    clip: Call | None = None       # norm(max_norm) | value(clip_value)
 
     @property
     def metric_names(self) -> tuple[str, ...]:

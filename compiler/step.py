@@ -17,9 +17,11 @@ import numpy as np
 from .build import BuildContext, HyperInfo, ParamInfo, StatInfo, build_forward
 from .ir import Graph, TensorType
 from .losses import LOSSES, LossDef
+from .ops.regularize import penalty_value
 from .optimizers import OPTIMIZERS, Update
 from .passes.autodiff import grad
 from .recipe import Recipe
+from .regularize import PenaltyInfo, attach_max_norms, attach_penalties, clip_gradients
 from .tasks import Task
 
 
@@ -40,11 +42,22 @@ class StepGraphs:
     loss_def: LossDef
     loss_options: dict[str, Any]
     hypers: list[HyperInfo] = field(default_factory=list)   # in the kernels' `hypers` order
+    penalties: list[PenaltyInfo] = field(default_factory=list)   # regularised weights
 
     @property
     def task(self) -> Task:
         """What the loss implies: label type, training accuracy, predict() post-processing."""
         return self.loss_def.task
+
+    def penalty(self, weights: dict[str, np.ndarray], hypers) -> float | None:
+        """The weight penalty (l1 * sum|w| + l2 * sum w^2 over the regularised weights) for
+        these weights and run-time inputs (the kernels' `hypers` array, in `self.hypers`'
+        order); None when nothing is regularised."""
+        if not self.penalties:
+            return None
+        values = dict(zip((h.name for h in self.hypers), hypers))
+        return sum(penalty_value(weights[p.param], values[p.l1], values[p.l2])
+                   for p in self.penalties)
 
     def loss_value(self, outputs: np.ndarray, y: np.ndarray) -> float:
         """The recipe's loss over a whole split in numpy (what `evaluate` reports)."""
@@ -93,17 +106,22 @@ def build_step_graphs(recipe: Recipe, on_stage=None) -> StepGraphs:
     g = fwd.graph
     y = g.input_named("y")
     loss_def = LOSSES[recipe.loss.kind]
-    loss = loss_def.build(g, fwd.output, y, recipe.loss.options)
+    loss = loss_def.build(g, fwd.output, y, recipe.loss.options,
+                          lambda name, value: fwd.ctx.hyper(f"loss.{name}", value))
     g.outputs = {"loss": loss}
     if loss_def.task.counts_correct:
         g.outputs["correct"] = loss_def.task.correct(g, fwd.output, y)
     if on_stage:
         on_stage("build", g)
-    grads = grad(g, loss, g.by_role("param"))
+    # the penalties join the objective autodiff differentiates, never the reported loss
+    objective, penalties = attach_penalties(g, fwd.ctx, recipe, loss)
+    params = g.by_role("param")
+    grads = clip_gradients(g, fwd.ctx, recipe, params, grad(g, objective, params))
     slots = _attach_optimizer(g, fwd.ctx, recipe, grads)
+    attach_max_norms(g, fwd.ctx, recipe)
     if on_stage:
         on_stage("autodiff", g)
 
     pred = build_forward(recipe.model, training=False)
     return StepGraphs(g, pred.graph, fwd.params, slots, fwd.ctx.stats, loss_def,
-                      dict(recipe.loss.options), _all_hypers(fwd.ctx, pred.ctx))
+                      dict(recipe.loss.options), _all_hypers(fwd.ctx, pred.ctx), penalties)

@@ -79,6 +79,9 @@ def summary(recipe: Recipe) -> str:
             f"loss       {format_call(recipe.loss)}",
             f"optimizer  {format_call(recipe.optimizer)}",
             f"schedule   {format_call(recipe.schedule)}",
+            *([f"clip       {format_call(recipe.clip)}"] if recipe.clip is not None else []),
+            *([f"regularize l1 = {recipe.regularize['l1']:g}, l2 = {recipe.regularize['l2']:g}"]
+              if recipe.regularize is not None else []),
             f"train      {'epochs' if t.steps is None else 'steps'} = "
             f"{t.epochs if t.steps is None else t.steps}, batch = {t.batch}, seed = {t.seed}",
             f"metrics    {_metrics(recipe.metrics)}"]

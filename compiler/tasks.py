@@ -28,6 +28,23 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return np.exp(log_softmax(logits)).astype(np.float32)
 
 
+def sigmoid(logits: np.ndarray) -> np.ndarray:
+    """The probability of class 1 from one logit per row, [N, 1] (stable for large |z|)."""
+    z = logits.astype(np.float64)
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(np.float32)
+
+
+def class_scores(outputs: np.ndarray) -> np.ndarray:
+    """Per-class scores [N, C] of a classifier's outputs: the logits, or for a binary model's
+    one logit z the two columns [-z/2, z/2], whose softmax is [1 - sigmoid(z), sigmoid(z)]
+    and whose arg-max is class 1 exactly where z > 0 (the metrics' view of both tasks)."""
+    if outputs.ndim == 2 and outputs.shape[1] == 1:
+        z = outputs.astype(np.float64) / 2
+        return np.concatenate([-z, z], axis=1)
+    return outputs
+
+
 @dataclass(frozen=True)
 class Task:
     name: str
@@ -42,7 +59,14 @@ class Task:
     correct: Callable[["Graph", "Value", "Value"], "Value"] | None = None
     # metrics reported when the recipe has no `metrics = [...]`
     default_metrics: tuple[str, ...] = ()
+    # the number of classes its labels may have (binary: 2, a label outside {0, 1} is a D004);
+    # None: as many as the model has outputs
+    max_classes: int | None = None
     doc: str = ""
+
+    def classes_of(self, output_shape: tuple[int, ...]) -> int:
+        """How many classes a model with this output shape scores."""
+        return self.max_classes if self.max_classes is not None else int(output_shape[0])
 
     @property
     def label_dtype(self) -> str:
@@ -68,7 +92,14 @@ REGRESSION = Task(
     default_metrics=("mae",),
     doc="real-valued targets shaped like the model output; predict() gives the outputs")
 
-TASKS: dict[str, Task] = {t.name: t for t in (CLASSIFICATION, REGRESSION)}
+BINARY = Task(
+    "binary", class_labels=True, predict=sigmoid,
+    correct=lambda g, logit, y: g.add("count_correct_binary", logit, y),
+    default_metrics=("accuracy",), max_classes=2,
+    doc="class 0 or 1; the model outputs one logit, predict() gives sigmoid probabilities "
+        "[N, 1]")
+
+TASKS: dict[str, Task] = {t.name: t for t in (CLASSIFICATION, BINARY, REGRESSION)}
 
 
 def as_task(task: Task | str) -> Task:

@@ -16,7 +16,8 @@ import numpy as np
 from ..compiler.pipeline import CompiledProgram, lower_program
 from ..compiler.recipe import Recipe
 from .data import Data, apply_normalization, normalize_array
-from .data.check import check_data, check_loaded
+from .class_weights import resolve_balanced
+from .data.check import check_data, check_loaded, located
 from .data.dataset import Split
 from .data.rows import StoredRows, rows_per_block
 from . import divergence, predict_input
@@ -51,6 +52,7 @@ class EpochRecord:
     seconds: float
     steps: int
     lr: float | None = None     # the learning rate of the epoch's last step (the schedule's)
+    penalty: float | None = None    # the weight penalty at the epoch's end (l1/l2 recipes)
 
 
 @dataclass
@@ -83,6 +85,7 @@ class Program:
         self.data: Data | None = None
         if data is not None:
             self.data = check_loaded(recipe, data)
+            self._data_read()
         self.compile_seconds: float | None = None
         self._chunk = ChunkSizer()
         self._last_lr: float | None = None
@@ -112,7 +115,13 @@ class Program:
         a problem is a DataError located in the recipe's text."""
         if self.data is None:
             self.data = check_data(self.recipe, self.base_dir)
+            self._data_read()
         return self.data
+
+    def _data_read(self) -> None:
+        """What the loss computes from the training labels (`class_weights = balanced`)."""
+        with located(self.recipe):
+            resolve_balanced(self.graphs, self.data, self.compiled.executable)
 
     def _arrays(self, split: Split) -> tuple[np.ndarray | StoredRows, np.ndarray]:
         """The kernel's view of a split: float32 rows [N, width], or for streamed data the
@@ -286,8 +295,11 @@ class Program:
             train_metrics["accuracy"] = correct / seen
         seconds = time.perf_counter() - start_time
         validation = self.evaluate("validation") if self.data.validation is not None else None
+        # the loss above is the data loss; the penalty the step also minimised is computed
+        # from the weights the epoch ended with (compiler/regularize.py says why)
+        penalty = self.graphs.penalty(self.executable.state(), self.executable.hypers)
         return EpochRecord(epoch + 1, train_metrics, validation, seconds, stop - pos,
-                           self._last_lr)
+                           self._last_lr, penalty)
 
     # -- inference ----------------------------------------------------------------------
     def outputs(self, x: np.ndarray, batch: int = 256) -> np.ndarray:
@@ -346,7 +358,8 @@ class Program:
         return self.outputs(part.x)
 
     def predict(self, x: np.ndarray, normalized: bool = False) -> np.ndarray:
-        """Class probabilities (classification) or outputs (regression) for raw samples.
+        """Class probabilities (classification), sigmoid probabilities [N, 1] (binary) or outputs
+        (regression) for raw samples.
 
         `x` is a batch [N, ...] of numbers, each sample shaped as the data source stores it
         (the recipe's reshape/layout and normalization are then applied) or like the model's

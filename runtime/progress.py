@@ -40,6 +40,8 @@ class ProgressLine:
         rate = record.steps / max(record.seconds, 1e-9)
         line = (f"epoch {record.epoch}/{self.epochs}  {rate:,.0f} steps/s  "
                 f"{_fmt(record.train)}  {_fmt(record.validation, 'val_')}")
+        if record.penalty is not None:      # the l1/l2 penalty, beside the data loss
+            line = line.rstrip() + f"  penalty {record.penalty:.4f}"
         self.console.print(line.rstrip() + (" " * 8 if self.live else ""))
         self.t_epoch = time.perf_counter()
 

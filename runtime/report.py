@@ -80,7 +80,8 @@ def run_report(program, history, final: dict[str, dict[str, float]],
         "lr_reductions": [{"epoch": e, "lr": lr} for e, lr in history.lr_reductions],
         "history": [
             {"epoch": r.epoch, "train": r.train, "validation": r.validation,
-             "seconds": r.seconds, "lr": r.lr}
+             "seconds": r.seconds, "lr": r.lr,
+             **({"penalty": r.penalty} if r.penalty is not None else {})}
             for r in history.epochs
         ],
         "environment": {"python": platform.python_version(), "numpy": np.__version__,

@@ -66,6 +66,7 @@ def train_once(recipe, args, fold: int | None, prefix: str = "") -> dict:
     import recipec
     from .progress import ProgressLine
     from .report import run_report
+    from .class_weights import class_weights_of
 
     start = time.perf_counter()
     with _reading(data_label(recipe), quiet=args.quiet):
@@ -89,6 +90,13 @@ def train_once(recipe, args, fold: int | None, prefix: str = "") -> dict:
     # from the checked recipe to loaded kernels: generating and importing the module counts
     start = time.perf_counter()
     program = recipec.compile(recipe, data=data)
+    weights = class_weights_of(program.graphs)
+    if weights is not None and not args.quiet:
+        how = " (balanced, from the training labels)" if \
+            program.graphs.loss_options["class_weights"] == "balanced" else ""
+        print(f"{recipe.loss.kind}: class weights{how} " + ", ".join(
+            f"{name} {w:.4g}" for name, w in zip(
+                program.data.class_names or range(len(weights)), weights)), file=sys.stderr)
     program.warm_up()
     seconds = time.perf_counter() - start
     if not args.quiet:
@@ -110,6 +118,8 @@ def train_once(recipe, args, fold: int | None, prefix: str = "") -> dict:
     if "confusion" in details[shown]:
         print(confusion_table(details[shown]["confusion"], program.data.class_names, shown))
     report = run_report(program, history, final, loading, details)
+    if weights is not None:
+        report["class_weights"] = list(weights)
     if fold is not None:
         report["fold"] = fold + 1
     return report

@@ -44,7 +44,8 @@ def random_batches(program, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
     model = program.recipe.model
     x = rng.standard_normal((n,) + tuple(model.input_shape)).astype(np.float32)
     if program.graphs.task.class_labels:
-        y = rng.integers(0, model.output_shape[0], n).astype(np.int64)
+        classes = program.graphs.task.classes_of(model.output_shape)
+        y = rng.integers(0, classes, n).astype(np.int64)
     else:
         y = rng.standard_normal((n,) + tuple(model.output_shape)).astype(np.float32)
     return x, y

@@ -18,6 +18,7 @@ TARGETS = {                     # recipe: (split, lowest accuracy, highest accur
     "iris_mlp": ("validation", 0.93, 1.0),
     "digits_mlp": ("validation", 0.97, 1.0),
     "wine_adamw_cosine": ("validation", 0.95, 1.0),
+    "breast_cancer_bce": ("validation", 0.95, 1.0),
     "mnist1d_logreg": ("test", 0.30, 0.34),
     "mnist1d_mlp": ("test", 0.63, 1.0),
     "mnist_mlp": ("test", 0.98, 1.0),

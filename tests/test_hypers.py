@@ -64,7 +64,31 @@ CONV_SET = ["data.augment.shift_1.pixels=2", "data.augment.rotate_1.degrees=5",
             "data.augment.noise_1.std=0.2", "optimizer.beta1=0.8", "optimizer.beta2=0.99",
             "optimizer.eps=1e-6", "model.conv2d_1.bias_lr_mult=3"]
 
-RECIPES = {"dense": (DENSE, DENSE_SET), "conv": (CONV, CONV_SET)}
+# l1/l2 (a layer's own and regularize { }'s), the clip norm and a layer's max_norm
+REG = """
+data { source = digits() normalize = standard }
+model { input [64] dense(16, l2 = 1e-3, max_norm = 2) relu dense(10) }
+regularize { l1 = 1e-4 }
+clip = norm(1.0)
+loss = cross_entropy
+optimizer = sgd(lr = 0.05, momentum = 0.9)
+train { steps = 8 batch = 32 seed = 0 }
+"""
+REG_SET = ["model.dense_1.l2=1e-2", "model.dense_1.l1=1e-3", "regularize.l1=1e-3",
+           "clip.max_norm=0.5", "model.dense_1.max_norm=1.5"]
+
+# the loss's options: cross_entropy's smoothing and class weights
+LOSS = """
+data { source = digits() normalize = standard }
+model { input [64] dense(16) relu dense(10) }
+loss = cross_entropy(label_smoothing = 0.1, class_weights = [1, 2, 1, 1, 3, 1, 1, 0.5, 1, 1])
+optimizer = sgd(lr = 0.05)
+train { steps = 8 batch = 32 seed = 0 }
+"""
+LOSS_SET = ["loss.label_smoothing=0.3", "loss.class_weights=[1, 2, 1, 1, 0.25, 1, 1, 0.5, 1, 1]"]
+
+RECIPES = {"dense": (DENSE, DENSE_SET), "conv": (CONV, CONV_SET), "reg": (REG, REG_SET),
+           "loss": (LOSS, LOSS_SET)}
 
 # Trains each recipe given on stdin ({name: [text, overrides]}) and prints, as JSON, the
 # sha256 of every state tensor and whether train_chunk came from the machine-code cache.
@@ -172,7 +196,8 @@ def test_every_run_time_value_is_a_hyper_input_named_by_its_set_path():
              for h in build_step_graphs(recipec.loads(RECIPES[name][0], "r.recipe")).hypers}
     for name, (_, overrides) in RECIPES.items():
         for o in overrides:
-            assert o.partition("=")[0] in names, o
+            path = o.partition("=")[0]     # a list's elements are inputs `<path>.<index>`
+            assert path in names or f"{path}.0" in names, o
     assert "optimizer.lr" not in names                  # the schedule's per-step input
 
 

@@ -60,6 +60,23 @@ CASES = [
     ("reshape", [((3, 2, 4), "w")], "reshape", {"shape": (3, 8)}),
     ("softmax_ce", [((6, 4), "w"), ((6,), "labels")], "softmax_ce", {}),
     ("mse", [((5, 3), "w"), ((5, 3), "const")], "mse", {}),
+    ("mae", [((5, 3), "w"), ((5, 3), "const")], "mae", {}),
+    # delta 0.8: some errors inside the quadratic part, some on the linear one
+    ("huber", [((5, 3), "w"), ((5, 3), "const"), ((), ("hyper", 0.8))], "huber", {}),
+    ("multi_margin", [((6, 4), "w"), ((6,), "labels"), ((), ("hyper", 1.0))],
+     "multi_margin", {}),
+    ("multi_margin_small", [((6, 4), "w"), ((6,), "labels"), ((), ("hyper", 0.3))],
+     "multi_margin", {}),
+    ("bce_logits", [((7, 1), "w"), ((7,), "binary"), ((), ("hyper", 1.0))], "bce_logits", {}),
+    ("bce_logits_pos_weight", [((7, 1), "w"), ((7,), "binary"), ((), ("hyper", 2.5))],
+     "bce_logits", {}),
+    # smoothing 0.2, weights 0.5, 2, 1, 3 over 4 classes
+    ("softmax_ce_ws", [((6, 4), "w"), ((6,), "labels"), ((), ("hyper", 0.2)),
+                       ((), ("hyper", 0.5)), ((), ("hyper", 2.0)), ((), ("hyper", 1.0)),
+                       ((), ("hyper", 3.0))], "softmax_ce_ws", {}),
+    # l1 * sum|w| + l2 * sum w^2; "kink" keeps every weight away from |w|'s kink at 0
+    ("l1l2_penalty", [((4, 5), "kink"), ((), ("hyper", 0.03)), ((), ("hyper", 0.2))],
+     "l1l2_penalty", {}),
     ("batchnorm_dense", [((6, 4), "w"), ((4,), "w"), ((4,), "w"), ((), ("hyper", 1e-5))],
      "batchnorm_train", {}),
     ("batchnorm_conv", [((3, 2, 4, 5), "w"), ((2,), "w"), ((2,), "w"), ((), ("hyper", 1e-3))],
@@ -109,9 +126,9 @@ def _build(case, rng):
             g.input(kind, TensorType((), "int64"), "scalar")
             feeds[kind] = np.int64(3 if kind == "step" else 42)
             vname = kind
-        elif kind == "labels":
+        elif kind in ("labels", "binary"):
             g.input(vname, TensorType(shape, "int64"), "y")
-            feeds[vname] = rng.integers(0, 4, shape)
+            feeds[vname] = rng.integers(0, 4 if kind == "labels" else 2, shape)
         else:
             g.input(vname, TensorType(shape, F64), "y")
             feeds[vname] = rng.standard_normal(shape)

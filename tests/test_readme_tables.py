@@ -11,7 +11,7 @@ import pytest
 from readme_blocks import ROOT, blocks, signatures, source_map_paths, table_rows
 from recipec.compiler import catalog
 from recipec.compiler.inits import INITS
-from recipec.compiler.layers import LAYERS, PARAM_OPTS
+from recipec.compiler.layers import LAYERS, PARAM_OPTS, WEIGHT_OPTS
 from recipec.compiler.metrics import METRICS
 
 # table row -> the registry it lists, {name: option names}
@@ -50,6 +50,15 @@ def _choices(cell: str, key: str) -> set[str]:
 
 def test_per_parameter_row():
     assert set(re.findall(r"`(\w+)`", ROWS["per-parameter"])) == {o.name for o in PARAM_OPTS}
+
+
+def test_regularisation_row():
+    row = ROWS["regularisation"]
+    assert {o.name for o in WEIGHT_OPTS} <= set(re.findall(r"`(\w+)`", row))
+    [section] = re.findall(r"`regularize \{([^}`]*)\}`", row)
+    assert set(re.findall(r"(\w+) =", section)) == {o.name for o in catalog.REGULARIZE_KEYS}
+    clips = {name: [option] for name, option in re.findall(r"`clip = (\w+)\((\w+)\)`", row)}
+    assert clips == {name: [o.name for o in c.opts] for name, c in catalog.CLIPS.items()}
 
 
 def test_preprocessing_row_and_data_keys():

@@ -14,6 +14,7 @@ import pytest
 
 import recipec
 
+from recipec.compiler.build import BuildContext
 from recipec.compiler.check import check_source
 from recipec.compiler.diagnostics import RecipeError, Span
 from recipec.compiler.interpret import run_graph
@@ -37,9 +38,24 @@ def _ce(o, y):     # written out without the max shift: the logits here are smal
     return np.mean(np.log(np.exp(o).sum(axis=1)) - o[np.arange(len(y)), y])
 
 
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-z.astype(np.float64)))
+
+
+def _hinge(o, y, margin):      # torch's MultiMarginLoss written as loops
+    o = o.astype(np.float64)
+    return np.mean([sum(max(0.0, margin - o[i, y[i]] + o[i, j]) for j in range(o.shape[1])
+                        if j != y[i]) / o.shape[1] for i in range(len(y))])
+
+
+def _huber(o, y, delta):
+    e = np.abs(o.astype(np.float64) - y)
+    return np.mean(np.where(e < delta, 0.5 * e ** 2, delta * (e - 0.5 * delta)))
+
+
 # loss -> its task, whether the step counts correct rows, the label input `y` of the step, the
 # metrics of a recipe without `metrics = [...]`, a batch (outputs, labels), the loss in plain
-# numpy, and the layers after `input [1, 4, 4]` giving an output the loss accepts (`good`) or
+# numpy (with the row's `options`, none when absent), and the layers after `input [1, 4, 4]` giving an output the loss accepts (`good`) or
 # rejects with an E303 (`bad`)
 LOSS_ROWS = {
     "cross_entropy": dict(
@@ -48,6 +64,33 @@ LOSS_ROWS = {
         batch=lambda: (RNG.standard_normal((5, 3)).astype(np.float32),
                        np.array([0, 2, 1, 2, 0], np.int64)),
         formula=_ce, good="flatten dense(3)", bad="flatten dense(1)"),
+    "binary_cross_entropy": dict(
+        task="binary", counts_correct=True, label=TensorType((BATCH,), "int64"),
+        default_metrics=("accuracy",), options={"pos_weight": 2.0},
+        batch=lambda: (RNG.standard_normal((5, 1)).astype(np.float32),
+                       np.array([0, 1, 1, 0, 1], np.int64)),
+        formula=lambda o, y: np.mean(-(2.0 * y * np.log(_sigmoid(o[:, 0]))
+                                       + (1 - y) * np.log(1 - _sigmoid(o[:, 0])))),
+        good="flatten dense(1)", bad="flatten dense(2)"),
+    "hinge": dict(
+        task="classification", counts_correct=True, label=TensorType((BATCH,), "int64"),
+        default_metrics=("accuracy",), options={"margin": 0.7},
+        batch=lambda: (RNG.standard_normal((5, 3)).astype(np.float32),
+                       np.array([0, 2, 1, 2, 0], np.int64)),
+        formula=lambda o, y: _hinge(o, y, 0.7), good="flatten dense(3)", bad="flatten dense(1)"),
+    "huber": dict(
+        task="regression", counts_correct=False, label=TensorType((BATCH, 2), "float32"),
+        default_metrics=("mae",), options={"delta": 0.5},
+        batch=lambda: (RNG.standard_normal((5, 2)).astype(np.float32),
+                       RNG.standard_normal((5, 2)).astype(np.float32)),
+        formula=lambda o, y: _huber(o, y, 0.5), good="flatten dense(2)", bad="maxpool2d(2)"),
+    "mae": dict(
+        task="regression", counts_correct=False, label=TensorType((BATCH, 2), "float32"),
+        default_metrics=("mae",),
+        batch=lambda: (RNG.standard_normal((5, 2)).astype(np.float32),
+                       RNG.standard_normal((5, 2)).astype(np.float32)),
+        formula=lambda o, y: np.mean(np.abs(o.astype(np.float64) - y)),
+        good="flatten dense(2)", bad="maxpool2d(2)"),
     "mse": dict(
         task="regression", counts_correct=False, label=TensorType((BATCH, 2), "float32"),
         default_metrics=("mae",),
@@ -59,7 +102,7 @@ LOSS_ROWS = {
 
 # metric -> the tasks it is valid for (None: all), and a tiny example with its value by hand
 METRIC_ROWS = {
-    "accuracy": dict(tasks={"classification"}, loss="cross_entropy",
+    "accuracy": dict(tasks={"classification", "binary"}, loss="cross_entropy",
                      outputs=[[2, 1, 0], [0, 1, 3], [1, 5, 0], [4, 0, 0]], y=[0, 2, 0, 1],
                      value=0.5),
     "mae": dict(tasks={"regression"}, loss="mse",
@@ -70,18 +113,20 @@ METRIC_ROWS = {
     "top_k": dict(tasks={"classification"}, loss="cross_entropy", options={"k": 2},
                   outputs=[[2, 1, 0], [0, 1, 3], [1, 5, 0], [4, 0, 0]], y=[0, 2, 0, 1],
                   value=0.75),      # row 4: label 1 ties class 2, which ranks first (sklearn)
-    "precision": dict(tasks={"classification"}, loss="cross_entropy",
+    "precision": dict(tasks={"classification", "binary"}, loss="cross_entropy",
                       options={"average": "macro"},
                       outputs=[[2, 1, 0], [0, 1, 3], [1, 5, 0], [4, 0, 0]], y=[0, 2, 0, 1],
                       value=(1 / 2 + 0 + 1) / 3),
-    "recall": dict(tasks={"classification"}, loss="cross_entropy",
+    "recall": dict(tasks={"classification", "binary"}, loss="cross_entropy",
                    options={"average": "weighted"},
                    outputs=[[2, 1, 0], [0, 1, 3], [1, 5, 0], [4, 0, 0]], y=[0, 2, 0, 1],
                    value=(2 * 0.5 + 0 + 1) / 4),
-    "f1": dict(tasks={"classification"}, loss="cross_entropy", options={"average": "micro"},
+    "f1": dict(tasks={"classification", "binary"}, loss="cross_entropy",
+               options={"average": "micro"},
                outputs=[[2, 1, 0], [0, 1, 3], [1, 5, 0], [4, 0, 0]], y=[0, 2, 0, 1],
                value=0.5),
-    "auc": dict(tasks={"classification"}, loss="cross_entropy",   # scores z1 - z0: 1, -1, 2, 0
+    # scores z1 - z0: 1, -1, 2, 0
+    "auc": dict(tasks={"classification", "binary"}, loss="cross_entropy",
                 outputs=[[0, 1], [1, 0], [0, 2], [0, 0]], y=[1, 0, 0, 1], value=0.5),
     "mse": dict(tasks={"regression"}, loss="mse", outputs=[[1, 2], [3, 4]], y=[[0, 2], [5, 4]],
                 value=1.25),
@@ -193,14 +238,19 @@ def test_loss_graph_and_numpy_value_equal_the_formula(name):
     assert loss.task is TASKS[row["task"]]
     outputs, y = row["batch"]()
     assert y.dtype == np.dtype(loss.task.label_dtype)
+    options = row.get("options", {})
     g = Graph()
+    ctx = BuildContext(g, training=True)
     out = g.input("out", TensorType((BATCH,) + outputs.shape[1:]), "x")
     labels = g.input("y", loss.task.label_type(outputs.shape[1:]), "y")
-    g.outputs = {"loss": loss.build(g, out, labels, {})}
+    g.outputs = {"loss": loss.build(g, out, labels, options,
+                                    lambda name, v: ctx.hyper(f"loss.{name}", v))}
     verify(g)
+    assert {h.name: h.value for h in ctx.hypers} == {f"loss.{k}": v for k, v in options.items()}
     want = row["formula"](outputs, y)
-    np.testing.assert_allclose(run_graph(g, {"out": outputs, "y": y})["loss"], want, rtol=1e-5)
-    np.testing.assert_allclose(loss.value(outputs, y, {}), want, rtol=1e-12)
+    np.testing.assert_allclose(run_graph(g, {"out": outputs, "y": y}, ctx.hypers)["loss"], want,
+                               rtol=1e-5)
+    np.testing.assert_allclose(loss.value(outputs, y, options), want, rtol=1e-12)
 
 
 @pytest.mark.parametrize("name", sorted(LOSS_ROWS))
@@ -280,7 +330,8 @@ def test_recipec_check_prints_the_metric_diagnostic(tmp_path, capsys):
     assert main(["check", str(path)]) == 2
     err = capsys.readouterr().err
     assert re.search(rf"^{re.escape(str(path))}:9:18: error\[E304\]: metric `accuracy` needs "
-                     r"loss = cross_entropy \(the loss is mse\)$", err, re.M), err
+                     r"loss = binary_cross_entropy or cross_entropy or hinge \(the loss is "
+                     r"mse\)$", err, re.M), err
     assert "help: use `mae` or `mse` or `r2` for regression" in err
 
 

@@ -17,8 +17,10 @@ from ..syntax import ast
 from .model import layer_paths
 
 _CALL_TABLES = {"optimizer": catalog.OPTIMIZERS, "schedule": catalog.SCHEDULES,
-                "loss": catalog.LOSSES, "source": catalog.SOURCES, "test": catalog.SOURCES}
-_SECTION_KEYS = {"data": catalog.DATA_KEYS, "train": catalog.TRAIN_KEYS}
+                "loss": catalog.LOSSES, "source": catalog.SOURCES, "test": catalog.SOURCES,
+                "clip": catalog.CLIPS}
+_SECTION_KEYS = {"data": catalog.DATA_KEYS, "train": catalog.TRAIN_KEYS,
+                 "regularize": catalog.REGULARIZE_KEYS}
 
 
 def target_option(file: ast.File, parts: list[str]) -> Opt | None:

@@ -1,7 +1,7 @@
 """`--set path=value` overrides, applied to the AST before checking.
 
-Paths: `data.KEY`, `train.KEY`, `loss`, `optimizer`, `schedule`, `metrics`, an option of a
-call (`optimizer.momentum`), a layer's option by the layer's name as `recipec check` prints it
+Paths: `data.KEY`, `train.KEY`, `regularize.KEY`, `loss`, `optimizer`, `schedule`, `metrics`,
+`clip`, an option of a call (`optimizer.momentum`, `clip.max_norm`), a layer's option by the layer's name as `recipec check` prints it
 (`model.dropout_1.rate`, `model.dense_2.units`) and an option of an augment entry named the
 same way (`data.augment.rotate_1.degrees`, compiler/augment.py). These are also the names of
 the compiled step's run-time hyperparameters, so such a `--set` compiles nothing unless it
@@ -33,10 +33,11 @@ from .values import Ctx
 FILE = "<--set>"
 _TABLES = {"optimizer": catalog.OPTIMIZERS, "schedule": catalog.SCHEDULES,
            "loss": catalog.LOSSES, "source": catalog.SOURCES,
-           "test": catalog.SOURCES}
-_HEADS = ("data", "train", "model") + catalog.ASSIGNMENTS
-_FORMS = ("use `data.KEY`, `train.KEY`, `loss`, `optimizer`, `schedule`, `metrics`, "
-          "`optimizer.OPTION`, `model.LAYER.OPTION` or `data.augment.ENTRY.OPTION`")
+           "test": catalog.SOURCES, "clip": catalog.CLIPS}
+_SECTIONED = ("data", "train", "regularize")     # `head.KEY`: a key of a `{ }` section
+_HEADS = _SECTIONED + ("model",) + catalog.ASSIGNMENTS
+_FORMS = ("use `data.KEY`, `train.KEY`, `regularize.KEY`, `loss`, `optimizer`, `schedule`, "
+          "`metrics`, `clip`, `optimizer.OPTION`, `clip.OPTION`, `model.LAYER.OPTION` or `data.augment.ENTRY.OPTION`")
 
 
 def _texts(overrides) -> Iterable[str]:
@@ -66,7 +67,7 @@ def _apply_one(ctx: Ctx, file: ast.File, text: str) -> ast.File:
                   f"e.g. `--set {path.strip()}=VALUE`; an empty string is `{path.strip()}=\"\"`")
         return file
     head = parts[0]
-    sectioned = head in ("data", "train")
+    sectioned = head in _SECTIONED
     entry = head == "data" and len(parts) == 4 and parts[1] == "augment"
     if head not in _HEADS or (head == "model" and len(parts) != 3) or (
             head != "model" and not entry and (len(parts) > (3 if sectioned else 2)

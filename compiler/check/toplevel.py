@@ -62,11 +62,15 @@ def check_ast(ctx: Ctx, file: ast.File, text: str) -> Recipe | None:
                 if "monitor" in call.options:
                     _monitor(ctx, call.options["monitor"], call.span, monitors, data,
                              call.kind)
+    regularize = _keyed(ctx, found["regularize"], catalog.REGULARIZE_KEYS, {}) \
+        if "regularize" in found else None
+    clip = _choice(ctx, found, "clip", catalog.CLIPS)
     if ctx.diagnostics:
         return None
     return Recipe(name=file.name or Path(ctx.file).stem, path=ctx.file, data=data, model=model,
                   loss=loss, optimizer=optimizer, schedule=schedule, train=train,
-                  metrics=metrics, source=text, early_stop=early_stop)
+                  metrics=metrics, source=text, early_stop=early_stop,
+                  regularize=regularize, clip=clip)
 
 
 def available_monitors(task: Task, metrics: tuple[Call, ...]) -> dict[str, bool]:

@@ -139,6 +139,18 @@ def check_value(ctx: Ctx, v: ast.Value, opt: Opt, label: str,
             return _number(ctx, v, replace(opt, kind="float"), label)
         call = check_choice(ctx, v, table or {}, label)
         return MISSING if call is None else call
+    elif kind == "floats_or_enum":
+        if isinstance(v, ast.Name):
+            if v.value in opt.choices:
+                return v.value
+            ctx.error(v.span, "E104", f"unknown {label} `{v.value}`", hint(v.value, opt.choices))
+            return MISSING
+        if not isinstance(v, ast.List) or not v.items:
+            ctx.error(v.span, "E201", f"{label}: expected a list of numbers like `[1, 2.5]` or "
+                      f"one of {', '.join(opt.choices)}, got {ast.describe(v)}")
+            return MISSING
+        items = [_number(ctx, item, replace(opt, kind="float"), label) for item in v.items]
+        return MISSING if any(i is MISSING for i in items) else tuple(items)
     elif kind == "name":
         if isinstance(v, ast.Name):
             return v.value

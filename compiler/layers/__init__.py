@@ -51,6 +51,16 @@ PARAM_OPTS = tuple(Opt(f"{prefix}{kind}_mult", "float", 1.0, min=0.0,
                            f"{'learning rate' if kind == 'lr' else 'weight decay'}")
                    for prefix in ("", "bias_") for kind in ("lr", "decay"))
 
+# The weight's regularisation and constraint (Keras' kernel_regularizer = L1L2(l1, l2) and
+# kernel_constraint = MaxNorm(c)), taken by every layer with a weight; the bias is never
+# regularised. Unset (None) l1 and l2 mean "the recipe's `regularize { }` values"; a layer
+# that sets either has exactly its own (compiler/regularize.py).
+WEIGHT_OPTS = (
+    Opt("l1", "float", None, min=0.0, doc="adds l1 * sum|w| of the weight to the loss"),
+    Opt("l2", "float", None, min=0.0, doc="adds l2 * sum w^2 of the weight to the loss"),
+    Opt("max_norm", "float", None, min=0.0, min_inclusive=False,
+        doc="after each update, rescales each output unit's incoming weights to norm <= c"))
+
 
 def register(layer: LayerDef) -> LayerDef:
     assert layer.name not in LAYERS, f"layer {layer.name} registered twice"

@@ -13,7 +13,7 @@ from __future__ import annotations
 from ..ir import BATCH
 from ..ops.conv import out_size
 from ..options import Opt
-from . import PARAM_OPTS, LayerDef, ShapeError, numel, register
+from . import PARAM_OPTS, WEIGHT_OPTS, LayerDef, ShapeError, numel, register
 from .dense import INIT_OPTS, check_bias_init
 
 _AXES = {1: "[channels, length]", 2: "[channels, height, width]"}
@@ -94,7 +94,7 @@ def _conv(nd: int):
          Opt("stride", "int", 1, min=1, positional=True),
          Opt("padding", "int_or_enum", 0, min=0, choices=("same", "valid"),
              doc="zeros on each side, or `same` (output size = input size) / `valid` (= 0)"),
-         Opt("bias", "bool", True)) + INIT_OPTS + PARAM_OPTS,
+         Opt("bias", "bool", True)) + INIT_OPTS + PARAM_OPTS + WEIGHT_OPTS,
         shape, build, params, flops,
         doc=f"{nd}-D convolution (cross-correlation) over a channels-first input",
     ))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..inits import MATRIX_ONLY, init_option
 from ..options import Opt
-from . import PARAM_OPTS, LayerDef, ShapeError, register
+from . import PARAM_OPTS, WEIGHT_OPTS, LayerDef, ShapeError, register
 
 # the weight and bias initialisers of dense and conv layers (compiler/inits.py)
 INIT_OPTS = (init_option("init", "he", doc="weight initialiser"),
@@ -50,7 +50,7 @@ def _build(ctx, x, spec):
 register(LayerDef(
     "dense",
     (Opt("units", "int", required=True, min=1, positional=True, doc="output features"),
-     Opt("bias", "bool", True)) + INIT_OPTS + PARAM_OPTS,
+     Opt("bias", "bool", True)) + INIT_OPTS + PARAM_OPTS + WEIGHT_OPTS,
     _shape, _build, _params, _flops,
     doc="fully-connected layer",
 ))

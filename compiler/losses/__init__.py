@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 class LossDef:
     name: str
     task: Task
-    # build(graph, outputs [B, *out], y, options) -> the scalar loss Value
-    build: Callable[["Graph", "Value", "Value", dict[str, Any]], "Value"]
+    # build(graph, outputs [B, *out], y, options, hyper) -> the scalar loss Value;
+    # hyper(option name, value) is the option as a run-time input (`loss.<option>`)
+    build: Callable[["Graph", "Value", "Value", dict[str, Any], Callable], "Value"]
     # value(outputs [N, *out], y [N, ...], options) -> the mean loss in float64 numpy
     value: Callable[[np.ndarray, np.ndarray, dict[str, Any]], float]
     # check_output(model output shape, options) -> None, or (message, hint) for an E303

@@ -7,10 +7,10 @@ from ..tasks import REGRESSION
 from . import LossDef, register
 
 
-def _check_output(out, options):
+def _check_output(out, options, name="mse"):
     if len(out) == 1:
         return None
-    return (f"mse needs a flat model output [k]; the model outputs {list(out)}",
+    return (f"{name} needs a flat model output [k]; the model outputs {list(out)}",
             "add `flatten` or end the model with `dense(k)`")
 
 
@@ -20,5 +20,5 @@ def _value(outputs: np.ndarray, y: np.ndarray, options) -> float:
 
 register(LossDef(
     "mse", REGRESSION,
-    build=lambda g, outputs, y, options: g.add("mse", outputs, y),
+    build=lambda g, outputs, y, options, hyper: g.add("mse", outputs, y),
     value=_value, check_output=_check_output, doc="mean squared error"))

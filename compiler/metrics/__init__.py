@@ -5,7 +5,8 @@ meaningful for (the checker reports any other as an E304), its options (`top_k(k
 `f1(average = weighted)`) and gives its numpy formula. The rows are plain numpy so the
 checker reads them without the runtime; every module of this package is imported below, so a
 new file registers itself. Classification formulas see the logits; the class with the
-highest logit is the prediction.
+highest logit is the prediction. A binary model's one logit z is seen as the two class
+scores [-z/2, z/2] (tasks.class_scores): class 1 where z > 0.
 """
 from __future__ import annotations
 
@@ -17,7 +18,10 @@ from typing import Any, Callable
 import numpy as np
 
 from ..options import Choice, Opt
-from ..tasks import TASKS, Task
+from ..tasks import BINARY, CLASSIFICATION, TASKS, Task, class_scores
+
+# the tasks whose rows are classes (the classification metrics apply to both)
+CLASS_TASKS = (CLASSIFICATION, BINARY)
 
 # the recipe's own loss over a split, (outputs, y) -> mean loss; the `loss` metric is this
 LossValue = Callable[[np.ndarray, np.ndarray], float]
@@ -58,7 +62,8 @@ def metric_key(call) -> str:
 
 
 def confusion_matrix(outputs: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """counts[true class, predicted class] over every class the model outputs."""
+    """counts[true class, predicted class] over every class the model scores."""
+    outputs = class_scores(outputs)
     k = outputs.shape[1]
     predicted = outputs.argmax(axis=1)
     return np.bincount(np.asarray(y, np.int64) * k + predicted, minlength=k * k).reshape(k, k)

@@ -1,12 +1,12 @@
 """auc: the area under the ROC curve of a two-class model (scikit-learn's roc_auc_score on
-the probability of class 1), from the ranks of the score z1 - z0 with ties counted half
+the probability of class 1; for binary_cross_entropy's one logit, of that logit), from the ranks of the score z1 - z0 with ties counted half
 (Mann-Whitney U). NaN when the split holds one class only (the area is undefined)."""
 from __future__ import annotations
 
 import numpy as np
 
-from ..tasks import CLASSIFICATION
-from . import MetricDef, register
+from ..tasks import class_scores
+from . import CLASS_TASKS, MetricDef, register
 
 
 def _ranks(score: np.ndarray) -> np.ndarray:
@@ -24,7 +24,8 @@ def _ranks(score: np.ndarray) -> np.ndarray:
 
 
 def _auc(outputs, y, loss, options):
-    score = outputs[:, 1].astype(np.float64) - outputs[:, 0]
+    scores = class_scores(outputs)          # a binary model's logit z: the score is z
+    score = scores[:, 1].astype(np.float64) - scores[:, 0]
     positive = np.asarray(y) == 1
     n1 = int(positive.sum())
     n0 = len(positive) - n1
@@ -34,7 +35,8 @@ def _auc(outputs, y, loss, options):
 
 
 register(MetricDef(
-    "auc", _auc, tasks=(CLASSIFICATION,),
-    check_output=lambda out: None if tuple(out) == (2,) else
-    f"auc is the ROC area of a two-class model; this one outputs {list(out)}",
+    "auc", _auc, tasks=CLASS_TASKS,
+    check_output=lambda out: None if tuple(out) in ((2,), (1,)) else
+    f"auc is the ROC area of a two-class model (two logits, or binary_cross_entropy's one); "
+    f"this one outputs {list(out)}",
     higher_is_better=True, doc="ROC-AUC of a two-class model (class 1 is positive)"))

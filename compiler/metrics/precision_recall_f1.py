@@ -8,8 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..options import Opt
-from ..tasks import CLASSIFICATION
-from . import MetricDef, confusion_matrix, register
+from . import CLASS_TASKS, MetricDef, confusion_matrix, register
 
 AVERAGE = Opt("average", "enum", "macro", positional=True, choices=("macro", "micro", "weighted"))
 
@@ -45,7 +44,7 @@ def _details(which):
 
 for _name in ("precision", "recall", "f1"):
     register(MetricDef(
-        _name, _averaged(_name), tasks=(CLASSIFICATION,), opts=(AVERAGE,),
+        _name, _averaged(_name), tasks=CLASS_TASKS, opts=(AVERAGE,),
         label=lambda o, n=_name: n if o["average"] == "macro" else f"{n}_{o['average']}",
         details=_details(_name), higher_is_better=True,
         doc=f"{_name} of the arg-max class, averaged: macro | micro | weighted"))

@@ -34,7 +34,7 @@ def check_data(recipe: Recipe, base_dir: str | Path | None = None, *,
     if base_dir is None:
         base_dir = Path(recipe.path).parent if recipe.path else Path(".")
     task = catalog.LOSSES[recipe.loss.kind].task
-    with _located(recipe):
+    with located(recipe):
         data = load_data(recipe.data, task, recipe.train.seed, base_dir, cache=cache,
                          fold=fold)
         check_fits(data, recipe.model, task)
@@ -61,13 +61,14 @@ def check_schedule(data: Data, recipe: Recipe) -> None:
 
 def check_loaded(recipe: Recipe, data: Data) -> Data:
     """`data` read already (by `check_data`, or built by hand): check it fits the model."""
-    with _located(recipe):
+    with located(recipe):
         check_fits(data, recipe.model, catalog.LOSSES[recipe.loss.kind].task)
     return data
 
 
 @contextlib.contextmanager
-def _located(recipe: Recipe) -> Iterator[None]:
+def located(recipe: Recipe) -> Iterator[None]:
+    """DataErrors raised inside it, pointed at the recipe text their key names."""
     try:
         yield
     except DataError as err:
@@ -93,7 +94,7 @@ def check_fits(data: Data, model: ModelSpec, task: Task) -> None:
                         f"the model's input is {_shape(inp)}", D003, key="input",
                         hint=_shape_hint(fs, inp, data.conversion is not None))
     if task.class_labels:
-        outputs = model.output_shape[0]
+        outputs = task.classes_of(model.output_shape)
         if data.num_classes is not None and data.num_classes > outputs:
             raise DataError(f"{data.source}: labels go up to {data.num_classes - 1} "
                             f"({data.num_classes} classes) but the model outputs {outputs} "

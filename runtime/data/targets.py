@@ -45,6 +45,7 @@ def encode_targets(y: np.ndarray, task: Task | str, origin: str, path: str | Non
             except ValueError:
                 names, codes = np.unique(y, return_inverse=True)
                 names = tuple(str(s) for s in names)
+                _check_binary(task, len(names), origin, path, names)
                 if len(names) < min_classes:
                     raise DataError(f"{origin}: the labels have only one class ({names[0]!r}); "
                                     f"classification needs at least 2", D004, path)
@@ -79,6 +80,11 @@ def encode_targets(y: np.ndarray, task: Task | str, origin: str, path: str | Non
                                 f"{k} classes", D004, path)
         else:
             k = int(y.max()) + 1 if n else 0
+            if k > 2 and as_task(task).max_classes == 2:
+                i = int(np.argmax(y > 1))
+                raise DataError(f"{origin}: label {y[i]} at {where(i)} is not 0 or 1 "
+                                f"(binary_cross_entropy's labels are 0 and 1)", D004, path,
+                                hint="use cross_entropy and dense(C) for C classes")
         if k < min_classes:
             raise DataError(f"{origin}: the labels have only one class (0); classification "
                             f"needs at least 2", D004, path)
@@ -101,6 +107,15 @@ def encode_targets(y: np.ndarray, task: Task | str, origin: str, path: str | Non
         raise DataError(f"{origin}: target at {where(int(bad[0]))} is NaN or infinite",
                         D004, path)
     return np.ascontiguousarray(y, dtype=np.float32), None, None
+
+
+def _check_binary(task, k: int, origin: str, path: str | None, names) -> None:
+    """A binary task's string labels must name exactly two classes (0 and 1 by sorted name)."""
+    if as_task(task).max_classes == 2 and k > 2:
+        listed = ", ".join(map(repr, names[:5])) + (", ..." if k > 5 else "")
+        raise DataError(f"{origin}: the labels name {k} classes ({listed}); "
+                        f"binary_cross_entropy needs exactly 2", D004, path,
+                        hint="use cross_entropy and dense(C) for C classes")
 
 
 def _first_non_numeric(a: np.ndarray) -> str:

@@ -40,4 +40,5 @@ def library(name: str):
 
 
 from . import (augment, batchnorm, conv, elementwise, epilogue, linalg, losses,  # noqa: E402,F401
-               optim, structural, winners)
+               optim, regularize, structural, winners)
+from . import binary, ce_weighted, margin, regression_losses  # noqa: E402,F401
