@@ -92,4 +92,7 @@ EARLY_STOP_KEYS = (MONITOR, MODE,
 TRAIN_KEYS = (Opt("epochs", "int", None, min=1),
               Opt("steps", "int", None, min=1, doc="total optimizer steps, across epochs"),
               Opt("batch", "int", 32, min=1),
-              Opt("seed", "int", 0, min=0))
+              Opt("seed", "int", 0, min=0),
+              # runtime/checkpoint.py: every this long, and at the end and on SIGINT/SIGTERM
+              Opt("checkpoint", "duration", None, doc="write a checkpoint this often"),
+              Opt("keep", "int", 3, min=1, doc="checkpoints kept (the newest)"))

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .diagnostics import Span
+from .options import Duration
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,8 @@ class TrainSpec:
     seed: int
     span: Span
     steps: int | None = None
+    checkpoint: Duration | None = None   # write a checkpoint this often (runtime/checkpoint.py)
+    keep: int = 3                        # checkpoints kept, the newest
 
     def total_steps(self, steps_per_epoch: int) -> int:
         return self.steps if self.steps is not None else self.epochs * steps_per_epoch

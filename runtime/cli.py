@@ -35,6 +35,14 @@ def _parser() -> argparse.ArgumentParser:
                    help="override a recipe value, e.g. --set train.epochs=5")
     r.add_argument("--report", metavar="OUT.json", help="write final metrics and timings")
     r.add_argument("--quiet", action="store_true", help="no progress output")
+    r.add_argument("--checkpoints", metavar="DIR",
+                   help="where checkpoints go (default runs/<recipe>/checkpoints when the "
+                        "recipe sets `train { checkpoint = ... }`)")
+    r.add_argument("--resume", nargs="?", const="", metavar="PATH",
+                   help="continue from the newest checkpoint (of PATH, a file or folder; "
+                        "default the checkpoints folder)")
+    r.add_argument("--force", action="store_true",
+                   help="with --resume: resume even if the recipe or overrides changed")
     r.add_argument("--fold", type=int, metavar="I",
                    help="with validation = kfold(k): train only fold I (1 to k)")
     for command in (c, r):
@@ -137,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _refuse_bad_values(parser, args)
     from ..compiler.diagnostics import RecipeError, render, render_all
-    from .errors import DataError, TrainingDiverged
+    from .errors import CheckpointError, DataError, TrainingDiverged
     from ..compiler.lower import get_target
 
     try:
@@ -158,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except TrainingDiverged as err:
         print(f"{args.file}: {err.render()}", file=sys.stderr)
+        return 2
+    except CheckpointError as err:
+        print(f"recipec: {err.render()}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("recipec: interrupted", file=sys.stderr)

@@ -133,3 +133,24 @@ class TrainingDiverged(Exception):
     def render(self) -> str:
         """The lines the CLI prints."""
         return f"error[{self.code}]: {self.message}\n  = help: {self.hint}"
+
+
+# Codes of `CheckpointError` (runtime/checkpoint.py):
+CHECKPOINT_CODES = {
+    "C001": "no checkpoint to resume from",
+    "C002": "checkpoint unreadable, damaged or foreign",
+    "C003": "the checkpoint is of another recipe or other overrides",
+}
+
+
+class CheckpointError(Exception):
+    """A checkpoint that cannot be used; the message names the file and what was wrong."""
+
+    def __init__(self, message: str, code: str, hint: str | None = None):
+        assert code in CHECKPOINT_CODES, code
+        self.message, self.code, self.hint = message, code, hint
+        super().__init__(message)
+
+    def render(self) -> str:
+        text = f"error[{self.code}]: {self.message}"
+        return text + (f"\n  = help: {self.hint}" if self.hint else "")

@@ -89,6 +89,12 @@ class Program:
         self.compile_seconds: float | None = None
         self._chunk = ChunkSizer()
         self._last_lr: float | None = None
+        # checkpoints (runtime/checkpoint.py): a Checkpointer, set by `recipec run`; the
+        # running sums of the epoch in progress go into them; `stop_requested` (a signal)
+        # ends fit at the next chunk boundary, after a checkpoint
+        self.checkpointer = None
+        self._partial: dict | None = None
+        self.stop_requested = False
         # epoch-boundary decisions (runtime/monitor.py); their counters outlive one fit()
         self._early = EarlyStop(recipe.early_stop) if recipe.early_stop is not None else None
         plateau = find_plateau(recipe.schedule)
@@ -225,8 +231,15 @@ class Program:
                     history.steps += record.steps
                     if progress:
                         progress.epoch_end(record)
-                    if stop == spe and self._epoch_end(record, history):
-                        break
+                    if stop == spe:
+                        self._partial = None
+                        if self._epoch_end(record, history):
+                            break
+                        if self.stop_requested:
+                            raise Interrupted(self._checkpoint_now())
+                        if self.checkpointer is not None and \
+                                self.checkpointer.due(self.state.step):
+                            self.checkpointer.write(self)
                 self._restore_best(history)
             except TrainingDiverged:
                 if progress and hasattr(progress, "stopped"):
@@ -237,6 +250,65 @@ class Program:
         if progress:
             progress.finish(history)
         return history
+
+    # -- checkpoints (runtime/checkpoint.py) ----------------------------------------------
+    def checkpoint_state(self) -> tuple[dict[str, np.ndarray], dict]:
+        """(tensors, JSON-able rest) of everything a bit-identical resume needs."""
+        state = self.executable.state()
+        tensors = {k: np.asarray(v) for k, v in state.items() if k not in COUNTERS}
+        meta = {"counters": {k: int(state[k]) for k in COUNTERS},
+                "partial": self._partial, "early_stop": None, "plateau": None}
+        if self._early is not None:
+            e = self._early
+            meta["early_stop"] = {"best": e.best, "best_epoch": e.best_epoch, "wait": e.wait,
+                                  "stopped_epoch": e.stopped_epoch,
+                                  "snapshot": e.snapshot is not None}
+            if e.snapshot is not None:
+                tensors.update({f"best/{k}": np.asarray(v) for k, v in e.snapshot.items()
+                                if k not in COUNTERS})
+                meta["early_stop"]["snapshot_counters"] = {
+                    k: int(e.snapshot[k]) for k in COUNTERS if k in e.snapshot}
+        if self._plateau is not None:
+            p = self._plateau
+            meta["plateau"] = {"scale": p.scale, "best": p.best, "bad_epochs": p.bad_epochs,
+                               "cooldown_left": p.cooldown_left,
+                               "reductions": [list(r) for r in p.reductions]}
+        return tensors, meta
+
+    def restore_checkpoint(self, tensors: dict[str, np.ndarray], meta: dict) -> None:
+        """Take back what checkpoint_state gave (the recipe must be the same)."""
+        own = {k: v for k, v in tensors.items() if not k.startswith("best/")}
+        expected = {k for k in self.executable.state() if k not in COUNTERS}
+        if set(own) != expected:
+            from .errors import CheckpointError
+            missing, extra = sorted(expected - set(own)), sorted(set(own) - expected)
+            raise CheckpointError(f"the checkpoint's tensors do not match this model "
+                                  f"(missing {missing[:3]}, unknown {extra[:3]})", "C003")
+        self.executable.load_state({**own, **meta["counters"]})
+        self._partial = meta.get("partial")
+        if self._early is not None and meta.get("early_stop"):
+            e, m = self._early, meta["early_stop"]
+            e.best, e.best_epoch, e.wait, e.stopped_epoch = (m["best"], m["best_epoch"],
+                                                             m["wait"], m["stopped_epoch"])
+            if m.get("snapshot"):
+                e.snapshot = {k[5:]: np.array(v) for k, v in tensors.items()
+                              if k.startswith("best/")}
+                e.snapshot.update({k: np.int64(v)
+                                   for k, v in m.get("snapshot_counters", {}).items()})
+        if self._plateau is not None and meta.get("plateau"):
+            p, m = self._plateau, meta["plateau"]
+            p.scale, p.best, p.bad_epochs, p.cooldown_left = (m["scale"], m["best"],
+                                                              m["bad_epochs"],
+                                                              m["cooldown_left"])
+            p.reductions = [tuple(r) for r in m["reductions"]]
+
+    def _checkpoint_now(self):
+        return self.checkpointer.write(self) if self.checkpointer is not None else None
+
+    @property
+    def steps_per_epoch(self) -> int:
+        n = len(self.load_data().train)
+        return -(-n // max(1, min(self.recipe.train.batch, n)))
 
     def _epoch_end(self, record: EpochRecord, history: History) -> bool:
         """After a whole epoch: plateau's reduction, then early stopping (True: stop)."""
@@ -258,7 +330,10 @@ class Program:
             return
         last = history.epochs[-1].epoch if history.epochs else None
         if early.best_epoch != last:
-            self.executable.load_state(early.snapshot)
+            # the best epoch's weights, slots and statistics; the counters keep saying how
+            # far training went (a checkpoint of the finished run resumes to nothing)
+            self.executable.load_state({k: v for k, v in early.snapshot.items()
+                                        if k not in COUNTERS})
             history.restored_epoch = early.best_epoch
 
     def _run_epoch(self, x, y, epoch, pos, stop, full, rem, batch, progress) -> EpochRecord:
@@ -267,6 +342,8 @@ class Program:
         spe = full + (1 if rem else 0)
         order = epoch_order(self.state.seed, epoch, len(x), self.recipe.data.shuffle)
         loss_sum = correct = seen = 0.0
+        if pos > 0 and self._partial is not None and self._partial["epoch"] == epoch:
+            loss_sum, correct, seen = (self._partial[k] for k in ("loss_sum", "correct", "seen"))
         step = pos
         while step < stop:
             t0 = time.perf_counter()
@@ -287,9 +364,16 @@ class Program:
             seen += rows
             step += count
             self._chunk.update(count, time.perf_counter() - t0)
+            self._partial = {"epoch": epoch, "loss_sum": loss_sum, "correct": correct,
+                             "seen": seen}
             if progress:
                 progress.chunk(epoch, step, loss_sum / seen,
                                correct / seen if self.graphs.task.counts_correct else None)
+            if step < spe:          # mid-epoch; at its end fit writes after the monitors
+                if self.stop_requested:
+                    raise Interrupted(self._checkpoint_now())
+                if self.checkpointer is not None and self.checkpointer.due(self.state.step):
+                    self.checkpointer.write(self)
         train_metrics = {"loss": loss_sum / seen}
         if self.graphs.task.counts_correct:
             train_metrics["accuracy"] = correct / seen
@@ -387,6 +471,18 @@ class Program:
                 x = normalize_array(x, data.norm_shift, data.norm_scale)
         out = self.outputs(x)
         return self.graphs.task.predict(out)
+
+
+COUNTERS = ("step", "epoch", "seed")
+
+
+class Interrupted(Exception):
+    """fit stopped at a chunk boundary because a signal asked it to; `checkpoint` is the file
+    written there (None without a checkpointer)."""
+
+    def __init__(self, checkpoint):
+        self.checkpoint = checkpoint
+        super().__init__(f"interrupted; checkpoint {checkpoint}")
 
 
 SPLITS = ("train", "validation", "test")

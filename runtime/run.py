@@ -25,6 +25,11 @@ def run_command(args) -> int:
                if folds else "the recipe has no `validation = kfold(k)`")
         print(f"recipec: error: --fold {fold}: {why}", file=sys.stderr)
         return 2
+    if folds is not None and (getattr(args, "resume", None) is not None or
+                              getattr(args, "checkpoints", None)):
+        print("recipec: error: checkpoints and --resume are for single runs; a kfold recipe "
+              "trains each fold from scratch", file=sys.stderr)
+        return 2
     if folds is None or fold is not None:
         payload = train_once(recipe, args, None if fold is None else fold - 1)
     else:
@@ -64,6 +69,7 @@ def train_once(recipe, args, fold: int | None, prefix: str = "") -> dict:
     """Read and check the data (fold `fold` held out), compile, train and evaluate; prints the
     final metrics and returns the run's report."""
     import recipec
+    from .program import Interrupted
     from .progress import ProgressLine
     from .report import run_report
     from .class_weights import class_weights_of
@@ -102,7 +108,27 @@ def train_once(recipe, args, fold: int | None, prefix: str = "") -> dict:
     if not args.quiet:
         print(f"{recipe.name}: {recipe.model.params:,} parameters; kernels ready in "
               f"{seconds:.2f} s", file=sys.stderr)
-    history = program.fit(progress=None if args.quiet else ProgressLine())
+    checkpointer = _checkpointer(recipe, args)
+    steps = None
+    if checkpointer is not None:
+        if checkpointer.every is not None:          # `2 epochs` -> steps, now data is known
+            checkpointer.every = checkpointer.every.in_steps(program.steps_per_epoch)
+        program.checkpointer = checkpointer
+        if getattr(args, "resume", None) is not None:
+            steps = _resume(program, recipe, args, checkpointer)
+    with _stop_on_signals(program):
+        try:
+            history = program.fit(progress=None if args.quiet else ProgressLine(),
+                                  steps=steps) if steps != 0 else _nothing_left()
+        except Interrupted as stop:
+            print(f"interrupted at step {program.state.step}; checkpoint {stop.checkpoint}; "
+                  f"continue with `recipec run {args.file} --resume`", file=sys.stderr)
+            raise SystemExit(130)
+    if checkpointer is not None:
+        path = checkpointer.write(program, finished=True)
+        if not args.quiet:
+            print(f"checkpoint {path} ({checkpointer.seconds * 1000:.0f} ms)",
+                  file=sys.stderr)
     if not args.quiet:
         for line in stopping_lines(program, history):
             print(line, file=sys.stderr)
@@ -123,6 +149,81 @@ def train_once(recipe, args, fold: int | None, prefix: str = "") -> dict:
     if fold is not None:
         report["fold"] = fold + 1
     return report
+
+
+def _checkpointer(recipe, args):
+    """The run's Checkpointer: when the recipe sets `checkpoint = ...`, or --checkpoints or
+    --resume is given; else None (no checkpoint is written)."""
+    from pathlib import Path
+    from .checkpoint import Checkpointer
+
+    folder = getattr(args, "checkpoints", None)
+    resume = getattr(args, "resume", None)
+    if folder is None and recipe.train.checkpoint is None and resume is None:
+        return None
+    if folder is None:
+        folder = resume if resume else Path("runs") / recipe.name / "checkpoints"
+    folder = Path(folder)
+    if folder.suffix == ".safetensors":      # --resume FILE: its folder holds the next ones
+        folder = folder.parent
+    every = None
+    if recipe.train.checkpoint is not None:
+        every = recipe.train.checkpoint   # a Duration; in steps once the data is known
+    return Checkpointer(folder, every, recipe.train.keep, recipe.source, tuple(args.set))
+
+
+def _resume(program, recipe, args, checkpointer) -> int:
+    """Load the newest checkpoint (refused when the recipe changed, unless --force); returns
+    the steps left to train."""
+    from pathlib import Path
+    from . import checkpoint
+    from .errors import CheckpointError
+
+    path = checkpoint.find(Path(args.resume) if args.resume else checkpointer.folder)
+    tensors, meta = checkpoint.read(path)
+    changed = checkpoint.changes(meta, recipe.source, tuple(args.set))
+    if changed and not args.force:
+        raise CheckpointError(f"{path} was written by another recipe or overrides: {changed}",
+                              "C003", hint="resume with the same recipe and --set values, or "
+                                           "add --force to continue anyway")
+    program.restore_checkpoint(tensors, meta)
+    checkpointer.last_step = program.state.step
+    total = recipe.train.total_steps(program.steps_per_epoch)
+    left = 0 if meta.get("finished") else max(0, total - program.state.step)
+    if not args.quiet:
+        print(f"resumed from {path} at step {program.state.step} of {total}"
+              + ("; that run had finished" if meta.get("finished") else ""), file=sys.stderr)
+    return left
+
+
+def _nothing_left():
+    from .program import History
+    return History()
+
+
+@contextlib.contextmanager
+def _stop_on_signals(program):
+    """SIGINT/SIGTERM: the first asks fit to stop at the next chunk boundary after writing a
+    checkpoint; a second one stops at once (the checkpoints on disk stay whole: each is
+    written to a temporary file and renamed)."""
+    import signal
+
+    def ask(signum, frame):
+        if program.stop_requested:
+            signal.signal(signum, signal.SIG_DFL)
+            raise KeyboardInterrupt
+        program.stop_requested = True
+
+    try:
+        old = {s: signal.signal(s, ask) for s in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:               # not the main thread (the API in a thread): no handlers
+        yield
+        return
+    try:
+        yield
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
 
 
 @contextlib.contextmanager

@@ -17,7 +17,7 @@ FRONTEND = {
     "test_readme_tables.py", "test_csv_arrow.py", "test_data_cache.py", "test_npy_source.py",
     "test_stored_rows.py", "test_metrics.py", "test_images_source.py", "test_monitor.py",
     "test_optim_torch.py", "test_arrow_sources.py", "test_activations.py", "test_init.py",
-    "test_kfold.py", "test_regularize_check.py", "test_losses.py",
+    "test_kfold.py", "test_checkpoint.py", "test_regularize_check.py", "test_losses.py",
 }
 
 

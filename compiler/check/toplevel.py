@@ -311,7 +311,8 @@ def _train(ctx: Ctx, st: ast.Stmt) -> TrainSpec | None:
                   "train needs exactly one of `epochs = N` or `steps = N`",
                   "`steps` counts optimizer updates (Caffe's max_iter); `epochs` passes over the data")
         return None
-    return TrainSpec(t["epochs"], t["batch"], t["seed"], st.span, steps=t["steps"])
+    return TrainSpec(t["epochs"], t["batch"], t["seed"], st.span, steps=t["steps"],
+                     checkpoint=t["checkpoint"], keep=t["keep"])
 
 
 def _choice(ctx: Ctx, found: dict, key: str, table: dict) -> Call | None:

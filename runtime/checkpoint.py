@@ -1,0 +1,165 @@
+"""Checkpoints: every piece of training state, so a resumed run is bit-identical to one never
+interrupted, from any chunk boundary, mid-epoch included.
+
+One checkpoint is one safetensors file, `step-000000001234.safetensors`: the tensors are the
+executable's state (parameters, optimizer slots, layer statistics) and, with early stopping's
+`restore_best`, the best epoch's copy (`best/...`); its metadata holds the rest as JSON: the
+step, epoch and seed counters, plateau's and early stopping's counters, the running sums of
+the epoch in progress, and the recipe's text and overrides with their hash. Nothing else is
+needed: the data order of an epoch, dropout masks and augmentation draws follow from (seed,
+epoch, step), and the position inside the epoch from the step counter.
+
+Written atomically: to a temporary file in the same folder, fsynced, renamed over, and the
+folder fsynced; a crash at any moment leaves the previous checkpoints intact. The newest
+`keep` are kept. No pickle: safetensors holds only raw arrays and a JSON header.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import CheckpointError
+
+FORMAT = "recipec-checkpoint/1"
+NAME = re.compile(r"^step-(\d{12})\.safetensors$")
+
+
+def recipe_hash(text: str, overrides) -> str:
+    return hashlib.sha256(json.dumps([text, list(overrides)]).encode()).hexdigest()
+
+
+@dataclass
+class Checkpointer:
+    """Writes `program`'s checkpoints into `folder` every `every` steps (None: only when
+    asked, e.g. at the end or on a signal), keeping the newest `keep`."""
+
+    folder: Path
+    every: int | None
+    keep: int
+    text: str
+    overrides: tuple[str, ...]
+    last_step: int = 0              # the step the run started from (a resumed one's)
+    last_path: Path | None = None
+    seconds: float = 0.0            # the last write's time
+
+    def due(self, step: int) -> bool:
+        """A multiple of `every` has been passed since the last checkpoint."""
+        return self.every is not None and step // self.every > self.last_step // self.every
+
+    def write(self, program, finished: bool = False) -> Path:
+        """Write the program's whole state now; returns the file. `finished`: the run is
+        over (its end, or early stopping): resuming it trains nothing more."""
+        start = time.perf_counter()
+        tensors, meta = program.checkpoint_state()
+        meta["finished"] = finished
+        meta.update({"format": FORMAT, "recipe_text": self.text,
+                     "overrides": list(self.overrides),
+                     "recipe_hash": recipe_hash(self.text, self.overrides)})
+        self.folder.mkdir(parents=True, exist_ok=True)
+        step = int(meta["counters"]["step"])
+        path = self.folder / f"step-{step:012d}.safetensors"
+        _write_atomic(path, tensors, meta)
+        self.last_step, self.last_path = step, path
+        self.seconds = time.perf_counter() - start
+        self._prune()
+        return path
+
+    def _prune(self) -> None:
+        for old in checkpoints(self.folder)[self.keep:]:
+            old.unlink(missing_ok=True)
+
+
+def _write_atomic(path: Path, tensors: dict[str, np.ndarray], meta: dict) -> None:
+    from safetensors.numpy import save
+
+    blob = save({k: np.ascontiguousarray(v) for k, v in tensors.items()},
+                metadata={"recipec": json.dumps(meta)})
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(blob)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    try:
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:
+        pass
+
+
+def checkpoints(folder: Path) -> list[Path]:
+    """The folder's checkpoint files, newest (highest step) first."""
+    if not folder.is_dir():
+        return []
+    found = [p for p in folder.iterdir() if NAME.match(p.name)]
+    return sorted(found, key=lambda p: p.name, reverse=True)
+
+
+def read(path: Path) -> tuple[dict[str, np.ndarray], dict]:
+    """(tensors, metadata) of a checkpoint file; a CheckpointError (C002) naming the file for
+    anything that is not a whole recipec checkpoint."""
+    from safetensors import SafetensorError
+    from safetensors.numpy import load
+
+    try:
+        blob = path.read_bytes()
+    except OSError as err:
+        raise CheckpointError(f"{path}: cannot read the checkpoint: {err.strerror or err}",
+                              "C002") from None
+    try:
+        tensors = load(blob)
+        header_len = int.from_bytes(blob[:8], "little")
+        header = json.loads(blob[8:8 + header_len])
+        meta = json.loads(header["__metadata__"]["recipec"])
+    except (SafetensorError, ValueError, KeyError, TypeError, UnicodeDecodeError) as err:
+        raise CheckpointError(f"{path}: not a readable recipec checkpoint (truncated, "
+                              f"damaged or another program's file: {err})", "C002") from None
+    if meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: checkpoint format {meta.get('format')!r}, expected "
+                              f"{FORMAT!r}", "C002")
+    return tensors, meta
+
+
+def find(path: Path) -> Path:
+    """A checkpoint file itself, or the newest in a folder (C001 when there is none)."""
+    if path.is_file():
+        return path
+    found = checkpoints(path)
+    if not found:
+        raise CheckpointError(f"{path}: no checkpoint to resume from (no step-*.safetensors "
+                              f"file there)", "C001")
+    return found[0]
+
+
+def changes(meta: dict, text: str, overrides) -> str | None:
+    """What differs between the checkpoint's recipe and this one, in words, or None."""
+    if meta.get("recipe_hash") == recipe_hash(text, overrides):
+        return None
+    said = []
+    old_lines, new_lines = meta.get("recipe_text", "").splitlines(), text.splitlines()
+    if old_lines != new_lines:
+        for i, (a, b) in enumerate(zip(old_lines + [""] * len(new_lines),
+                                       new_lines + [""] * len(old_lines)), 1):
+            if a != b:
+                said.append(f"the recipe text differs from line {i} (was {a.strip()!r}, now "
+                            f"{b.strip()!r})")
+                break
+    if list(meta.get("overrides", [])) != list(overrides):
+        said.append(f"the overrides were {meta.get('overrides') or 'none'}, now "
+                    f"{list(overrides) or 'none'}")
+    return "; ".join(said) or "the recipe differs"
