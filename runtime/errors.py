@@ -122,8 +122,8 @@ class TrainingDiverged(Exception):
         else:
             self.message = (f"training diverged: parameter {parameter} became non-finite by "
                             f"the end of {where} (the last loss was {loss})")
-        self.hint = ("lower the learning rate (e.g. `--set optimizer.lr=...`); gradient "
-                     "clipping would help too once recipec has it; check the data for huge "
+        self.hint = ("lower the learning rate (e.g. `--set optimizer.lr=...`); clip the "
+                     "gradients (`clip = norm(1.0)`); check the data for huge "
                      "values (`normalize = standard` in the data block rescales them)")
         super().__init__(self.message)
 

@@ -69,6 +69,7 @@ def train_once(recipe, args, fold: int | None, prefix: str = "") -> dict:
     """Read and check the data (fold `fold` held out), compile, train and evaluate; prints the
     final metrics and returns the run's report."""
     import recipec
+    from .errors import TrainingDiverged
     from .program import Interrupted
     from .progress import ProgressLine
     from .report import run_report
@@ -120,6 +121,13 @@ def train_once(recipe, args, fold: int | None, prefix: str = "") -> dict:
         try:
             history = program.fit(progress=None if args.quiet else ProgressLine(),
                                   steps=steps) if steps != 0 else _nothing_left()
+        except TrainingDiverged as err:
+            if checkpointer is not None and checkpointer.last_path is not None:
+                err.hint += (f"; the last good checkpoint is {checkpointer.last_path} (step "
+                             f"{checkpointer.last_step}, kept as it was): resume from it with "
+                             f"`--resume {checkpointer.last_path}` after the change, and "
+                             f"`--force` if the change is to the recipe")
+            raise
         except Interrupted as stop:
             print(f"interrupted at step {program.state.step}; checkpoint {stop.checkpoint}; "
                   f"continue with `recipec run {args.file} --resume`", file=sys.stderr)

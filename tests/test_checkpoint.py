@@ -28,6 +28,18 @@ metrics = [accuracy]
 """
 
 
+# a small convnet with batch norm, augmentation and momentum SGD over digits as 8x8 images
+CNN = """
+data { source = digits  reshape = [1, 8, 8]  normalize = standard  validation = 0.2
+       augment = [shift(1), flip()] }
+model { input [1, 8, 8] conv2d(4, 3, padding = same) batchnorm relu maxpool2d(2)
+        flatten dense(10) }
+loss = cross_entropy
+optimizer = sgd(lr = 0.05, momentum = 0.9)
+train { epochs = 40  batch = 32  checkpoint = 29 steps  keep = 2 }
+"""
+
+
 def start(folder: Path, *extra: str) -> subprocess.Popen:
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     return subprocess.Popen([sys.executable, "-m", "recipec", "run", str(folder / "r.recipe"),
@@ -41,17 +53,18 @@ def newest_step(folder: Path) -> int:
 
 
 @pytest.mark.cpu
-def test_killed_and_resumed_runs_end_bitwise_like_an_uninterrupted_one(tmp_path):
+@pytest.mark.parametrize("text, total", [(RECIPE, 5400), (CNN, 1800)], ids=["mlp", "cnn"])
+def test_killed_and_resumed_runs_end_bitwise_like_an_uninterrupted_one(tmp_path, text, total):
     whole, broken = tmp_path / "whole", tmp_path / "broken"
     for folder in (whole, broken):
-        write(folder, "r.recipe", RECIPE)
+        write(folder, "r.recipe", text)
     done = start(whole)
     out, err = done.communicate(timeout=300)
     assert done.returncode == 0, err
     kills = 0
     proc = start(broken)
-    for threshold in (300, 1500, 2600, 3900):       # 45 steps an epoch, 5400 in all
-        while proc.poll() is None and newest_step(broken / "ck") < threshold:
+    for share in (0.05, 0.3, 0.5, 0.75):           # 45 steps an epoch
+        while proc.poll() is None and newest_step(broken / "ck") < share * total:
             time.sleep(0.002)
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
@@ -63,9 +76,9 @@ def test_killed_and_resumed_runs_end_bitwise_like_an_uninterrupted_one(tmp_path)
     assert kills >= 2, "the training ended before it could be killed: make it longer"
     a, meta_a = checkpoint.read(checkpoint.find(whole / "ck"))
     b, meta_b = checkpoint.read(checkpoint.find(broken / "ck"))
-    assert meta_a["counters"] == meta_b["counters"] and meta_a["counters"]["step"] == 5400
+    assert meta_a["counters"] == meta_b["counters"] and meta_a["counters"]["step"] == total
     assert set(a) == set(b)
-    for name in a:                   # parameters, Adam's moments, early stop's best copy
+    for name in a:       # parameters, slots, batch-norm statistics, early stop's best copy
         assert np.array_equal(a[name], b[name]), name
     assert meta_a["early_stop"] == meta_b["early_stop"]
     assert last_out.splitlines()[-2:] == out.splitlines()[-2:]      # the final metrics
@@ -124,3 +137,24 @@ def test_resume_refuses_another_recipe_and_a_truncated_file(tmp_path):
     assert out.code == 2 and "C002" in out.err and str(truncated) in out.err
     assert "Traceback" not in out.err
     assert good.read_bytes() == blob or not good.exists()      # never rewritten in place
+
+
+@pytest.mark.cpu
+def test_a_diverged_run_names_its_last_good_checkpoint_which_resumes(tmp_path):
+    write(tmp_path, "d.recipe", """
+        data { source = digits  normalize = standard }
+        model { input [64] dense(32) relu dense(10) }
+        loss = cross_entropy
+        optimizer = sgd(lr = 1000)
+        schedule = warmup(3000 steps)
+        train { epochs = 100  batch = 32  checkpoint = 5 steps }
+    """)
+    args = ("run", str(tmp_path / "d.recipe"), "--quiet", "--checkpoints", str(tmp_path / "ck"))
+    out = cli(*args)
+    assert out.code == 2 and "T001" in out.err
+    good = checkpoint.find(tmp_path / "ck")
+    assert f"the last good checkpoint is {good}" in out.err
+    tensors, meta = checkpoint.read(good)          # whole, and finite: written before it
+    assert all(np.isfinite(t).all() for t in tensors.values())
+    lowered = cli(*args, "--resume", str(good), "--set", "optimizer.lr=0.01", "--force")
+    assert lowered.code == 0, lowered.err
