@@ -63,10 +63,15 @@ class Checkpointer:
         meta.update({"format": FORMAT, "recipe_text": self.text,
                      "overrides": list(self.overrides),
                      "recipe_hash": recipe_hash(self.text, self.overrides)})
-        self.folder.mkdir(parents=True, exist_ok=True)
         step = int(meta["counters"]["step"])
         path = self.folder / f"step-{step:012d}.safetensors"
-        _write_atomic(path, tensors, meta)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            _write_atomic(path, tensors, meta)
+        except OSError as err:       # the disk filled or the folder went away mid-run
+            raise CheckpointError(f"{path}: cannot write the checkpoint: "
+                                  f"{err.strerror or err}", "C004",
+                                  hint="the checkpoints written before are intact") from None
         self.last_step, self.last_path = step, path
         self.seconds = time.perf_counter() - start
         self._prune()

@@ -140,6 +140,7 @@ CHECKPOINT_CODES = {
     "C001": "no checkpoint to resume from",
     "C002": "checkpoint unreadable, damaged or foreign",
     "C003": "the checkpoint is of another recipe or other overrides",
+    "C004": "the checkpoint folder cannot be written",
 }
 
 

@@ -113,7 +113,11 @@ def plateau_mode(call, higher_is_better: dict[str, bool]) -> str:
     return "max" if higher_is_better.get(call.options["monitor"], False) else "min"
 
 
+COUNTERS = ("step", "epoch", "seed")
+
+
 def copy_state(executable) -> dict:
-    """Every tensor and counter of the executable's state, copied."""
-    return {k: (np.array(v, copy=True) if isinstance(v, np.ndarray) else v)
-            for k, v in executable.state().items()}
+    """Every tensor of the executable's state (weights, slots, statistics), copied; not the
+    counters, which keep saying how far training went when a best copy is restored."""
+    return {k: np.array(v, copy=True) for k, v in executable.state().items()
+            if k not in COUNTERS}

@@ -25,7 +25,7 @@ from .errors import TrainingDiverged
 from ..compiler.metrics import METRICS
 from ..compiler.check.toplevel import available_monitors
 from .metrics import evaluate_outputs, metric_details
-from .monitor import EarlyStop, Plateau, copy_state, find_plateau, plateau_mode
+from .monitor import COUNTERS, EarlyStop, Plateau, copy_state, find_plateau, plateau_mode
 from .schedule import learning_rates
 from .state import TrainState, epoch_order
 
@@ -264,10 +264,7 @@ class Program:
                                   "stopped_epoch": e.stopped_epoch,
                                   "snapshot": e.snapshot is not None}
             if e.snapshot is not None:
-                tensors.update({f"best/{k}": np.asarray(v) for k, v in e.snapshot.items()
-                                if k not in COUNTERS})
-                meta["early_stop"]["snapshot_counters"] = {
-                    k: int(e.snapshot[k]) for k in COUNTERS if k in e.snapshot}
+                tensors.update({f"best/{k}": np.asarray(v) for k, v in e.snapshot.items()})
         if self._plateau is not None:
             p = self._plateau
             meta["plateau"] = {"scale": p.scale, "best": p.best, "bad_epochs": p.bad_epochs,
@@ -277,13 +274,20 @@ class Program:
 
     def restore_checkpoint(self, tensors: dict[str, np.ndarray], meta: dict) -> None:
         """Take back what checkpoint_state gave (the recipe must be the same)."""
+        from .errors import CheckpointError
         own = {k: v for k, v in tensors.items() if not k.startswith("best/")}
-        expected = {k for k in self.executable.state() if k not in COUNTERS}
-        if set(own) != expected:
-            from .errors import CheckpointError
-            missing, extra = sorted(expected - set(own)), sorted(set(own) - expected)
+        state = self.executable.state()
+        expected = {k: state[k] for k in state if k not in COUNTERS}
+        if set(own) != set(expected):
+            missing, extra = sorted(set(expected) - set(own)), sorted(set(own) - set(expected))
             raise CheckpointError(f"the checkpoint's tensors do not match this model "
                                   f"(missing {missing[:3]}, unknown {extra[:3]})", "C003")
+        for name, value in own.items():       # a --force past a changed layer size
+            if value.shape != expected[name].shape or value.dtype != expected[name].dtype:
+                raise CheckpointError(f"the checkpoint's tensor {name} is {value.dtype} "
+                                      f"{list(value.shape)}; this model's is "
+                                      f"{expected[name].dtype} {list(expected[name].shape)}",
+                                      "C003")
         self.executable.load_state({**own, **meta["counters"]})
         self._partial = meta.get("partial")
         if self._early is not None and meta.get("early_stop"):
@@ -293,8 +297,6 @@ class Program:
             if m.get("snapshot"):
                 e.snapshot = {k[5:]: np.array(v) for k, v in tensors.items()
                               if k.startswith("best/")}
-                e.snapshot.update({k: np.int64(v)
-                                   for k, v in m.get("snapshot_counters", {}).items()})
         if self._plateau is not None and meta.get("plateau"):
             p, m = self._plateau, meta["plateau"]
             p.scale, p.best, p.bad_epochs, p.cooldown_left = (m["scale"], m["best"],
@@ -332,8 +334,7 @@ class Program:
         if early.best_epoch != last:
             # the best epoch's weights, slots and statistics; the counters keep saying how
             # far training went (a checkpoint of the finished run resumes to nothing)
-            self.executable.load_state({k: v for k, v in early.snapshot.items()
-                                        if k not in COUNTERS})
+            self.executable.load_state(early.snapshot)
             history.restored_epoch = early.best_epoch
 
     def _run_epoch(self, x, y, epoch, pos, stop, full, rem, batch, progress) -> EpochRecord:
@@ -471,9 +472,6 @@ class Program:
                 x = normalize_array(x, data.norm_shift, data.norm_scale)
         out = self.outputs(x)
         return self.graphs.task.predict(out)
-
-
-COUNTERS = ("step", "epoch", "seed")
 
 
 class Interrupted(Exception):

@@ -112,6 +112,11 @@ def train_once(recipe, args, fold: int | None, prefix: str = "") -> dict:
     checkpointer = _checkpointer(recipe, args)
     steps = None
     if checkpointer is not None:
+        from .errors import CheckpointError
+        from .report import unwritable_reason
+        if why := unwritable_reason(checkpointer.folder / "step-000000000000.safetensors"):
+            raise CheckpointError(f"{checkpointer.folder}: checkpoints cannot be written "
+                                  f"there: {why}", "C004")
         if checkpointer.every is not None:          # `2 epochs` -> steps, now data is known
             checkpointer.every = checkpointer.every.in_steps(program.steps_per_epoch)
         program.checkpointer = checkpointer

@@ -158,3 +158,17 @@ def test_a_diverged_run_names_its_last_good_checkpoint_which_resumes(tmp_path):
     assert all(np.isfinite(t).all() for t in tensors.values())
     lowered = cli(*args, "--resume", str(good), "--set", "optimizer.lr=0.01", "--force")
     assert lowered.code == 0, lowered.err
+
+
+@pytest.mark.cpu
+def test_an_unwritable_checkpoint_folder_and_a_changed_layer_are_diagnostics(tmp_path):
+    write(tmp_path, "r.recipe", RECIPE.replace("epochs = 120", "epochs = 5"))
+    (tmp_path / "file").write_text("")
+    out = cli("run", str(tmp_path / "r.recipe"), "--quiet", "--checkpoints",
+              str(tmp_path / "file" / "ck"))
+    assert out.code == 2 and "C004" in out.err and "Traceback" not in out.err
+    assert cli("run", str(tmp_path / "r.recipe"), "--quiet", "--checkpoints",
+               str(tmp_path / "ck")).code == 0
+    out = cli("run", str(tmp_path / "r.recipe"), "--quiet", "--checkpoints",
+              str(tmp_path / "ck"), "--resume", "--force", "--set", "model.dense_1.units=16")
+    assert out.code == 2 and "C003" in out.err and "this model's is float32 [" in out.err

@@ -24,6 +24,16 @@ def _flush(a):
     a[np.abs(a) < TINY] = 0.0
 
 
+def _moments(m, v, d, beta1, beta2):
+    """Adam's and NAdam's moment updates in place, in float32, with denormals flushed."""
+    m *= np.float32(beta1)
+    m += np.float32(1 - beta1) * d
+    v *= np.float32(beta2)
+    v += np.float32(1 - beta2) * d * d
+    _flush(m)
+    _flush(v)
+
+
 def _sgd_ref(p, g, *rest, velocity, nesterov):
     v, rest = (rest[0], rest[1:]) if velocity else (None, rest)
     lr, lr_mult, decay_mult, weight_decay, *momentum = rest
@@ -59,12 +69,7 @@ def _adam_ref(p, g, m, v, lr, step, lr_mult, decay_mult, weight_decay, beta1, be
         d = g
     else:
         d = g + np.float32(weight_decay) * p if weight_decay else g
-    m *= np.float32(beta1)
-    m += np.float32(1 - beta1) * d
-    v *= np.float32(beta2)
-    v += np.float32(1 - beta2) * d * d
-    _flush(m)
-    _flush(v)
+    _moments(m, v, d, beta1, beta2)
     step_size = np.float32(float(lr) / (1.0 - beta1 ** t))
     bc2 = np.float32(np.sqrt(1.0 - beta2 ** t))
     p -= step_size * m / (np.sqrt(v) / bc2 + np.float32(eps))
@@ -154,12 +159,7 @@ def _nadam_ref(p, g, m, v, mu_product, lr, step, lr_mult, decay_mult, weight_dec
                                                    momentum_decay)
     mu_product[0] = product
     d = g + np.float32(weight_decay) * p if weight_decay else g
-    m *= np.float32(beta1)
-    m += np.float32(1 - beta1) * d
-    v *= np.float32(beta2)
-    v += np.float32(1 - beta2) * d * d
-    _flush(m)
-    _flush(v)
+    _moments(m, v, d, beta1, beta2)
     denom = np.sqrt(v / np.float32(bc2)) + np.float32(float(eps))
     p -= np.float32(lr * (1.0 - mu) / (1.0 - product)) * d / denom
     p -= np.float32(lr * mu_next / (1.0 - product * mu_next)) * m / denom
