@@ -65,6 +65,7 @@ def _check(args) -> int:
     recipe = recipec.load(args.file, args.set)
     if args.no_data:
         print(summary(recipe))
+        _print_space(recipe)
         return 0
     # the data too (read, never trained on): a check passes only if `run` could start
     data = recipec.check_data(recipe, cache=not args.no_data_cache)
@@ -78,7 +79,22 @@ def _check(args) -> int:
               f"{', '.join(c.values)}")
     for note in data.notes:
         print(f"cleaning   {note}")
+    _print_space(recipe)
     return 0
+
+
+def _print_space(recipe) -> None:
+    """The search space (compiler/search/), when the recipe has one: what `recipec search`
+    explores; the summary above is its first point."""
+    if not recipe.space:
+        return
+    s = recipe.search
+    print(f"search     {s.method}, {s.trials} trials, {s.direction} {s.metric}"
+          + (f", pruner {s.pruner}" if s.pruner != "none" else "")
+          + "; the summary above is the first point")
+    width = max(len(d.name) for d in recipe.space)
+    for d in recipe.space:
+        print(f"  {d.name.ljust(width)}  {d.describe()}")
 
 
 def _compile(args) -> int:
