@@ -125,11 +125,11 @@ def _check_record(text: str, i: int, record) -> None:
             continue
         if not isinstance(values, dict) or not all(
                 isinstance(k, str) and (v is None or _number(v)) for k, v in values.items()):
-            raise DataError(f"{where} (epoch {epoch}): \"{split}\" is not an object of metric "
+            raise DataError(f"{where}: \"{split}\" is not an object of metric "
                             f"names and numbers", D003, text)
     lr = record.get("lr")
     if lr is not None and not _number(lr):
-        raise DataError(f"{where} (epoch {epoch}): \"lr\" is not a number", D003, text)
+        raise DataError(f"{where}: \"lr\" is not a number", D003, text)
 
 
 def _number(v) -> bool:
