@@ -204,3 +204,18 @@ def test_only_drawing_imports_matplotlib():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={k: v for k, v in os.environ.items() if k != "MPLBACKEND"})
     assert done.returncode == 0, done.stderr
+
+
+def test_the_readme_figures_are_committed_small_and_whole():
+    import re
+
+    from readme_blocks import README, ROOT
+
+    shown = re.findall(r"!\[[^\]]*\]\((docs/[^)]+\.png)\)", README.read_text(encoding="utf-8"))
+    assert "docs/digits_curves.png" in shown
+    for name in shown:
+        path = ROOT / name
+        assert path.stat().st_size < 150_000, f"{name}: {path.stat().st_size} bytes"
+        with Image.open(path) as png:
+            png.load()
+            assert png.format == "PNG"
