@@ -18,7 +18,7 @@ import sys
 import traceback
 
 
-COMMANDS = ("check", "run", "compile", "plot")
+COMMANDS = ("check", "run", "compile", "plot", "search")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,7 +57,18 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     from .plot.command import add_parser as plot_parser    # matplotlib is not imported
     g = plot_parser(sub)
-    p.commands = {"check": c, "run": r, "compile": k, "plot": g}     # for usage errors found after parsing
+    h = sub.add_parser("search", help="explore the recipe's search space (Optuna)")
+    h.add_argument("file")
+    h.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    h.add_argument("--trials", type=int, metavar="N", help="trials in all (default: the "
+                   "recipe's `search { trials = N }`)")
+    h.add_argument("--storage", metavar="URL", help="the study's storage (default a journal "
+                   "file in runs/<recipe>/search)")
+    h.add_argument("--runs", metavar="DIR", help="the runs folder (default ./runs)")
+    h.add_argument("-o", "--out", metavar="BEST.recipe",
+                   help="where the best recipe goes (default runs/<recipe>/search/best.recipe)")
+    h.add_argument("--quiet", action="store_true", help="only the best trial")
+    p.commands = {"check": c, "run": r, "compile": k, "plot": g, "search": h}
     return p
 
 
@@ -128,6 +139,11 @@ def _run(args) -> int:
     return run_command(args)
 
 
+def _search(args) -> int:
+    from .search.command import search_command
+    return search_command(args)
+
+
 def _plot(args) -> int:
     from .plot.command import plot_command
     return plot_command(args)
@@ -180,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return {"check": _check, "run": _run, "compile": _compile,
-                "plot": _plot}[args.command](args)
+                "plot": _plot, "search": _search}[args.command](args)
     except RecipeError as err:
         print(render_all(err), file=sys.stderr)
         return 2

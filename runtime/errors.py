@@ -155,3 +155,18 @@ class CheckpointError(Exception):
     def render(self) -> str:
         text = f"error[{self.code}]: {self.message}"
         return text + (f"\n  = help: {self.hint}" if self.hint else "")
+
+
+STUDY_CODES = {
+    "S001": "the study's storage holds another search space",
+    "S002": "the study's storage cannot be opened",
+}
+
+
+class StudyError(CheckpointError):
+    """A search study that cannot be continued (runtime/search/study.py)."""
+
+    def __init__(self, message: str, code: str, hint: str | None = None):
+        assert code in STUDY_CODES, code
+        self.message, self.code, self.hint = message, code, hint
+        Exception.__init__(self, message)
