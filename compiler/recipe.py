@@ -119,6 +119,8 @@ class Recipe:
     early_stop: EarlyStopSpec | None = None
     regularize: dict[str, float] | None = None   # `regularize { l1, l2 }`, every key filled
     clip: Call | None = None       # norm(max_norm) | value(clip_value)
+    overrides: tuple[str, ...] = field(default=(), repr=False)   # the --set values it was
+                                   # checked with ("key=value"), so a model artefact rebuilds it
 
     @property
     def metric_names(self) -> tuple[str, ...]:

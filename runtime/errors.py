@@ -155,3 +155,26 @@ class CheckpointError(Exception):
     def render(self) -> str:
         text = f"error[{self.code}]: {self.message}"
         return text + (f"\n  = help: {self.hint}" if self.hint else "")
+
+
+# Codes of `ModelError` (runtime/model/): a model artefact that cannot be used
+MODEL_CODES = {
+    "M001": "no model artefact there",
+    "M002": "model artefact damaged, half-written or foreign",
+    "M003": "inputs that do not fit the model",
+    "M004": "the model folder cannot be written",
+}
+
+
+class ModelError(Exception):
+    """A model folder or a prediction input that cannot be used; the message names the path
+    as the user gave it and what was wrong."""
+
+    def __init__(self, message: str, code: str, hint: str | None = None):
+        assert code in MODEL_CODES, code
+        self.message, self.code, self.hint = message, code, hint
+        super().__init__(message)
+
+    def render(self) -> str:
+        text = f"error[{self.code}]: {self.message}"
+        return text + (f"\n  = help: {self.hint}" if self.hint else "")

@@ -157,11 +157,26 @@ def train_once(recipe, args, fold: int | None, prefix: str = "") -> dict:
     if "confusion" in details[shown]:
         print(confusion_table(details[shown]["confusion"], program.data.class_names, shown))
     report = run_report(program, history, final, loading, details)
+    from .model import save_model
+    model = save_model(program, _model_folder(recipe, args, fold), tuple(args.set), fold)
+    if not args.quiet:
+        print(f"{prefix}model {model} (use it: recipec eval {model}; recipec predict {model} "
+              f"INPUT.csv -o out.csv)", file=sys.stderr)
+    report["model"] = str(model)
     if weights is not None:
         report["class_weights"] = list(weights)
     if fold is not None:
         report["fold"] = fold + 1
     return report
+
+
+def _model_folder(recipe, args, fold: int | None):
+    """Where the run's model goes: --model DIR, else runs/<recipe>/model (model-fold<i> for
+    one fold of a kfold recipe). One place, so the run store can give each run its own."""
+    from pathlib import Path
+
+    folder = Path(getattr(args, "model", None) or Path("runs") / recipe.name / "model")
+    return folder if fold is None else folder.with_name(f"{folder.name}-fold{fold + 1}")
 
 
 def _checkpointer(recipe, args):
