@@ -18,6 +18,9 @@ def run_command(args) -> int:
         print(f"recipec: error: --report {args.report}: {why}", file=sys.stderr)
         return 2
     recipe = recipec.load(args.file, args.set)
+    if why := _model_folder_problem(_model_folder(recipe, args, None)):
+        print(f"recipec: error: {why}", file=sys.stderr)
+        return 2
     folds = recipe.data.folds
     fold = getattr(args, "fold", None)          # 1-based, as the folds are printed
     if fold is not None and (folds is None or not 1 <= fold <= folds):
@@ -177,6 +180,21 @@ def _model_folder(recipe, args, fold: int | None):
 
     folder = Path(getattr(args, "model", None) or Path("runs") / recipe.name / "model")
     return folder if fold is None else folder.with_name(f"{folder.name}-fold{fold + 1}")
+
+
+def _model_folder_problem(folder) -> str | None:
+    """Why the model could not be written into `folder` (None: it can), found before any
+    training: a file there, a folder of other files, or no file can be created."""
+    from .model.artifact import MANIFEST
+    from .report import unwritable_reason
+
+    if folder.is_file():
+        return f"--model {folder}: is a file; the model is a folder"
+    if folder.is_dir() and not (folder / MANIFEST).exists() and any(folder.iterdir()):
+        return (f"--model {folder}: the folder holds files that are not a recipec model; "
+                f"give a new or a model's folder")
+    why = unwritable_reason(folder / MANIFEST)
+    return f"--model {folder}: {why}" if why else None
 
 
 def _checkpointer(recipe, args):

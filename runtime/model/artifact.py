@@ -19,6 +19,8 @@ No pickle: JSON and raw little-endian arrays only.
 """
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -116,14 +118,21 @@ def _usual_modes(tmp: Path) -> None:
 
 def _swap_in(tmp: Path, folder: Path) -> None:
     """Rename the whole new folder into place; an old model there is moved aside first and
-    removed after (a directory cannot be renamed over a non-empty one)."""
-    old = None
-    if folder.exists():
-        old = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".old"))
-        os.replace(folder, old / "model")
-    os.replace(tmp, folder)
-    _fsync_dir(folder.parent)
-    if old is not None:
+    removed after (a directory cannot be renamed over a non-empty one). Two runs finishing
+    at once into one folder: the later rename wins, neither fails."""
+    old = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".old"))
+    try:
+        for attempt in range(8):
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(folder, old / f"model-{attempt}")
+            try:
+                os.replace(tmp, folder)
+                break
+            except OSError as err:      # another writer's folder arrived in between
+                if err.errno not in (errno.ENOTEMPTY, errno.EEXIST) or attempt == 7:
+                    raise
+        _fsync_dir(folder.parent)
+    finally:
         shutil.rmtree(old, ignore_errors=True)
 
 
