@@ -24,7 +24,7 @@ CASES = [
      ("unknown command 'chek'", "did you mean 'check'?")),
     ("unknown_command_far", ["frobnicate", DIGITS], {}, None, None,
      ("unknown command 'frobnicate'", "the commands are check, run, compile")),
-    ("no_command", [], {}, None, None, ("required: {check,run,compile}",)),
+    ("no_command", [], {}, None, None, ("required: {check,run,compile,eval,predict}",)),
     ("missing_file", ["check"], {}, None, None, ("required: file",)),
     ("unknown_flag", ["check", DIGITS, "--frobnicate"], {}, None, None,
      ("unrecognized arguments: --frobnicate",)),

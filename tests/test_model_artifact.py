@@ -281,3 +281,34 @@ def test_an_unusable_model_folder_is_refused_before_training(tmp_path):
         out = cli("run", RECIPES / "iris_mlp.recipe", "--model", folder)
         refused(out, mentions=(f"--model {folder}", why))
     assert (tmp_path / "other" / "notes.txt").read_text() == "mine"
+
+
+def test_binary_model_predicts_class_and_probability(tmp_path):
+    from sklearn.datasets import load_breast_cancer
+    program, folder = trained(RECIPES / "breast_cancer_bce.recipe", ["train.epochs=1"],
+                              tmp_path / "m")
+    model = recipec.load_model(folder)
+    assert model.evaluate("validation") == program.evaluate("validation")
+    x = load_breast_cancer().data[:6]
+    np.save(tmp_path / "x.npy", x)
+    accepted(cli("predict", folder, tmp_path / "x.npy", "-o", tmp_path / "p.csv"))
+    rows = list(csv.reader(open(tmp_path / "p.csv")))
+    want = program.predict(x)[:, 0]
+    assert rows[0] == ["class", "probability"]
+    np.testing.assert_array_equal([np.float32(r[1]) for r in rows[1:]], want)
+    names = model.class_names
+    assert [r[0] for r in rows[1:]] == [names[int(p >= 0.5)] for p in want]
+
+
+def test_balanced_class_weights_are_stored_not_recomputed(tmp_path):
+    """The weights come from the training labels, which a model folder does not hold."""
+    program, folder = trained(RECIPES / "iris_mlp.recipe",
+                              ["train.epochs=1", "loss=cross_entropy(class_weights = balanced)",
+                               "data.validation=0.4"], tmp_path / "m")
+    manifest = json.loads((folder / "model.json").read_text())
+    assert manifest["class_weights"] and len(manifest["class_weights"]) == 3
+    model = recipec.load_model(folder)
+    assert model.evaluate("validation") == program.evaluate("validation")
+    x, y, _ = iris_rows()
+    assert model.evaluate((x, y)) == program.evaluate_part(
+        recipec.runtime.data.Split(program.prepare_inputs(x), y))
