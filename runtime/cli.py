@@ -5,6 +5,7 @@
     recipec compile FILE --emit ir|numba [--dump-after PASS]
     recipec eval MODEL [--data PATH] [--split test|validation|train] [--report out.json]
     recipec predict MODEL INPUT.csv|INPUT.npz|INPUT.npy -o out.csv
+    recipec plot RUN... -o curves.png [--confusion]
 
 Exit codes: 0 success, 2 a problem with the recipe or its data (a diagnostic is printed,
 never a traceback), a training that diverged (error[T001]: a NaN or infinite loss or
@@ -19,7 +20,7 @@ import sys
 import traceback
 
 
-COMMANDS = ("check", "run", "compile", "eval", "predict")
+COMMANDS = ("check", "run", "compile", "plot", "eval", "predict")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -72,7 +73,10 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("input", metavar="INPUT", help="samples: a .csv, .npz (array x) or .npy file")
     q.add_argument("-o", "--output", metavar="OUT.csv", required=True,
                    help="where the predictions go (CSV)")
-    p.commands = {"check": c, "run": r, "compile": k, "eval": e, "predict": q}     # for usage errors found after parsing
+    from .plot.command import add_parser as plot_parser    # matplotlib is not imported
+    g = plot_parser(sub)
+    # for usage errors found after parsing
+    p.commands = {"check": c, "run": r, "compile": k, "plot": g, "eval": e, "predict": q}
     return p
 
 
@@ -83,6 +87,7 @@ def _check(args) -> int:
     recipe = recipec.load(args.file, args.set)
     if args.no_data:
         print(summary(recipe))
+        _print_space(recipe)
         return 0
     # the data too (read, never trained on): a check passes only if `run` could start
     data = recipec.check_data(recipe, cache=not args.no_data_cache)
@@ -96,7 +101,22 @@ def _check(args) -> int:
               f"{', '.join(c.values)}")
     for note in data.notes:
         print(f"cleaning   {note}")
+    _print_space(recipe)
     return 0
+
+
+def _print_space(recipe) -> None:
+    """The search space (compiler/search/), when the recipe has one: what `recipec search`
+    explores; the summary above is its first point."""
+    if not recipe.space:
+        return
+    s = recipe.search
+    print(f"search     {s.method}, {s.trials} trials, {s.direction} {s.metric}"
+          + (f", pruner {s.pruner}" if s.pruner != "none" else "")
+          + "; the summary above is the first point")
+    width = max(len(d.name) for d in recipe.space)
+    for d in recipe.space:
+        print(f"  {d.name.ljust(width)}  {d.describe()}")
 
 
 def _compile(args) -> int:
@@ -135,6 +155,11 @@ def _eval(args) -> int:
 def _predict(args) -> int:
     from .predict_command import predict_command
     return predict_command(args)
+
+
+def _plot(args) -> int:
+    from .plot.command import plot_command
+    return plot_command(args)
 
 
 
@@ -183,8 +208,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     try:
-        return {"check": _check, "run": _run, "compile": _compile, "eval": _eval,
-                "predict": _predict}[args.command](args)
+        return {"check": _check, "run": _run, "compile": _compile, "plot": _plot,
+                "eval": _eval, "predict": _predict}[args.command](args)
     except RecipeError as err:
         print(render_all(err), file=sys.stderr)
         return 2
