@@ -298,6 +298,16 @@ def test_binary_model_predicts_class_and_probability(tmp_path):
     np.testing.assert_array_equal([np.float32(r[1]) for r in rows[1:]], want)
     names = model.class_names
     assert [r[0] for r in rows[1:]] == [names[int(p >= 0.5)] for p in want]
+    # eval --data of .npy inputs takes their labels' file
+    x, y = load_breast_cancer().data[::40], load_breast_cancer().target[::40]
+    assert 0 < y.sum() < len(y)                 # both classes, so auc is a number
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    refused(cli("eval", folder, "--data", tmp_path / "x.npy"), "D004", mentions="--labels")
+    report = tmp_path / "e.json"
+    accepted(cli("eval", folder, "--data", tmp_path / "x.npy", "--labels", tmp_path / "y.npy",
+                 "--report", report))
+    assert json.loads(report.read_text())["metrics"] == model.evaluate((x, y))
 
 
 def test_balanced_class_weights_are_stored_not_recomputed(tmp_path):
