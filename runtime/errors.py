@@ -144,11 +144,15 @@ CHECKPOINT_CODES = {
 }
 
 
-class CheckpointError(Exception):
-    """A checkpoint that cannot be used; the message names the file and what was wrong."""
+class CodedError(Exception):
+    """A problem with something the user has (a checkpoint, a model folder, a study), not
+    with the recipe text: a code of the subclass' `codes`, a message naming the path as the
+    user gave it, and a hint where one exists. The CLI prints `recipec: error[CODE]: ...`."""
+
+    codes: dict[str, str] = {}
 
     def __init__(self, message: str, code: str, hint: str | None = None):
-        assert code in CHECKPOINT_CODES, code
+        assert code in self.codes, code
         self.message, self.code, self.hint = message, code, hint
         super().__init__(message)
 
@@ -157,16 +161,35 @@ class CheckpointError(Exception):
         return text + (f"\n  = help: {self.hint}" if self.hint else "")
 
 
+class CheckpointError(CodedError):
+    """A checkpoint that cannot be used; the message names the file and what was wrong."""
+
+    codes = CHECKPOINT_CODES
+
+
+# Codes of `ModelError` (runtime/model/): a model artefact that cannot be used
+MODEL_CODES = {
+    "M001": "no model artefact there",
+    "M002": "model artefact damaged, half-written or foreign",
+    "M003": "inputs that do not fit the model",
+    "M004": "the model folder cannot be written",
+}
+
+
+class ModelError(CodedError):
+    """A model folder or a prediction input that cannot be used; the message names the path
+    as the user gave it and what was wrong."""
+
+    codes = MODEL_CODES
+
+
 STUDY_CODES = {
     "S001": "the study's storage holds another search space",
     "S002": "the study's storage cannot be opened",
 }
 
 
-class StudyError(CheckpointError):
+class StudyError(CodedError):
     """A search study that cannot be continued (runtime/search/study.py)."""
 
-    def __init__(self, message: str, code: str, hint: str | None = None):
-        assert code in STUDY_CODES, code
-        self.message, self.code, self.hint = message, code, hint
-        Exception.__init__(self, message)
+    codes = STUDY_CODES
