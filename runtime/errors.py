@@ -141,16 +141,31 @@ CHECKPOINT_CODES = {
     "C002": "checkpoint unreadable, damaged or foreign",
     "C003": "the checkpoint is of another recipe or other overrides",
     "C004": "the checkpoint folder cannot be written",
+    "C005": "a tensor `init = checkpoint(...)` copies is missing from the file or does not fit",
 }
 
 
 class CheckpointError(Exception):
-    """A checkpoint that cannot be used; the message names the file and what was wrong."""
+    """A checkpoint that cannot be used; the message names the file and what was wrong.
+    One read for `init = checkpoint(...)` is located at that call (`locate`), and the CLI
+    prints it as `file:line:col: error[C00x]` like any diagnostic."""
 
     def __init__(self, message: str, code: str, hint: str | None = None):
         assert code in CHECKPOINT_CODES, code
         self.message, self.code, self.hint = message, code, hint
+        self.span: Span | None = None
+        self.source: str | None = None
         super().__init__(message)
+
+    def locate(self, span: Span | None, source: str | None) -> "CheckpointError":
+        if self.span is None and span is not None:
+            self.span, self.source = span, source
+        return self
+
+    def diagnostic(self) -> Diagnostic | None:
+        if self.span is None:
+            return None
+        return Diagnostic(self.span, self.code, self.message, self.hint)
 
     def render(self) -> str:
         text = f"error[{self.code}]: {self.message}"

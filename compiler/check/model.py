@@ -81,8 +81,9 @@ def _layer(ctx: Ctx, st, shape: Shape | None, counters: dict[str, int]) -> Layer
     if isinstance(st, ast.Assign):
         ctx.error(st.span, "E101", f"unexpected setting `{st.key} = ...` in model: "
                   "expected a layer such as `dense(64)`",
-                  hint(st.key, ("init",)) or "the model's one setting is `init = "
-                  "checkpoint(...)`, at its top level")
+                  "`init = checkpoint(...)` belongs at the model's top level, not in a block"
+                  if st.key == "init" else hint(st.key, ("init",)) or
+                  "the model's one setting is `init = checkpoint(...)`, at its top level")
         return None
     if st.name == "input":
         ctx.error(st.span, "E301", "`input` must be the first statement of the model")
