@@ -219,3 +219,13 @@ def test_hostile_init_files_are_refused_at_the_call(tmp_path):
     # --no-data checks the text alone: the file is for the machine that trains
     accepted(cli("check", "--no-data", write(tmp_path, "c.recipe",
                                              text('init = checkpoint("nowhere")'))))
+
+
+def test_the_readme_example_checks(tmp_path):
+    """README's transfer recipe (a `text` block: `check` would read its checkpoints) is a
+    valid recipe as written."""
+    from readme_blocks import blocks
+    [block] = [b for b in blocks() if b.text.startswith("recipe digits_finetune")]
+    out = cli("check", "--no-data", write(tmp_path, "finetune.recipe", block.text))
+    accepted(out)
+    assert "conv2d (frozen)" in out.out and "batchnorm (frozen)" in out.out, out.out
