@@ -229,3 +229,16 @@ def test_the_readme_example_checks(tmp_path):
     out = cli("check", "--no-data", write(tmp_path, "finetune.recipe", block.text))
     accepted(out)
     assert "conv2d (frozen)" in out.out and "batchnorm (frozen)" in out.out, out.out
+
+
+def test_a_frozen_layer_counts_its_weights_alone_in_the_memory_check(tmp_path, monkeypatch):
+    """1,001,000 parameters: 12 MB with their gradients and momentum slots, 4 MB frozen."""
+    source = RECIPE.format(init="", freeze1="", freeze3="").replace(
+        "input [4]\n  dense(5) batchnorm relu\n  residual { dense(5) tanh }\n",
+        "input [1000]\n  dense(1000{f}) relu\n")
+    monkeypatch.setenv("RECIPEC_MEMORY_BYTES", str(8 * 10 ** 6))
+    trained = source.replace("{f}", "")
+    refused(cli("check", "--no-data", write(tmp_path, "a.recipe", trained)), "E307",
+            at=line_col(trained, "dense(1000)"))
+    accepted(cli("check", "--no-data", write(tmp_path, "b.recipe",
+                                             source.replace("{f}", ", freeze = true"))))
