@@ -95,4 +95,8 @@ TRAIN_KEYS = (Opt("epochs", "int", None, min=1),
               Opt("seed", "int", 0, min=0),
               # runtime/checkpoint.py: every this long, and at the end and on SIGINT/SIGTERM
               Opt("checkpoint", "duration", None, doc="write a checkpoint this often"),
-              Opt("keep", "int", 3, min=1, doc="checkpoints kept (the newest)"))
+              Opt("keep", "int", 3, min=1, doc="checkpoints kept (the newest)"),
+              # also best.safetensors, the epoch with the best value of this monitor (auto:
+              # early_stop's monitor, else val_loss where there is a validation split)
+              Opt("keep_best", "name", "auto",
+                  doc="auto, none, or the monitor whose best epoch is kept as best.safetensors"))

@@ -101,6 +101,9 @@ class TrainSpec:
     steps: int | None = None
     checkpoint: Duration | None = None   # write a checkpoint this often (runtime/checkpoint.py)
     keep: int = 3                        # checkpoints kept, the newest
+    keep_best: str | None = None         # a monitor: its best epoch's checkpoint is kept too
+                                         # (the checker resolves the recipe's `auto`/`none`)
+    keep_best_mode: str = "min"          # "min" | "max"
 
     def total_steps(self, steps_per_epoch: int) -> int:
         return self.steps if self.steps is not None else self.epochs * steps_per_epoch

@@ -145,6 +145,10 @@ def train_once(recipe, args, fold: int | None, prefix: str = "") -> dict:
         if not args.quiet:
             print(f"checkpoint {path} ({checkpointer.seconds * 1000:.0f} ms)",
                   file=sys.stderr)
+            if checkpointer.best_epoch is not None:
+                print(f"best checkpoint {checkpointer.folder / 'best.safetensors'}: epoch "
+                      f"{checkpointer.best_epoch}, {checkpointer.best_monitor} "
+                      f"{checkpointer.best_value:.4f}", file=sys.stderr)
     if not args.quiet:
         for line in stopping_lines(program, history):
             print(line, file=sys.stderr)
@@ -185,7 +189,9 @@ def _checkpointer(recipe, args):
     every = None
     if recipe.train.checkpoint is not None:
         every = recipe.train.checkpoint   # a Duration; in steps once the data is known
-    return Checkpointer(folder, every, recipe.train.keep, recipe.source, tuple(args.set))
+    best = recipe.train.keep_best
+    return Checkpointer(folder, every, recipe.train.keep, recipe.source, tuple(args.set),
+                        best_monitor=best, best_mode=recipe.train.keep_best_mode)
 
 
 def _resume(program, recipe, args, checkpointer) -> int:
@@ -204,6 +210,7 @@ def _resume(program, recipe, args, checkpointer) -> int:
                                            "add --force to continue anyway")
     program.restore_checkpoint(tensors, meta)
     checkpointer.last_step = program.state.step
+    checkpointer.restore_best_record(meta)
     total = recipe.train.total_steps(program.steps_per_epoch)
     left = 0 if meta.get("finished") else max(0, total - program.state.step)
     if not args.quiet:

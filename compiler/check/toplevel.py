@@ -1,6 +1,7 @@
 """Top level of a recipe: sections, settings, data/train keys, loss/optimizer/schedule/metrics."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from .. import catalog
@@ -62,6 +63,8 @@ def check_ast(ctx: Ctx, file: ast.File, text: str) -> Recipe | None:
                 if "monitor" in call.options:
                     _monitor(ctx, call.options["monitor"], call.span, monitors, data,
                              call.kind)
+        if train is not None:
+            train = _keep_best(ctx, train, found["train"], monitors, data, early_stop)
     regularize = _keyed(ctx, found["regularize"], catalog.REGULARIZE_KEYS, {}) \
         if "regularize" in found else None
     clip = _choice(ctx, found, "clip", catalog.CLIPS)
@@ -113,6 +116,24 @@ def _early_stop(ctx: Ctx, st: ast.Stmt, monitors: dict[str, bool], data: DataSpe
     mode = e["mode"] if e["mode"] != "auto" else ("max" if monitors[e["monitor"]] else "min")
     return EarlyStopSpec(e["monitor"], mode, e["patience"], e["min_delta"],
                          e["restore_best"], st.span)
+
+
+def _keep_best(ctx: Ctx, train: TrainSpec, st: ast.Stmt, monitors: dict[str, bool],
+               data: DataSpec, early_stop) -> TrainSpec:
+    """`keep_best`: a monitor, resolved from `auto` (early stopping's monitor, else val_loss
+    when there is a validation split, else none: a training loss is no measure of the best
+    model) and checked like early stopping's."""
+    name = train.keep_best
+    if name == "none" or (name == "auto" and early_stop is None and not data.validation > 0):
+        return replace(train, keep_best=None)
+    if name == "auto":
+        name = early_stop.monitor if early_stop is not None else "val_loss"
+    else:
+        span = next((item.value.span for item in st.body or ()
+                     if isinstance(item, ast.Assign) and item.key == "keep_best"), st.name_span)
+        if not _monitor(ctx, name, span, monitors, data, "keep_best"):
+            return train
+    return replace(train, keep_best=name, keep_best_mode="max" if monitors[name] else "min")
 
 
 def _nested_schedules(schedule: Call):
@@ -312,7 +333,7 @@ def _train(ctx: Ctx, st: ast.Stmt) -> TrainSpec | None:
                   "`steps` counts optimizer updates (Caffe's max_iter); `epochs` passes over the data")
         return None
     return TrainSpec(t["epochs"], t["batch"], t["seed"], st.span, steps=t["steps"],
-                     checkpoint=t["checkpoint"], keep=t["keep"])
+                     checkpoint=t["checkpoint"], keep=t["keep"], keep_best=t["keep_best"])
 
 
 def _choice(ctx: Ctx, found: dict, key: str, table: dict) -> Call | None:
