@@ -110,6 +110,22 @@ class TrainSpec:
 
 
 @dataclass(frozen=True)
+class SearchSpec:
+    """`search { ... }`, defaults filled and `auto`s resolved (compiler/check/search.py)."""
+    method: str                    # "grid" | "random" | "tpe"
+    trials: int                    # grid: at most every point once
+    timeout: int | None            # seconds
+    metric: str                    # a monitor: "val_accuracy"
+    direction: str                 # "minimize" | "maximize"
+    pruner: str                    # "none" | "median" | "asha" | "hyperband"
+    workers: int
+    storage: str                   # "" : a journal file in the runs folder
+    seed: int
+    batch_trials: int | str        # "auto" or how many trials share one compiled step
+    span: Span
+
+
+@dataclass(frozen=True)
 class EarlyStopSpec:
     monitor: str                   # "val_loss", "accuracy", "val_f1_weighted", ...
     mode: str                      # "min" | "max" (auto resolved by the checker)
@@ -134,6 +150,10 @@ class Recipe:
     early_stop: EarlyStopSpec | None = None
     regularize: dict[str, float] | None = None   # `regularize { l1, l2 }`, every key filled
     clip: Call | None = None       # norm(max_norm) | value(clip_value)
+    # a search space (compiler/search/): its dimensions, and how `recipec search` explores
+    # them; the other fields hold the space's first point (first choices, low ends)
+    space: tuple = ()
+    search: SearchSpec | None = None
 
     @property
     def metric_names(self) -> tuple[str, ...]:

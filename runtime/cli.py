@@ -3,6 +3,7 @@
     recipec check FILE                      check and print the model summary
     recipec run FILE [--set k=v] [--report out.json]
     recipec compile FILE --emit ir|numba [--dump-after PASS]
+    recipec plot RUN... -o curves.png [--confusion]
 
 Exit codes: 0 success, 2 a problem with the recipe or its data (a diagnostic is printed,
 never a traceback), a training that diverged (error[T001]: a NaN or infinite loss or
@@ -17,12 +18,12 @@ import sys
 import traceback
 
 
-COMMANDS = ("check", "run", "compile")
+COMMANDS = ("check", "run", "compile", "plot")
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="recipec", description=__doc__.split("\n\n")[0])
-    sub = p.add_subparsers(dest="command", required=True, metavar="{check,run,compile}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="{" + ",".join(COMMANDS) + "}")
     c = sub.add_parser("check", help="check a recipe and print its model summary")
     c.add_argument("file")
     c.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
@@ -54,7 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("--emit", choices=("ir", "numba"), default="ir")
     k.add_argument("--dump-after", metavar="PASS", help="print the IR after this pass")
     k.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    p.commands = {"check": c, "run": r, "compile": k}     # for usage errors found after parsing
+    from .plot.command import add_parser as plot_parser    # matplotlib is not imported
+    g = plot_parser(sub)
+    p.commands = {"check": c, "run": r, "compile": k, "plot": g}     # for usage errors found after parsing
     return p
 
 
@@ -65,6 +68,7 @@ def _check(args) -> int:
     recipe = recipec.load(args.file, args.set)
     if args.no_data:
         print(summary(recipe))
+        _print_space(recipe)
         return 0
     # the data too (read, never trained on): a check passes only if `run` could start
     data = recipec.check_data(recipe, cache=not args.no_data_cache)
@@ -81,6 +85,7 @@ def _check(args) -> int:
               f"{', '.join(c.values)}")
     for note in data.notes:
         print(f"cleaning   {note}")
+    _print_space(recipe)
     return 0
 
 
@@ -96,6 +101,20 @@ def _check_init(recipe) -> str | None:
     ctx = build_forward(recipe.model, training=False).ctx
     found = initial_tensors(recipe, shapes_of(ctx.params, ctx.stats), Path(recipe.path).parent)
     return describe(*found)
+
+
+def _print_space(recipe) -> None:
+    """The search space (compiler/search/), when the recipe has one: what `recipec search`
+    explores; the summary above is its first point."""
+    if not recipe.space:
+        return
+    s = recipe.search
+    print(f"search     {s.method}, {s.trials} trials, {s.direction} {s.metric}"
+          + (f", pruner {s.pruner}" if s.pruner != "none" else "")
+          + "; the summary above is the first point")
+    width = max(len(d.name) for d in recipe.space)
+    for d in recipe.space:
+        print(f"  {d.name.ljust(width)}  {d.describe()}")
 
 
 def _compile(args) -> int:
@@ -124,6 +143,11 @@ def _compile(args) -> int:
 def _run(args) -> int:
     from .run import run_command
     return run_command(args)
+
+
+def _plot(args) -> int:
+    from .plot.command import plot_command
+    return plot_command(args)
 
 
 
@@ -172,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     try:
-        return {"check": _check, "run": _run, "compile": _compile}[args.command](args)
+        return {"check": _check, "run": _run, "compile": _compile,
+                "plot": _plot}[args.command](args)
     except RecipeError as err:
         print(render_all(err), file=sys.stderr)
         return 2

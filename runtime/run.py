@@ -18,6 +18,14 @@ def run_command(args) -> int:
         print(f"recipec: error: --report {args.report}: {why}", file=sys.stderr)
         return 2
     recipe = recipec.load(args.file, args.set)
+    if recipe.space:
+        first = recipe.space[0]
+        print(f"recipec: error: {args.file} has a search space ({len(recipe.space)} "
+              f"value{'s' if len(recipe.space) > 1 else ''} to choose: "
+              f"{', '.join(d.name for d in recipe.space)}): explore it with `recipec search "
+              f"{args.file}`, or give each a value, e.g. `--set {first.name}="
+              f"{first.first_text()}`", file=sys.stderr)
+        return 2
     folds = recipe.data.folds
     fold = getattr(args, "fold", None)          # 1-based, as the folds are printed
     if fold is not None and (folds is None or not 1 <= fold <= folds):

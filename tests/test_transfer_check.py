@@ -80,6 +80,9 @@ def fresh_of(recipe_text: str, folder: Path):
     ('init = checkpont("a.safetensors")', "E104", "checkpont", "did you mean `checkpoint`"),
     ('init = checkpoint("a.safetensors", layer = [dense_1])', "E103", "layer =", "layers"),
     ('nit = checkpoint("a.safetensors")', "E101", "nit =", "did you mean `init`"),
+    ('init = checkpoint(choice("a", "b"))', "E201", 'choice(', "search space"),
+    ('init = checkpoint("a", layers = choice([dense_1], [dense_2]))', "E201", "choice(",
+     "search space"),
 ])
 def test_static_errors_point_at_what_to_change(tmp_path, init, code, needle, mentions):
     source = text(init)

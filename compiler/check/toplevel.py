@@ -16,6 +16,7 @@ from ..syntax import ast
 from ..tasks import Task
 from .memory import check_memory
 from .model import check_model
+from .search import check_search
 from .values import MISSING, Ctx, check_choice, check_value, option_span
 
 REQUIRED = ("data", "model", "train", "loss", "optimizer")
@@ -53,7 +54,7 @@ def check_ast(ctx: Ctx, file: ast.File, text: str) -> Recipe | None:
         check_memory(ctx, model, optimizer, train.batch if train is not None else None)
     if schedule is not None and train is not None:
         _schedule_fits_run(ctx, schedule, train)
-    early_stop = None
+    early_stop = search = None
     if loss is not None and metrics is not None and data is not None:
         monitors = available_monitors(catalog.LOSSES[loss.kind].task, metrics)
         if "early_stop" in found:
@@ -65,6 +66,11 @@ def check_ast(ctx: Ctx, file: ast.File, text: str) -> Recipe | None:
                              call.kind)
         if train is not None:
             train = _keep_best(ctx, train, found["train"], monitors, data, early_stop)
+        st = found.get("search")
+        keyed = _keyed(ctx, st, catalog.SEARCH_KEYS, {}) if st is not None else None
+        search = check_search(ctx, st, keyed, ctx.space, monitors, data, early_stop,
+                              lambda name, span: _monitor(ctx, name, span, monitors, data,
+                                                          "search"))
     regularize = _keyed(ctx, found["regularize"], catalog.REGULARIZE_KEYS, {}) \
         if "regularize" in found else None
     clip = _choice(ctx, found, "clip", catalog.CLIPS)
@@ -73,7 +79,8 @@ def check_ast(ctx: Ctx, file: ast.File, text: str) -> Recipe | None:
     return Recipe(name=file.name or Path(ctx.file).stem, path=ctx.file, data=data, model=model,
                   loss=loss, optimizer=optimizer, schedule=schedule, train=train,
                   metrics=metrics, source=text, early_stop=early_stop,
-                  regularize=regularize, clip=clip)
+                  regularize=regularize, clip=clip, space=tuple(sorted(ctx.space, key=lambda d: (d.span.line, d.span.col))),
+                  search=search)
 
 
 def available_monitors(task: Task, metrics: tuple[Call, ...]) -> dict[str, bool]:
@@ -230,7 +237,9 @@ def _keyed(ctx: Ctx, st: ast.Stmt, keys: tuple[Opt, ...], tables: dict) -> dict 
             ctx.error(item.key_span, "E105", f"duplicate {st.name} key `{item.key}`")
         else:
             opt = by_name[item.key]
-            given[item.key] = check_value(ctx, item.value, opt, item.key, tables.get(item.key))
+            with ctx.at(st.name, item.key):
+                given[item.key] = check_value(ctx, item.value, opt, item.key,
+                                              tables.get(item.key))
             ok = ok and given[item.key] is not MISSING
     out = {}
     for opt in keys:
@@ -338,7 +347,10 @@ def _train(ctx: Ctx, st: ast.Stmt) -> TrainSpec | None:
 
 def _choice(ctx: Ctx, found: dict, key: str, table: dict) -> Call | None:
     st = found.get(key)
-    return None if st is None else check_choice(ctx, st.value, table, key)
+    if st is None:
+        return None
+    with ctx.at(key):
+        return check_choice(ctx, st.value, table, key)
 
 
 def _metrics(ctx: Ctx, st: ast.Assign | None, loss: Call | None,

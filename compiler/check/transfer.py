@@ -24,6 +24,11 @@ def owners(spec: LayerSpec) -> list[str]:
 
 
 def check_init(ctx: Ctx, assign: ast.Assign, layers: tuple[LayerSpec, ...]) -> TransferSpec | None:
+    searched = _search_call(assign.value)
+    if searched is not None:      # a trial sets values by --set path, and init has none
+        ctx.error(searched.span, "E201", "model init: a search space cannot stand in "
+                  "`init = checkpoint(...)`", "search over separate recipes instead")
+        return None
     call = check_choice(ctx, assign.value, INIT_SOURCES, "model init")
     if call is None:
         return None
@@ -71,6 +76,16 @@ def check_not_all_frozen(ctx: Ctx, model_stmt: ast.Stmt, layers: tuple[LayerSpec
                   f"({', '.join(s.name for s in trained)}): nothing would train",
                   f"unfreeze a layer, e.g. the last: `freeze = false` on {last} or "
                   f"`--set model.{last}.freeze=false`")
+
+
+def _search_call(v: ast.Value):
+    """The first search-space call (`choice(...)`, `uniform(...)`) in `v`, or None."""
+    from ..search.space import is_search_call
+    if is_search_call(v):
+        return v
+    inner = [a.value for a in v.args] if isinstance(v, ast.Call) else \
+        list(v.items) if isinstance(v, ast.List) else []
+    return next((found for item in inner if (found := _search_call(item)) is not None), None)
 
 
 def _listing(names: list[str]) -> str:
