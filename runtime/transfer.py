@@ -27,6 +27,14 @@ MODEL_FILE = "model.safetensors"      # what a model folder holds
 
 def resolve(spec: TransferSpec, base_dir: Path) -> Path:
     """The file `spec.path` names (C001 when there is none)."""
+    try:
+        return _resolve(spec, base_dir)
+    except (OSError, ValueError) as err:     # a name too long, a NUL byte, no permission
+        raise CheckpointError(f'checkpoint("{spec.path}"): cannot be opened: '
+                              f"{getattr(err, 'strerror', None) or err}", "C002") from None
+
+
+def _resolve(spec: TransferSpec, base_dir: Path) -> Path:
     given = Path(spec.path).expanduser()
     path = given if given.is_absolute() else Path(base_dir) / given
     where = "" if given.is_absolute() or str(path) == spec.path else f" (looked for {path})"

@@ -192,6 +192,7 @@ def _hostile_rows(tmp):
     (tmp / "folder.safetensors").mkdir()
     return [
         ("nowhere.safetensors", "", "C001", "no such file or folder"),
+        ("x" * 300 + ".safetensors", "", "C002", "cannot be opened"),
         ("empty_folder", "", "C001", "neither a model.safetensors nor"),
         ("folder.safetensors", "", "C001", "neither"),
         ("cut.safetensors", "", "C002", "not a readable safetensors file"),
