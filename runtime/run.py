@@ -108,6 +108,9 @@ def train_once(recipe, args, fold: int | None, prefix: str = "") -> dict:
     # from the checked recipe to loaded kernels: generating and importing the module counts
     start = time.perf_counter()
     program = recipec.compile(recipe, data=data)
+    if program.transferred is not None and not args.quiet:
+        from .transfer import describe
+        print(f"init: {describe(*program.transferred)}", file=sys.stderr)
     weights = class_weights_of(program.graphs)
     if weights is not None and not args.quiet:
         how = " (balanced, from the training labels)" if \
