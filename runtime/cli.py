@@ -86,6 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     h.add_argument("-o", "--out", metavar="BEST.recipe",
                    help="where the best recipe goes (default runs/<recipe>/search/best.recipe)")
     h.add_argument("--quiet", action="store_true", help="only the best trial")
+    h.add_argument("--no-plots", action="store_true", help="no history, slice and importance "
+                   "figures (PNG in runs/<recipe>/search)")
     # for usage errors found after parsing
     p.commands = {"check": c, "run": r, "compile": k, "plot": g, "eval": e, "predict": q,
                   "search": h}
