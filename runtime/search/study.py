@@ -35,12 +35,22 @@ def pruner_of(spec):
             "hyperband": lambda: optuna.pruners.HyperbandPruner()}[spec.pruner]()
 
 
+# Optuna's RDB storages: each worker's trial sends a heartbeat this often (seconds), and one
+# silent for the grace period is a killed worker's: marked failed, its point run again
+HEARTBEAT, GRACE = 10, 60
+
+
 def storage_of(url: str, folder: Path):
+    """The study's storage: an SQLAlchemy URL (postgresql://..., with heartbeats), or by
+    default a journal file in `folder`."""
     import optuna
     from optuna.storages.journal import JournalFileBackend
 
     if url:
-        return url                      # Optuna's RDB storage takes the URL as it is
+        from optuna.storages import RetryFailedTrialCallback
+        return optuna.storages.RDBStorage(
+            url, heartbeat_interval=HEARTBEAT, grace_period=GRACE,
+            failed_trial_callback=RetryFailedTrialCallback(max_retry=1))
     folder.mkdir(parents=True, exist_ok=True)
     return optuna.storages.JournalStorage(JournalFileBackend(str(folder / "study.journal")))
 
@@ -86,13 +96,23 @@ def open_study(name: str, spec, space, storage, direction: str, where: str):
 
 def retry_cut_off(study) -> list[int]:
     """Trials a killed process left running, or that failed without being retried: marked
-    failed, and their points queued to run again (once). Returns their numbers."""
+    failed, and their points queued to run again (once). Returns their numbers.
+
+    With a journal file (one machine, and this command starts every worker), a trial still
+    running now is a dead process's; with a server storage other machines may be running
+    theirs, so only those whose heartbeat stopped count (Optuna's fail_stale_trials)."""
+    import optuna
     from optuna.trial import TrialState
 
-    retried = {t.user_attrs.get("retry_of") for t in study.trials}
+    heartbeat = isinstance(study._storage, optuna.storages.RDBStorage)
+    if heartbeat:
+        optuna.storages.fail_stale_trials(study)
+    # run again already: by this function, or by Optuna's callback for a stale heartbeat
+    retried = {t.user_attrs.get("retry_of") for t in study.trials} | \
+        {t.system_attrs.get("failed_trial") for t in study.trials}
     again = []
     for t in study.trials:
-        if t.state == TrialState.RUNNING:
+        if t.state == TrialState.RUNNING and not heartbeat:
             study._storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
         elif t.state != TrialState.FAIL:
             continue
