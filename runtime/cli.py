@@ -3,6 +3,8 @@
     recipec check FILE                      check and print the model summary
     recipec run FILE [--set k=v] [--report out.json]
     recipec compile FILE --emit ir|numba [--dump-after PASS]
+    recipec runs [--recipe NAME] [--status S] [-n N]    the recorded runs, newest first
+    recipec runs show ID | runs compare A B ...
 
 Exit codes: 0 success, 2 a problem with the recipe or its data (a diagnostic is printed,
 never a traceback), a training that diverged (error[T001]: a NaN or infinite loss or
@@ -17,12 +19,14 @@ import sys
 import traceback
 
 
-COMMANDS = ("check", "run", "compile")
+COMMANDS = ("check", "run", "compile", "runs")
+RUN_STATUSES = ("running", "finished", "failed", "interrupted", "diverged", "lost")
+RUNS_HELP = "the runs folder, holding the run store runs.sqlite (default $RECIPEC_RUNS or ./runs)"
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="recipec", description=__doc__.split("\n\n")[0])
-    sub = p.add_subparsers(dest="command", required=True, metavar="{check,run,compile}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="{check,run,compile,runs}")
     c = sub.add_parser("check", help="check a recipe and print its model summary")
     c.add_argument("file")
     c.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
@@ -36,8 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--report", metavar="OUT.json", help="write final metrics and timings")
     r.add_argument("--quiet", action="store_true", help="no progress output")
     r.add_argument("--checkpoints", metavar="DIR",
-                   help="where checkpoints go (default runs/<recipe>/checkpoints when the "
-                        "recipe sets `train { checkpoint = ... }`)")
+                   help="where checkpoints go (default <runs>/<recipe>/checkpoints when the "
+                        "recipe sets `train { checkpoint = ... }`; <runs> is --runs DIR)")
     r.add_argument("--resume", nargs="?", const="", metavar="PATH",
                    help="continue from the newest checkpoint (of PATH, a file or folder; "
                         "default the checkpoints folder)")
@@ -45,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="with --resume: resume even if the recipe or overrides changed")
     r.add_argument("--fold", type=int, metavar="I",
                    help="with validation = kfold(k): train only fold I (1 to k)")
+    r.add_argument("--no-store", action="store_true",
+                   help="do not record this run in the run store")
+    r.add_argument("--runs", metavar="DIR", help=RUNS_HELP)
     for command in (c, r):
         command.add_argument("--no-data-cache", action="store_true",
                              help="parse the data files again instead of using the parsed "
@@ -54,8 +61,29 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("--emit", choices=("ir", "numba"), default="ir")
     k.add_argument("--dump-after", metavar="PASS", help="print the IR after this pass")
     k.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    p.commands = {"check": c, "run": r, "compile": k}     # for usage errors found after parsing
+    runs = sub.add_parser("runs", help="list the recorded runs (newest first); `runs show ID`, "
+                                       "`runs compare A B ...`")
+    runs.add_argument("--runs", metavar="DIR", help=RUNS_HELP)
+    runs.add_argument("--recipe", metavar="NAME", help="only the runs of this recipe")
+    runs.add_argument("--status", choices=RUN_STATUSES, help="only the runs with this status")
+    runs.add_argument("-n", type=_positive, metavar="N", help="the newest N only")
+    actions = runs.add_subparsers(dest="runs_command", metavar="{show,compare}")
+    show = actions.add_parser("show", help="everything recorded of one run, epoch by epoch")
+    show.add_argument("id", type=int)
+    compare = actions.add_parser("compare", help="final metrics side by side, and the recipe "
+                                                 "values that differ")
+    compare.add_argument("ids", type=int, nargs="+", metavar="ID")
+    for action in (show, compare):    # after the action too; SUPPRESS: never unset it
+        action.add_argument("--runs", metavar="DIR", help=RUNS_HELP, default=argparse.SUPPRESS)
+    # for usage errors found after parsing
+    p.commands = {"check": c, "run": r, "compile": k, "runs": runs}
     return p
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 1")
+    return int(text)
 
 
 def _check(args) -> int:
@@ -110,6 +138,11 @@ def _run(args) -> int:
 
 
 
+def _runs(args) -> int:
+    from .store.commands import runs_command
+    return runs_command(args)
+
+
 def _refuse_bad_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:
     """A misspelt command, refused with a did-you-mean (argparse lists the choices only)."""
     if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
@@ -145,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _refuse_bad_values(parser, args)
     from ..compiler.diagnostics import RecipeError, render, render_all
-    from .errors import CheckpointError, DataError, TrainingDiverged
+    from .errors import CheckpointError, DataError, StoreError, TrainingDiverged
     from ..compiler.lower import get_target
 
     try:
@@ -155,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     try:
-        return {"check": _check, "run": _run, "compile": _compile}[args.command](args)
+        return {"check": _check, "run": _run, "compile": _compile,
+                "runs": _runs}[args.command](args)
     except RecipeError as err:
         print(render_all(err), file=sys.stderr)
         return 2
@@ -167,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     except TrainingDiverged as err:
         print(f"{args.file}: {err.render()}", file=sys.stderr)
         return 2
-    except CheckpointError as err:
+    except (CheckpointError, StoreError) as err:
         print(f"recipec: {err.render()}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -155,3 +155,26 @@ class CheckpointError(Exception):
     def render(self) -> str:
         text = f"error[{self.code}]: {self.message}"
         return text + (f"\n  = help: {self.hint}" if self.hint else "")
+
+
+# Codes of `StoreError` (runtime/store/): the run store, `runs/runs.sqlite`
+STORE_CODES = {
+    "S001": "the runs folder or its store cannot be written",
+    "S002": "the run store is damaged or not a recipec run store",
+    "S003": "the run store was written by a newer recipec",
+    "S004": "no run with that id",
+}
+
+
+class StoreError(Exception):
+    """A run store that cannot be used, or a run it does not hold; the message names the
+    file. The CLI prints it and exits 2; a store is never overwritten to get past one."""
+
+    def __init__(self, message: str, code: str, hint: str | None = None):
+        assert code in STORE_CODES, code
+        self.message, self.code, self.hint = message, code, hint
+        super().__init__(message)
+
+    def render(self) -> str:
+        text = f"error[{self.code}]: {self.message}"
+        return text + (f"\n  = help: {self.hint}" if self.hint else "")
