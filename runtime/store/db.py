@@ -89,8 +89,8 @@ class Store:
         """SQLite's errors as StoreErrors naming the file."""
         try:
             yield
-        except StoreError:
-            raise
+        except (StoreError, sqlite3.IntegrityError, sqlite3.ProgrammingError):
+            raise                   # the last two are recipec's bugs, not the file's fault
         except sqlite3.OperationalError as err:
             text = str(err)
             if "locked" in text or "busy" in text:
