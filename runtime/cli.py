@@ -8,8 +8,9 @@
 
 Exit codes: 0 success, 2 a problem with the recipe or its data (a diagnostic is printed,
 never a traceback), a training that diverged (error[T001]: a NaN or infinite loss or
-parameter; the epoch and step are named) or an unusable --report path (checked before
-anything runs), 1 an internal error (set RECIPEC_DEBUG=1 for the traceback).
+parameter; the epoch and step are named), an unusable --report path (checked before
+anything runs) or a run store that cannot be used or lacks the run asked for (S001-S004),
+1 an internal error (set RECIPEC_DEBUG=1 for the traceback).
 """
 from __future__ import annotations
 
@@ -69,10 +70,11 @@ def _parser() -> argparse.ArgumentParser:
     runs.add_argument("-n", type=_positive, metavar="N", help="the newest N only")
     actions = runs.add_subparsers(dest="runs_command", metavar="{show,compare}")
     show = actions.add_parser("show", help="everything recorded of one run, epoch by epoch")
-    show.add_argument("id", type=int)
+    show.add_argument("id", type=_run_ref, metavar="ID", help="a run id, `last` or `last-N`")
     compare = actions.add_parser("compare", help="final metrics side by side, and the recipe "
                                                  "values that differ")
-    compare.add_argument("ids", type=int, nargs="+", metavar="ID")
+    compare.add_argument("ids", type=_run_ref, nargs="+", metavar="ID",
+                         help="run ids, `last` or `last-N` (the Nth before the newest)")
     for action in (show, compare):    # after the action too; SUPPRESS: never unset it
         action.add_argument("--runs", metavar="DIR", help=RUNS_HELP, default=argparse.SUPPRESS)
     # for usage errors found after parsing
@@ -84,6 +86,16 @@ def _positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 1")
     return int(text)
+
+
+def _run_ref(text: str) -> int:
+    """A run id (>= 1), or `last` (-1) and `last-N` (-1 - N): counted back from the newest."""
+    if text.isdigit() and int(text) >= 1:
+        return int(text)
+    if text == "last" or (text.startswith("last-") and text[5:].isdigit()):
+        return -1 - int(text[5:] or 0)
+    raise argparse.ArgumentTypeError(f"{text!r} is not a run id (1, 2, ...), `last` or "
+                                     f"`last-N`")
 
 
 def _check(args) -> int:

@@ -361,7 +361,16 @@ def test_an_unknown_id_names_the_nearest_ones(tmp_path):
         no_traceback(out)
     out = cli("runs", "show", "1", "--runs", tmp_path / "nothing")
     assert out.code == 2 and "error[S004]" in out.err and "no run store" in out.err
-    assert cli("runs", "show", "one").code == 2               # argparse: not an integer
+    assert cli("runs", "show", "one").code == 2               # argparse: not an id
+    out = cli("runs", "show", "last-3", "--runs", tmp_path)
+    assert out.code == 2 and "has no run last-3: it holds 3 run(s)" in out.err, out.text
+
+
+def test_last_and_last_n_count_back_from_the_newest(tmp_path):
+    first, second, third = _filled(tmp_path, runs=3)
+    assert f"run {third}: tiny" in cli("runs", "show", "last", "--runs", tmp_path).out
+    out = cli("runs", "compare", "last-2", "last-1", "--runs", tmp_path)
+    assert out.code == 0 and f"run {first}  run {second}" in out.out, out.text
 
 
 def test_plain_output_is_json_free_text():

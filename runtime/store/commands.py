@@ -9,7 +9,7 @@ import time
 
 from ..errors import StoreError
 from .db import FILE, Store, folder_of
-from .read import epochs_of, get_run, list_runs, main_metric
+from .read import epochs_of, get_run, list_runs, main_metric, ref_text
 from .tables import number, seconds_text, table, when
 
 
@@ -23,7 +23,8 @@ def runs_command(args) -> int:
                   f"records each run")
             return 0
         raise StoreError(f"{folder}: no run store there ({FILE}), so no run "
-                         f"{args.ids[0] if action == 'compare' else args.id}", "S004",
+                         f"{ref_text(args.ids[0] if action == 'compare' else args.id)}",
+                         "S004",
                          hint="give the folder the runs were recorded in with --runs DIR")
     try:
         if action == "show":

@@ -40,6 +40,15 @@ def list_runs(store: Store, recipe: str | None = None, status: str | None = None
 
 
 def get_run(store: Store, run: int) -> dict:
+    """Run `run`; a negative `run` counts back from the newest: -1 is `last`, -2 `last-1`."""
+    if run < 0:
+        newest = store.read("SELECT id FROM runs ORDER BY id DESC LIMIT 1 OFFSET ?",
+                            (-run - 1,))
+        if not newest:
+            count = store.read("SELECT COUNT(*) AS n FROM runs")[0]["n"]
+            raise StoreError(f"{store.name} has no run {ref_text(run)}: it holds {count} "
+                             f"run(s)", "S004", hint="`recipec runs` lists the runs")
+        run = newest[0]["id"]
     rows = store.read("SELECT r.*, (SELECT COUNT(*) FROM epochs e WHERE e.run = r.id) AS "
                       "epochs FROM runs r WHERE id = ?", (run,))
     if not rows:
@@ -50,6 +59,10 @@ def get_run(store: Store, run: int) -> dict:
             hint="`recipec runs` lists the runs" + (
                 f" (ids {min(ids)} to {max(ids)})" if ids else ""))
     return _decoded(rows[0])
+
+
+def ref_text(run: int) -> str:
+    return str(run) if run >= 0 else "last" if run == -1 else f"last-{-run - 1}"
 
 
 def nearest(run: int, ids: list[int], count: int = 3) -> list[int]:
