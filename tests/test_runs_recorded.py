@@ -4,6 +4,11 @@ row each; checkpoints beside the store and a resume that names the run it resume
 from __future__ import annotations
 
 import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 
 from hostile import RECIPES, accepted, cli
 
@@ -69,3 +74,51 @@ def test_kfold_folds_are_one_row_each_and_checkpoints_sit_beside_the_store(tmp_p
     shown = cli("runs", "show", "4", "--runs", runs).out
     assert f"checkpoints   {folder.resolve()}" in shown, shown
     assert "resumed from" in shown and "(written by run 3)" in shown, shown
+
+
+def _started(runs, run: int) -> subprocess.Popen:
+    """`recipec run` of iris_mlp for far more epochs than the test waits for, in a process
+    of its own; returns once the store holds two epochs of its row, `run`."""
+    proc = subprocess.Popen([sys.executable, "-m", "recipec", "run", str(IRIS), "--quiet",
+                             "--runs", str(runs), "--set", "train.epochs=1000000"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if (runs / "runs.sqlite").exists():
+            conn = sqlite3.connect(runs / "runs.sqlite")
+            try:
+                if conn.execute("SELECT COUNT(*) FROM epochs WHERE run = ?",
+                                (run,)).fetchone()[0] >= 2:
+                    return proc
+            except sqlite3.OperationalError:        # the tables are being made
+                pass
+            finally:
+                conn.close()
+        time.sleep(0.1)
+    proc.kill()
+    raise AssertionError(f"the run never recorded two epochs: {proc.communicate()}")
+
+
+def test_a_killed_run_is_lost_an_interrupted_one_interrupted_a_diverged_one_diverged(
+        tmp_path):
+    runs = tmp_path / "runs"
+    killed = _started(runs, 1)
+    killed.send_signal(signal.SIGKILL)
+    killed.communicate(timeout=60)
+    stopped = _started(runs, 2)
+    stopped.send_signal(signal.SIGINT)          # stops at the next chunk boundary
+    _, err = stopped.communicate(timeout=120)
+    assert stopped.returncode == 130 and "interrupted at step" in err, err
+    out = cli("run", IRIS, "--quiet", "--runs", runs, "--set", "optimizer.lr=1e30")
+    assert out.code == 2 and "error[T001]" in out.err, out.text
+    rows = _rows(cli("runs", "--runs", runs))
+    assert [r[:3] for r in rows] == [["3", "iris_mlp", "diverged"],
+                                     ["2", "iris_mlp", "interrupted"],
+                                     ["1", "iris_mlp", "lost"]]
+    conn = sqlite3.connect(runs / "runs.sqlite")
+    counts = dict(conn.execute("SELECT run, COUNT(*) FROM epochs GROUP BY run"))
+    conn.close()
+    assert counts[1] >= 2 and counts[2] >= 2 and 3 not in counts, counts   # epochs recorded
+    shown = cli("runs", "show", "1", "--runs", runs).out
+    assert "run 1: iris_mlp, lost (its process is gone" in shown
+    assert "training diverged: the loss is nan" in cli("runs", "show", "3", "--runs", runs).out
