@@ -20,7 +20,7 @@ from .sources import SOURCES
 __all__ = ["LOSSES", "METRICS", "SOURCES", "OPTIMIZERS", "SCHEDULES", "AUGMENTS",
            "IMAGE_AUGMENTS", "IMPUTE", "OUTLIERS", "NORMALIZE", "LAYOUTS", "SECTIONS",
            "ASSIGNMENTS", "DATA_KEYS", "TRAIN_KEYS", "EARLY_STOP_KEYS", "MONITOR", "MODE",
-           "REGULARIZE_KEYS", "CLIPS"]
+           "REGULARIZE_KEYS", "CLIPS", "SEARCH_KEYS"]
 
 # the optimizers' own registry (compiler/optimizers/, one file each) holds their schemas
 OPTIMIZERS = {name: Choice(name, d.opts, d.doc) for name, d in _OPTIMIZER_DEFS.items()}
@@ -41,8 +41,25 @@ VALIDATION_CALLS = {"kfold": Choice("kfold", (Opt("k", "int", 5, min=2, max=1000
 LAYOUTS = ("chw", "hwc")
 
 # Sections and top-level keys; the checker uses this list for did-you-mean on unknown names.
-SECTIONS = ("data", "model", "train", "early_stop", "regularize")
+SECTIONS = ("data", "model", "train", "early_stop", "regularize", "search")
 ASSIGNMENTS = ("loss", "optimizer", "schedule", "metrics", "clip")
+# `search { method = tpe  trials = 30 ... }`: how `recipec search` explores the recipe's search
+# space (uniform(a, b), loguniform, int, choice written in place of values: compiler/search/)
+SEARCH_KEYS = (Opt("method", "enum", "tpe", choices=("grid", "random", "tpe"),
+                   doc="grid: every combination; random; tpe: Optuna's Bayesian TPE"),
+               Opt("trials", "int", None, min=1, doc="trials to run (grid: every point)"),
+               Opt("timeout", "int", None, min=1, doc="seconds: no trial starts after this"),
+               Opt("metric", "name", "auto",
+                   doc="the monitor to optimise (auto: early_stop's, else val_loss)"),
+               Opt("direction", "enum", "auto", choices=("auto", "minimize", "maximize")),
+               Opt("pruner", "enum", "none", choices=("none", "median", "asha", "hyperband"),
+                   doc="stops unpromising trials at an epoch's end"),
+               Opt("workers", "int", 1, min=1, doc="trial processes on this machine"),
+               Opt("storage", "str", "", doc="the study's storage URL (default: a journal "
+                   "file in the runs folder)"),
+               Opt("seed", "int", 0, min=0, doc="the sampler's seed"),
+               Opt("batch_trials", "int_or_enum", "auto", min=1, choices=("auto",),
+                   doc="trials trained side by side in one compiled step"))
 # `regularize { l1 = 1e-5  l2 = 1e-4 }`: Keras' L1L2 on every weight whose layer sets neither
 # l1 nor l2 itself (compiler/regularize.py); added to the loss, unlike weight_decay
 REGULARIZE_KEYS = (Opt("l1", "float", 0.0, min=0.0, doc="adds l1 * sum|w| of each weight"),
@@ -95,4 +112,8 @@ TRAIN_KEYS = (Opt("epochs", "int", None, min=1),
               Opt("seed", "int", 0, min=0),
               # runtime/checkpoint.py: every this long, and at the end and on SIGINT/SIGTERM
               Opt("checkpoint", "duration", None, doc="write a checkpoint this often"),
-              Opt("keep", "int", 3, min=1, doc="checkpoints kept (the newest)"))
+              Opt("keep", "int", 3, min=1, doc="checkpoints kept (the newest)"),
+              # also best.safetensors, the epoch with the best value of this monitor (auto:
+              # early_stop's monitor, else val_loss where there is a validation split)
+              Opt("keep_best", "name", "auto",
+                  doc="auto, none, or the monitor whose best epoch is kept as best.safetensors"))

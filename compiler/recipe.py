@@ -89,9 +89,28 @@ class TrainSpec:
     steps: int | None = None
     checkpoint: Duration | None = None   # write a checkpoint this often (runtime/checkpoint.py)
     keep: int = 3                        # checkpoints kept, the newest
+    keep_best: str | None = None         # a monitor: its best epoch's checkpoint is kept too
+                                         # (the checker resolves the recipe's `auto`/`none`)
+    keep_best_mode: str = "min"          # "min" | "max"
 
     def total_steps(self, steps_per_epoch: int) -> int:
         return self.steps if self.steps is not None else self.epochs * steps_per_epoch
+
+
+@dataclass(frozen=True)
+class SearchSpec:
+    """`search { ... }`, defaults filled and `auto`s resolved (compiler/check/search.py)."""
+    method: str                    # "grid" | "random" | "tpe"
+    trials: int                    # grid: at most every point once
+    timeout: int | None            # seconds
+    metric: str                    # a monitor: "val_accuracy"
+    direction: str                 # "minimize" | "maximize"
+    pruner: str                    # "none" | "median" | "asha" | "hyperband"
+    workers: int
+    storage: str                   # "" : a journal file in the runs folder
+    seed: int
+    batch_trials: int | str        # "auto" or how many trials share one compiled step
+    span: Span
 
 
 @dataclass(frozen=True)
@@ -119,6 +138,10 @@ class Recipe:
     early_stop: EarlyStopSpec | None = None
     regularize: dict[str, float] | None = None   # `regularize { l1, l2 }`, every key filled
     clip: Call | None = None       # norm(max_norm) | value(clip_value)
+    # a search space (compiler/search/): its dimensions, and how `recipec search` explores
+    # them; the other fields hold the space's first point (first choices, low ends)
+    space: tuple = ()
+    search: SearchSpec | None = None
 
     @property
     def metric_names(self) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 import tempfile
@@ -27,9 +28,11 @@ from pathlib import Path
 import numpy as np
 
 from .errors import CheckpointError
+from .monitor import monitored
 
 FORMAT = "recipec-checkpoint/1"
 NAME = re.compile(r"^step-(\d{12})\.safetensors$")
+BEST = "best.safetensors"
 
 
 def recipe_hash(text: str, overrides) -> str:
@@ -50,6 +53,10 @@ class Checkpointer:
     last_path: Path | None = None
     resumed_from: Path | None = None    # the checkpoint this run resumed from (--resume)
     seconds: float = 0.0            # the last write's time
+    best_monitor: str | None = None  # `keep_best`: best.safetensors holds its best epoch
+    best_mode: str = "min"
+    best_value: float | None = None
+    best_epoch: int | None = None
 
     def due(self, step: int) -> bool:
         """A multiple of `every` has been passed since the last checkpoint."""
@@ -59,13 +66,46 @@ class Checkpointer:
         """Write the program's whole state now; returns the file. `finished`: the run is
         over (its end, or early stopping): resuming it trains nothing more."""
         start = time.perf_counter()
+        tensors, meta = self._state(program, finished)
+        step = int(meta["counters"]["step"])
+        path = self.folder / f"step-{step:012d}.safetensors"
+        self._save(path, tensors, meta)
+        self.last_step, self.last_path = step, path
+        self.seconds = time.perf_counter() - start
+        self._prune()
+        return path
+
+    def epoch_end(self, program, record) -> Path | None:
+        """After a whole epoch: best.safetensors, when the monitored value improved on the
+        best so far (strictly; a NaN never does). Returns the file written, or None."""
+        if self.best_monitor is None:
+            return None
+        value = monitored(record, self.best_monitor)
+        if math.isnan(value) or (self.best_value is not None and not (
+                value < self.best_value if self.best_mode == "min" else value > self.best_value)):
+            return None
+        self.best_value, self.best_epoch = value, record.epoch
+        path = self.folder / BEST
+        self._save(path, *self._state(program, finished=False))
+        return path
+
+    def restore_best_record(self, meta: dict) -> None:
+        """A resumed run's best so far, so that best.safetensors is replaced only by better."""
+        best = meta.get("best") or {}
+        if best.get("monitor") == self.best_monitor:
+            self.best_value, self.best_epoch = best.get("value"), best.get("epoch")
+
+    def _state(self, program, finished: bool) -> tuple[dict, dict]:
         tensors, meta = program.checkpoint_state()
         meta["finished"] = finished
         meta.update({"format": FORMAT, "recipe_text": self.text,
                      "overrides": list(self.overrides),
-                     "recipe_hash": recipe_hash(self.text, self.overrides)})
-        step = int(meta["counters"]["step"])
-        path = self.folder / f"step-{step:012d}.safetensors"
+                     "recipe_hash": recipe_hash(self.text, self.overrides),
+                     "best": {"monitor": self.best_monitor, "value": self.best_value,
+                              "epoch": self.best_epoch}})
+        return tensors, meta
+
+    def _save(self, path: Path, tensors: dict, meta: dict) -> None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             _write_atomic(path, tensors, meta)
@@ -73,10 +113,6 @@ class Checkpointer:
             raise CheckpointError(f"{path}: cannot write the checkpoint: "
                                   f"{err.strerror or err}", "C004",
                                   hint="the checkpoints written before are intact") from None
-        self.last_step, self.last_path = step, path
-        self.seconds = time.perf_counter() - start
-        self._prune()
-        return path
 
     def _prune(self) -> None:
         for old in checkpoints(self.folder)[self.keep:]:

@@ -3,6 +3,7 @@
     recipec check FILE                      check and print the model summary
     recipec run FILE [--set k=v] [--report out.json]
     recipec compile FILE --emit ir|numba [--dump-after PASS]
+    recipec plot RUN... -o curves.png [--confusion]
     recipec runs [--recipe NAME] [--status S] [-n N]    the recorded runs, newest first
     recipec runs show ID | runs compare A B ...
 
@@ -20,14 +21,14 @@ import sys
 import traceback
 
 
-COMMANDS = ("check", "run", "compile", "runs")
+COMMANDS = ("check", "run", "compile", "plot", "runs")
 RUN_STATUSES = ("running", "finished", "failed", "interrupted", "diverged", "lost")
 RUNS_HELP = "the runs folder, holding the run store runs.sqlite (default $RECIPEC_RUNS or ./runs)"
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="recipec", description=__doc__.split("\n\n")[0])
-    sub = p.add_subparsers(dest="command", required=True, metavar="{check,run,compile,runs}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="{" + ",".join(COMMANDS) + "}")
     c = sub.add_parser("check", help="check a recipe and print its model summary")
     c.add_argument("file")
     c.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
@@ -77,8 +78,10 @@ def _parser() -> argparse.ArgumentParser:
                          help="run ids, `last` or `last-N` (the Nth before the newest)")
     for action in (show, compare):    # after the action too; SUPPRESS: never unset it
         action.add_argument("--runs", metavar="DIR", help=RUNS_HELP, default=argparse.SUPPRESS)
+    from .plot.command import add_parser as plot_parser    # matplotlib is not imported
+    g = plot_parser(sub)
     # for usage errors found after parsing
-    p.commands = {"check": c, "run": r, "compile": k, "runs": runs}
+    p.commands = {"check": c, "run": r, "compile": k, "plot": g, "runs": runs}
     return p
 
 
@@ -105,6 +108,7 @@ def _check(args) -> int:
     recipe = recipec.load(args.file, args.set)
     if args.no_data:
         print(summary(recipe))
+        _print_space(recipe)
         return 0
     # the data too (read, never trained on): a check passes only if `run` could start
     data = recipec.check_data(recipe, cache=not args.no_data_cache)
@@ -118,7 +122,22 @@ def _check(args) -> int:
               f"{', '.join(c.values)}")
     for note in data.notes:
         print(f"cleaning   {note}")
+    _print_space(recipe)
     return 0
+
+
+def _print_space(recipe) -> None:
+    """The search space (compiler/search/), when the recipe has one: what `recipec search`
+    explores; the summary above is its first point."""
+    if not recipe.space:
+        return
+    s = recipe.search
+    print(f"search     {s.method}, {s.trials} trials, {s.direction} {s.metric}"
+          + (f", pruner {s.pruner}" if s.pruner != "none" else "")
+          + "; the summary above is the first point")
+    width = max(len(d.name) for d in recipe.space)
+    for d in recipe.space:
+        print(f"  {d.name.ljust(width)}  {d.describe()}")
 
 
 def _compile(args) -> int:
@@ -147,6 +166,11 @@ def _compile(args) -> int:
 def _run(args) -> int:
     from .run import run_command
     return run_command(args)
+
+
+def _plot(args) -> int:
+    from .plot.command import plot_command
+    return plot_command(args)
 
 
 
@@ -201,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return {"check": _check, "run": _run, "compile": _compile,
-                "runs": _runs}[args.command](args)
+                "plot": _plot, "runs": _runs}[args.command](args)
     except RecipeError as err:
         print(render_all(err), file=sys.stderr)
         return 2

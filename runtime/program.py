@@ -233,7 +233,10 @@ class Program:
                         progress.epoch_end(record)
                     if stop == spe:
                         self._partial = None
-                        if self._epoch_end(record, history):
+                        stop_now = self._epoch_end(record, history)
+                        if self.checkpointer is not None:       # best.safetensors
+                            self.checkpointer.epoch_end(self, record)
+                        if stop_now:
                             break
                         if self.stop_requested:
                             raise Interrupted(self._checkpoint_now())

@@ -64,6 +64,8 @@ def run_report(program, history, final: dict[str, dict[str, float]],
         "final": final,
         # per split: per-class precision/recall/f1 and confusion matrices, by metric key
         "details": {split: d for split, d in (details or {}).items() if d},
+        # the labels of those per-class rows (None: the classes are the indices 0..K-1)
+        "class_names": _class_names(program),
         "timings": {
             **(loading or {}),
             "compile_seconds": program.compile_seconds,
@@ -87,3 +89,9 @@ def run_report(program, history, final: dict[str, dict[str, float]],
         "environment": {"python": platform.python_version(), "numpy": np.__version__,
                         "numba": numba.__version__, "threads": numba.get_num_threads()},
     }
+
+
+def _class_names(program) -> list[str] | None:
+    data = getattr(program, "data", None)
+    names = getattr(data, "class_names", None)
+    return None if names is None else [str(n) for n in names]

@@ -18,6 +18,14 @@ def run_command(args) -> int:
         print(f"recipec: error: --report {args.report}: {why}", file=sys.stderr)
         return 2
     recipe = recipec.load(args.file, args.set)
+    if recipe.space:
+        first = recipe.space[0]
+        print(f"recipec: error: {args.file} has a search space ({len(recipe.space)} "
+              f"value{'s' if len(recipe.space) > 1 else ''} to choose: "
+              f"{', '.join(d.name for d in recipe.space)}): explore it with `recipec search "
+              f"{args.file}`, or give each a value, e.g. `--set {first.name}="
+              f"{first.first_text()}`", file=sys.stderr)
+        return 2
     folds = recipe.data.folds
     fold = getattr(args, "fold", None)          # 1-based, as the folds are printed
     if fold is not None and (folds is None or not 1 <= fold <= folds):
@@ -155,6 +163,10 @@ def _train(recipe, args, fold: int | None, prefix: str, record) -> dict:
         if not args.quiet:
             print(f"checkpoint {path} ({checkpointer.seconds * 1000:.0f} ms)",
                   file=sys.stderr)
+            if checkpointer.best_epoch is not None:
+                print(f"best checkpoint {checkpointer.folder / 'best.safetensors'}: epoch "
+                      f"{checkpointer.best_epoch}, {checkpointer.best_monitor} "
+                      f"{checkpointer.best_value:.4f}", file=sys.stderr)
     if not args.quiet:
         for line in stopping_lines(program, history):
             print(line, file=sys.stderr)
@@ -198,7 +210,9 @@ def _checkpointer(recipe, args):
     every = None
     if recipe.train.checkpoint is not None:
         every = recipe.train.checkpoint   # a Duration; in steps once the data is known
-    return Checkpointer(folder, every, recipe.train.keep, recipe.source, tuple(args.set))
+    best = recipe.train.keep_best
+    return Checkpointer(folder, every, recipe.train.keep, recipe.source, tuple(args.set),
+                        best_monitor=best, best_mode=recipe.train.keep_best_mode)
 
 
 def _resume(program, recipe, args, checkpointer) -> int:
@@ -218,6 +232,7 @@ def _resume(program, recipe, args, checkpointer) -> int:
     program.restore_checkpoint(tensors, meta)
     checkpointer.last_step = program.state.step
     checkpointer.resumed_from = path
+    checkpointer.restore_best_record(meta)
     total = recipe.train.total_steps(program.steps_per_epoch)
     left = 0 if meta.get("finished") else max(0, total - program.state.step)
     if not args.quiet:

@@ -3,6 +3,7 @@ mid-epoch included, and resumed each time ends bitwise where an uninterrupted ru
 damaged, foreign or missing checkpoints are named errors; a changed recipe is refused."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -81,6 +82,13 @@ def test_killed_and_resumed_runs_end_bitwise_like_an_uninterrupted_one(tmp_path,
     for name in a:       # parameters, slots, batch-norm statistics, early stop's best copy
         assert np.array_equal(a[name], b[name]), name
     assert meta_a["early_stop"] == meta_b["early_stop"]
+    assert meta_a["best"] == meta_b["best"]
+    # keep_best = auto: val_loss; its best epoch's state, written after the kills too
+    best_a, best_meta_a = checkpoint.read(whole / "ck" / checkpoint.BEST)
+    best_b, best_meta_b = checkpoint.read(broken / "ck" / checkpoint.BEST)
+    assert best_meta_a["counters"] == best_meta_b["counters"]
+    assert best_meta_a["best"]["monitor"] == "val_loss"
+    assert all(np.array_equal(best_a[k], best_b[k]) for k in best_a)
     assert last_out.splitlines()[-2:] == out.splitlines()[-2:]      # the final metrics
 
 
@@ -172,3 +180,24 @@ def test_an_unwritable_checkpoint_folder_and_a_changed_layer_are_diagnostics(tmp
     out = cli("run", str(tmp_path / "r.recipe"), "--quiet", "--checkpoints",
               str(tmp_path / "ck"), "--resume", "--force", "--set", "model.dense_1.units=16")
     assert out.code == 2 and "C003" in out.err and "this model's is float32 [" in out.err
+
+
+@pytest.mark.cpu
+def test_the_best_epoch_is_kept_beside_the_newest_and_resumes(tmp_path):
+    write(tmp_path, "r.recipe", RECIPE.replace("epochs = 120", "epochs = 8")
+          .replace("keep = 2", "keep = 1  keep_best = val_accuracy"))
+    report = tmp_path / "out.json"
+    out = cli("run", str(tmp_path / "r.recipe"), "--quiet", "--checkpoints",
+              str(tmp_path / "ck"), "--report", str(report))
+    assert out.code == 0, out.err
+    history = json.loads(report.read_text())["history"]
+    values = [r["validation"]["accuracy"] for r in history]
+    best_epoch = history[values.index(max(values))]["epoch"]      # the first of equal bests
+    tensors, meta = checkpoint.read(tmp_path / "ck" / checkpoint.BEST)
+    assert meta["best"] == {"monitor": "val_accuracy", "value": max(values),
+                            "epoch": best_epoch}
+    assert meta["counters"]["step"] == best_epoch * 45 and not meta["finished"]   # 45 an epoch
+    assert len(checkpoint.checkpoints(tmp_path / "ck")) == 1       # keep = 1, best aside
+    resumed = cli("run", str(tmp_path / "r.recipe"), "--quiet", "--checkpoints",
+                  str(tmp_path / "ck2"), "--resume", str(tmp_path / "ck" / checkpoint.BEST))
+    assert resumed.code == 0, resumed.err

@@ -123,6 +123,25 @@ def test_a_val_monitor_needs_a_validation_split():
         assert d.code == "E305" and "validation = 0.2" in d.hint
 
 
+def test_keep_best_resolves_auto_and_checks_its_monitor():
+    def train_of(keep="", early="", validation=0.3):
+        t = text(early, validation=validation).replace(
+            "batch = 16 }", f"batch = 16 {keep} }}")
+        return recipec.loads(t, "k.recipe").train
+    assert train_of().keep_best == "val_loss"                      # a validation split
+    assert train_of(validation=0).keep_best is None                 # none: no measure of best
+    assert train_of(early="early_stop { monitor = val_f1 }").keep_best == "val_f1"
+    best = train_of("keep_best = val_accuracy")
+    assert (best.keep_best, best.keep_best_mode) == ("val_accuracy", "max")
+    assert train_of("keep_best = none").keep_best is None
+    for keep, code, validation in (("keep_best = val_acuracy", "E104", 0.3),
+                                   ("keep_best = val_loss", "E305", 0)):
+        with pytest.raises(recipec.RecipeError) as err:
+            train_of(keep, validation=validation)
+        d = err.value.diagnostics[0]
+        assert d.code == code and "keep_best" in d.message and d.span.line == 7, d
+
+
 def test_auto_mode_follows_the_metric():
     assert recipec.loads(text("early_stop { monitor = val_f1 }"), "e").early_stop.mode == "max"
     assert recipec.loads(text("early_stop { monitor = loss }"), "e").early_stop.mode == "min"

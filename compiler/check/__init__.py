@@ -43,13 +43,20 @@ CODES = {
 }
 
 
-def check_source(text: str, filename: str, overrides: dict[str, str] | list[str] = ()) -> Recipe:
-    """Parse and check `text`; raises RecipeError(diagnostics, source=text) on any problem."""
+def check_source(text: str, filename: str, overrides: dict[str, str] | list[str] = (),
+                 point: bool = False) -> Recipe:
+    """Parse and check `text`; raises RecipeError(diagnostics, source=text) on any problem.
+    `point`: the text is one point of a search space (a trial's recipe), whose search section
+    has nothing left to search."""
     file = parse(text, filename)
-    ctx = Ctx(filename)
+    ctx = Ctx(filename, text)
+    ctx.point = point
     if overrides:
         file = apply_overrides(ctx, file, overrides)
     recipe = check_ast(ctx, file, text)
+    if recipe is not None and recipe.space and not ctx.diagnostics:
+        from ..search.combinations import check_combinations
+        ctx.diagnostics += check_combinations(text, filename, overrides, recipe.space)
     if ctx.diagnostics or recipe is None:
         # Report in reading order; override problems (file `<--set>`) come last.
         diags = sorted(ctx.diagnostics, key=lambda d: (0, d.span.line, d.span.col)

@@ -82,7 +82,8 @@ def _layer(ctx: Ctx, st, shape: Shape | None, counters: dict[str, int]) -> Layer
         ctx.error(st.shape.span, "E201", f"layer `{ldef.name}` takes no shape list")
         ok = False
     reported = len(ctx.diagnostics)
-    options, complete = check_args(ctx, st.args or (), ldef.opts, ldef.name, st.span, True)
+    with ctx.at("model", name):
+        options, complete = check_args(ctx, st.args or (), ldef.opts, ldef.name, st.span, True)
     # An option reported out of range (stride = 0) still comes back, but a shape rule must
     # never run on it: it would divide by zero. Shapes after this layer are then unknown.
     ok = ok and complete and len(ctx.diagnostics) == reported

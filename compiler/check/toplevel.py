@@ -1,6 +1,7 @@
 """Top level of a recipe: sections, settings, data/train keys, loss/optimizer/schedule/metrics."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from .. import catalog
@@ -15,6 +16,7 @@ from ..syntax import ast
 from ..tasks import Task
 from .memory import check_memory
 from .model import check_model
+from .search import check_search
 from .values import MISSING, Ctx, check_choice, check_value, option_span
 
 REQUIRED = ("data", "model", "train", "loss", "optimizer")
@@ -52,7 +54,7 @@ def check_ast(ctx: Ctx, file: ast.File, text: str) -> Recipe | None:
         check_memory(ctx, model, optimizer, train.batch if train is not None else None)
     if schedule is not None and train is not None:
         _schedule_fits_run(ctx, schedule, train)
-    early_stop = None
+    early_stop = search = None
     if loss is not None and metrics is not None and data is not None:
         monitors = available_monitors(catalog.LOSSES[loss.kind].task, metrics)
         if "early_stop" in found:
@@ -62,6 +64,13 @@ def check_ast(ctx: Ctx, file: ast.File, text: str) -> Recipe | None:
                 if "monitor" in call.options:
                     _monitor(ctx, call.options["monitor"], call.span, monitors, data,
                              call.kind)
+        if train is not None:
+            train = _keep_best(ctx, train, found["train"], monitors, data, early_stop)
+        st = found.get("search")
+        keyed = _keyed(ctx, st, catalog.SEARCH_KEYS, {}) if st is not None else None
+        search = check_search(ctx, st, keyed, ctx.space, monitors, data, early_stop,
+                              lambda name, span: _monitor(ctx, name, span, monitors, data,
+                                                          "search"))
     regularize = _keyed(ctx, found["regularize"], catalog.REGULARIZE_KEYS, {}) \
         if "regularize" in found else None
     clip = _choice(ctx, found, "clip", catalog.CLIPS)
@@ -70,7 +79,8 @@ def check_ast(ctx: Ctx, file: ast.File, text: str) -> Recipe | None:
     return Recipe(name=file.name or Path(ctx.file).stem, path=ctx.file, data=data, model=model,
                   loss=loss, optimizer=optimizer, schedule=schedule, train=train,
                   metrics=metrics, source=text, early_stop=early_stop,
-                  regularize=regularize, clip=clip)
+                  regularize=regularize, clip=clip, space=tuple(sorted(ctx.space, key=lambda d: (d.span.line, d.span.col))),
+                  search=search)
 
 
 def available_monitors(task: Task, metrics: tuple[Call, ...]) -> dict[str, bool]:
@@ -113,6 +123,24 @@ def _early_stop(ctx: Ctx, st: ast.Stmt, monitors: dict[str, bool], data: DataSpe
     mode = e["mode"] if e["mode"] != "auto" else ("max" if monitors[e["monitor"]] else "min")
     return EarlyStopSpec(e["monitor"], mode, e["patience"], e["min_delta"],
                          e["restore_best"], st.span)
+
+
+def _keep_best(ctx: Ctx, train: TrainSpec, st: ast.Stmt, monitors: dict[str, bool],
+               data: DataSpec, early_stop) -> TrainSpec:
+    """`keep_best`: a monitor, resolved from `auto` (early stopping's monitor, else val_loss
+    when there is a validation split, else none: a training loss is no measure of the best
+    model) and checked like early stopping's."""
+    name = train.keep_best
+    if name == "none" or (name == "auto" and early_stop is None and not data.validation > 0):
+        return replace(train, keep_best=None)
+    if name == "auto":
+        name = early_stop.monitor if early_stop is not None else "val_loss"
+    else:
+        span = next((item.value.span for item in st.body or ()
+                     if isinstance(item, ast.Assign) and item.key == "keep_best"), st.name_span)
+        if not _monitor(ctx, name, span, monitors, data, "keep_best"):
+            return train
+    return replace(train, keep_best=name, keep_best_mode="max" if monitors[name] else "min")
 
 
 def _nested_schedules(schedule: Call):
@@ -209,7 +237,9 @@ def _keyed(ctx: Ctx, st: ast.Stmt, keys: tuple[Opt, ...], tables: dict) -> dict 
             ctx.error(item.key_span, "E105", f"duplicate {st.name} key `{item.key}`")
         else:
             opt = by_name[item.key]
-            given[item.key] = check_value(ctx, item.value, opt, item.key, tables.get(item.key))
+            with ctx.at(st.name, item.key):
+                given[item.key] = check_value(ctx, item.value, opt, item.key,
+                                              tables.get(item.key))
             ok = ok and given[item.key] is not MISSING
     out = {}
     for opt in keys:
@@ -312,12 +342,15 @@ def _train(ctx: Ctx, st: ast.Stmt) -> TrainSpec | None:
                   "`steps` counts optimizer updates (Caffe's max_iter); `epochs` passes over the data")
         return None
     return TrainSpec(t["epochs"], t["batch"], t["seed"], st.span, steps=t["steps"],
-                     checkpoint=t["checkpoint"], keep=t["keep"])
+                     checkpoint=t["checkpoint"], keep=t["keep"], keep_best=t["keep_best"])
 
 
 def _choice(ctx: Ctx, found: dict, key: str, table: dict) -> Call | None:
     st = found.get(key)
-    return None if st is None else check_choice(ctx, st.value, table, key)
+    if st is None:
+        return None
+    with ctx.at(key):
+        return check_choice(ctx, st.value, table, key)
 
 
 def _metrics(ctx: Ctx, st: ast.Assign | None, loss: Call | None,

@@ -7,12 +7,15 @@ reported but still returned, so later checks (shapes) can go on with it.
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
 from ..diagnostics import Diagnostic, Span
 from ..options import SIZE_UNITS, Choice, Duration, Opt
 from ..recipe import Call
+from ..search.check import check_dimension
+from ..search.space import is_search_call
 from ..suggest import hint
 from ..syntax import ast
 
@@ -24,9 +27,25 @@ INT_LIMIT = 2 ** 63
 
 
 class Ctx:
-    def __init__(self, filename: str):
+    def __init__(self, filename: str, text: str = ""):
         self.file = filename
+        self.text = text
         self.diagnostics: list[Diagnostic] = []
+        # search spaces (compiler/search/): the dimensions found, and the `--set` path of the
+        # value being checked, which names them ("optimizer.lr", "model.dense_1.units")
+        self.space: list = []
+        self.path: list[str] = []
+        self.in_choice = False
+        self.point = False          # a trial's text: a search section with nothing to search
+
+    @contextmanager
+    def at(self, *parts: str):
+        """Check what follows as the value at `path + parts`."""
+        self.path.extend(parts)
+        try:
+            yield
+        finally:
+            del self.path[len(self.path) - len(parts):]
 
     def error(self, span: Span, code: str, message: str, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(span, code, message, hint))
@@ -79,6 +98,9 @@ def _number(ctx: Ctx, v: ast.Value, opt: Opt, label: str) -> Any:
 def check_value(ctx: Ctx, v: ast.Value, opt: Opt, label: str,
                 table: dict[str, Choice] | None = None) -> Any:
     """Convert one AST value to the python value `opt` describes, or report and return MISSING."""
+    if is_search_call(v):           # uniform(a, b), choice(...): a dimension of the search
+        return check_dimension(ctx, v, label, lambda item: check_value(ctx, item, opt, label,
+                                                                       table), opt)
     kind = opt.kind
     if kind in ("int", "float"):
         return _number(ctx, v, opt, label)
@@ -252,7 +274,8 @@ def check_args(ctx: Ctx, args: tuple[ast.Arg, ...], opts: tuple[Opt, ...], owner
             continue
         label = f"{owner} {opt.name}" if qualify else opt.name
         table = opt.table() if callable(opt.table) else opt.table
-        value = check_value(ctx, arg.value, opt, label, table)
+        with ctx.at(opt.name):
+            value = check_value(ctx, arg.value, opt, label, table)
         given[opt.name] = (arg, value)
         complete = complete and value is not MISSING
     options = {}
@@ -304,6 +327,10 @@ def option_span(args: tuple[ast.Arg, ...], opts: tuple[Opt, ...], name: str,
 
 def check_choice(ctx: Ctx, v: ast.Value, table: dict[str, Choice], what: str) -> Call | None:
     """`adam(lr = 0.1)` or a bare `digits` -> a checked `Call` from `table` (None on error)."""
+    if is_search_call(v):           # optimizer = choice(adam, sgd(momentum = 0.9))
+        value = check_dimension(ctx, v, what, lambda item: check_choice(ctx, item, table, what)
+                                or MISSING)
+        return None if value is MISSING else value
     if isinstance(v, ast.Name):
         name, args, name_span = v.value, (), v.span
     elif isinstance(v, ast.Call):
