@@ -10,7 +10,7 @@
 Exit codes: 0 success, 2 a problem with the recipe or its data (a diagnostic is printed,
 never a traceback), a training that diverged (error[T001]: a NaN or infinite loss or
 parameter; the epoch and step are named), an unusable --report path (checked before
-anything runs) or a run store that cannot be used or lacks the run asked for (S001-S004),
+anything runs) or a run store that cannot be used or lacks the run asked for (R001-R004),
 1 an internal error (set RECIPEC_DEBUG=1 for the traceback).
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ import sys
 import traceback
 
 
-COMMANDS = ("check", "run", "compile", "plot", "runs")
+COMMANDS = ("check", "run", "compile", "plot", "search", "runs")
 RUN_STATUSES = ("running", "finished", "failed", "interrupted", "diverged", "lost")
 RUNS_HELP = "the runs folder, holding the run store runs.sqlite (default $RECIPEC_RUNS or ./runs)"
 
@@ -80,8 +80,19 @@ def _parser() -> argparse.ArgumentParser:
         action.add_argument("--runs", metavar="DIR", help=RUNS_HELP, default=argparse.SUPPRESS)
     from .plot.command import add_parser as plot_parser    # matplotlib is not imported
     g = plot_parser(sub)
+    h = sub.add_parser("search", help="explore the recipe's search space (Optuna)")
+    h.add_argument("file")
+    h.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    h.add_argument("--trials", type=int, metavar="N", help="trials in all (default: the "
+                   "recipe's `search { trials = N }`)")
+    h.add_argument("--storage", metavar="URL", help="the study's storage (default a journal "
+                   "file in runs/<recipe>/search)")
+    h.add_argument("--runs", metavar="DIR", help="the runs folder (default ./runs)")
+    h.add_argument("-o", "--out", metavar="BEST.recipe",
+                   help="where the best recipe goes (default runs/<recipe>/search/best.recipe)")
+    h.add_argument("--quiet", action="store_true", help="only the best trial")
     # for usage errors found after parsing
-    p.commands = {"check": c, "run": r, "compile": k, "plot": g, "runs": runs}
+    p.commands = {"check": c, "run": r, "compile": k, "plot": g, "search": h, "runs": runs}
     return p
 
 
@@ -168,6 +179,11 @@ def _run(args) -> int:
     return run_command(args)
 
 
+def _search(args) -> int:
+    from .search.command import search_command
+    return search_command(args)
+
+
 def _plot(args) -> int:
     from .plot.command import plot_command
     return plot_command(args)
@@ -225,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return {"check": _check, "run": _run, "compile": _compile,
-                "plot": _plot, "runs": _runs}[args.command](args)
+                "plot": _plot, "search": _search, "runs": _runs}[args.command](args)
     except RecipeError as err:
         print(render_all(err), file=sys.stderr)
         return 2

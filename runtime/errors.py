@@ -159,10 +159,10 @@ class CheckpointError(Exception):
 
 # Codes of `StoreError` (runtime/store/): the run store, `runs/runs.sqlite`
 STORE_CODES = {
-    "S001": "the runs folder or its store cannot be written",
-    "S002": "the run store is damaged or not a recipec run store",
-    "S003": "the run store was written by a newer recipec",
-    "S004": "no run with that id",
+    "R001": "the runs folder or its store cannot be written",
+    "R002": "the run store is damaged or not a recipec run store",
+    "R003": "the run store was written by a newer recipec",
+    "R004": "no run with that id",
 }
 
 
@@ -178,3 +178,18 @@ class StoreError(Exception):
     def render(self) -> str:
         text = f"error[{self.code}]: {self.message}"
         return text + (f"\n  = help: {self.hint}" if self.hint else "")
+
+
+STUDY_CODES = {
+    "S001": "the study's storage holds another search space",
+    "S002": "the study's storage cannot be opened",
+}
+
+
+class StudyError(CheckpointError):
+    """A search study that cannot be continued (runtime/search/study.py)."""
+
+    def __init__(self, message: str, code: str, hint: str | None = None):
+        assert code in STUDY_CODES, code
+        self.message, self.code, self.hint = message, code, hint
+        Exception.__init__(self, message)

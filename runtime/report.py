@@ -36,13 +36,17 @@ def unwritable_reason(path: str | Path) -> str | None:
 
 def write_json_atomic(path: str | Path, payload: dict[str, Any]) -> None:
     """Write to a temporary file beside `path`, then rename: a reader never sees half a file."""
+    write_text_atomic(path, json.dumps(payload, indent=2) + "\n")
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Write to a temporary file beside `path`, then rename (creating missing folders)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as f:
-            json.dump(payload, f, indent=2)
-            f.write("\n")
+            f.write(text)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -191,7 +191,7 @@ def test_a_damaged_foreign_or_newer_store_is_refused_and_left_as_it_was(tmp_path
         conn.commit()
         conn.close()
     before = path.read_bytes()
-    code = "S003" if damage == "newer" else "S002"
+    code = "R003" if damage == "newer" else "R002"
     for args in (["runs"], ["runs", "show", "1"], ["runs", "compare", "1", "2"],
                  ["run", write(tmp_path, "t.recipe", RECIPE), "--quiet"]):
         _refused(cli(*args, "--runs", folder), code, mentions=(str(path),))
@@ -201,7 +201,7 @@ def test_a_damaged_foreign_or_newer_store_is_refused_and_left_as_it_was(tmp_path
 def test_an_unwritable_runs_folder_stops_the_run_before_the_data(tmp_path):
     blocker = write(tmp_path, "file", "a file where the runs folder should be")
     out = cli("run", write(tmp_path, "t.recipe", RECIPE), "--quiet", "--runs", blocker)
-    _refused(out, "S001", mentions=(str(blocker),))
+    _refused(out, "R001", mentions=(str(blocker),))
     assert "samples read" not in out.text
 
 
@@ -356,11 +356,11 @@ def test_an_unknown_id_names_the_nearest_ones(tmp_path):
     _filled(tmp_path, runs=3)
     for args in (["show", "7"], ["compare", "1", "7"]):
         out = cli("runs", "--runs", tmp_path, *args)
-        assert out.code == 2 and "error[S004]" in out.err, out.text
+        assert out.code == 2 and "error[R004]" in out.err, out.text
         assert "no run 7" in out.err and "the nearest ids are 1, 2, 3" in out.err
         no_traceback(out)
     out = cli("runs", "show", "1", "--runs", tmp_path / "nothing")
-    assert out.code == 2 and "error[S004]" in out.err and "no run store" in out.err
+    assert out.code == 2 and "error[R004]" in out.err and "no run store" in out.err
     assert cli("runs", "show", "one").code == 2               # argparse: not an id
     out = cli("runs", "show", "last-3", "--runs", tmp_path)
     assert out.code == 2 and "has no run last-3: it holds 3 run(s)" in out.err, out.text

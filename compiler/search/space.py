@@ -88,20 +88,31 @@ def source_of(text: str, span: Span) -> str:
     return text[a:b]
 
 
-def substitute(text: str, values: dict[Dimension, str], pad: bool = False) -> str:
-    """`text` with each dimension's call replaced by its value's text. `pad`: keep every
-    other character where it was (the value padded with spaces, newlines kept), so that a
+def substitute(text: str, values: dict[Dimension, str], pad: bool = False,
+               cut: tuple[Span, ...] = ()) -> str:
+    """`text` with each dimension's call replaced by its value's text, and the spans in `cut`
+    removed (with the rest of their line when only blanks follow). `pad`: keep every other
+    character where it was (the value padded with spaces, newlines kept), so that a
     diagnostic of the substituted text points at the same line and column of the original;
     a value longer than its call is written as it is."""
-    out = text
-    for dim, value in sorted(values.items(), key=lambda kv: offsets(text, kv[0].span),
-                             reverse=True):
+    edits = []
+    for dim, value in values.items():
         a, b = offsets(text, dim.span)
-        old = out[a:b]
         if pad and "\n" not in value:
+            old = text[a:b]
             first_line = old.find("\n") if "\n" in old else len(old)
             if len(value) <= first_line:
                 blank = "".join(c if c == "\n" else " " for c in old)
                 value = value + blank[len(value):]
+        edits.append((a, b, value))
+    for span in cut:
+        a, b = offsets(text, span)
+        while b < len(text) and text[b] in " \t":
+            b += 1
+        if b < len(text) and text[b] == "\n":
+            b += 1
+        edits.append((a, b, ""))
+    out = text
+    for a, b, value in sorted(edits, reverse=True):     # from the end: offsets stay valid
         out = out[:a] + value + out[b:]
     return out

@@ -24,7 +24,7 @@ def runs_command(args) -> int:
             return 0
         raise StoreError(f"{folder}: no run store there ({FILE}), so no run "
                          f"{ref_text(args.ids[0] if action == 'compare' else args.id)}",
-                         "S004",
+                         "R004",
                          hint="give the folder the runs were recorded in with --runs DIR")
     try:
         if action == "show":
@@ -150,7 +150,7 @@ def _final_table(finals: dict[str, dict], title: str) -> None:
 
 # -- several runs ---------------------------------------------------------------------------
 def compare(store: Store, ids: list[int]) -> None:
-    runs = [get_run(store, i) for i in ids]           # an unknown id: S004 before any output
+    runs = [get_run(store, i) for i in ids]           # an unknown id: R004 before any output
     labels = [f"run {r['id']}" for r in runs]
     table(["", *labels], [
         ["recipe", *(_name(r) for r in runs)],

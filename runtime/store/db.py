@@ -8,8 +8,8 @@ starts as a read and then writes can fail at once under WAL instead of waiting).
 `synchronous = NORMAL`: a committed transaction survives the process being killed; a power
 cut may lose the last ones but never corrupts the file.
 
-Every SQLite error becomes a StoreError naming the file: S002 for a file that is damaged or
-not a store (it is never written to, let alone replaced), S001 for one that cannot be
+Every SQLite error becomes a StoreError naming the file: R002 for a file that is damaged or
+not a store (it is never written to, let alone replaced), R001 for one that cannot be
 created, written or locked.
 """
 from __future__ import annotations
@@ -52,10 +52,10 @@ class Store:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as err:
                 raise StoreError(f"{name}: the runs folder {str(folder)!r} cannot be created "
-                                 f"({err.strerror or err})", "S001",
+                                 f"({err.strerror or err})", "R001",
                                  hint="give a writable folder with --runs DIR, or --no-store")
         if path.exists() and not path.is_file():
-            raise StoreError(f"{name} exists and is not a file", "S002")
+            raise StoreError(f"{name} exists and is not a file", "R002")
         mode = "rwc" if create else "rw"
         store = cls.__new__(cls)
         store.name = name
@@ -95,16 +95,16 @@ class Store:
             text = str(err)
             if "locked" in text or "busy" in text:
                 raise StoreError(f"{self.name} stayed locked by another process for "
-                                 f"{BUSY_SECONDS:.0f} s ({text})", "S001") from None
+                                 f"{BUSY_SECONDS:.0f} s ({text})", "R001") from None
             if "unable to open" in text or "readonly" in text or "disk" in text:
-                raise StoreError(f"{self.name} cannot be opened or written ({text})", "S001",
+                raise StoreError(f"{self.name} cannot be opened or written ({text})", "R001",
                                  hint="give a writable folder with --runs DIR, or --no-store"
                                  ) from None
-            raise StoreError(f"{self.name} is damaged or not a run store ({text})", "S002",
+            raise StoreError(f"{self.name} is damaged or not a run store ({text})", "R002",
                              hint="give another folder with --runs DIR; this file is left "
                                   "as it is") from None
         except sqlite3.DatabaseError as err:       # not a database, malformed image
-            raise StoreError(f"{self.name} is damaged or not a run store ({err})", "S002",
+            raise StoreError(f"{self.name} is damaged or not a run store ({err})", "R002",
                              hint="give another folder with --runs DIR; this file is left "
                                   "as it is") from None
 

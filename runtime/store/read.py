@@ -47,7 +47,7 @@ def get_run(store: Store, run: int) -> dict:
         if not newest:
             count = store.read("SELECT COUNT(*) AS n FROM runs")[0]["n"]
             raise StoreError(f"{store.name} has no run {ref_text(run)}: it holds {count} "
-                             f"run(s)", "S004", hint="`recipec runs` lists the runs")
+                             f"run(s)", "R004", hint="`recipec runs` lists the runs")
         run = newest[0]["id"]
     rows = store.read("SELECT r.*, (SELECT COUNT(*) FROM epochs e WHERE e.run = r.id) AS "
                       "epochs FROM runs r WHERE id = ?", (run,))
@@ -55,7 +55,7 @@ def get_run(store: Store, run: int) -> dict:
         ids = [r["id"] for r in store.read("SELECT id FROM runs")]
         raise StoreError(f"{store.name} has no run {run}" + (
             f"; the nearest ids are {', '.join(map(str, nearest(run, ids)))}" if ids
-            else "; it holds no runs yet"), "S004",
+            else "; it holds no runs yet"), "R004",
             hint="`recipec runs` lists the runs" + (
                 f" (ids {min(ids)} to {max(ids)})" if ids else ""))
     return _decoded(rows[0])

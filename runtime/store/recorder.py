@@ -10,7 +10,7 @@ a second Ctrl-C), `diverged` (TrainingDiverged) or `failed` (anything else, with
 message); the exception goes on. A process killed outright leaves `running`, which `recipec
 runs` shows as `lost` (liveness.py).
 
-A store that cannot be opened stops the run before anything is read (S001/S002/S003: the
+A store that cannot be opened stops the run before anything is read (R001/R002/R003: the
 user asked for a record). One that fails later (a full disk, a lock held past the timeout)
 costs the record, not the training: a warning, and the run goes on unrecorded.
 """

@@ -7,8 +7,8 @@ repeated per metric. JSON columns hold what is read whole and never queried by p
 (overrides, environment, final metrics, timings).
 
 `meta` holds the format's name and the schema version. A file without it, with another
-format name, or that SQLite cannot read is refused (S002), one with a newer version too
-(S003): in both cases the file is left exactly as it was.
+format name, or that SQLite cannot read is refused (R002), one with a newer version too
+(R003): in both cases the file is left exactly as it was.
 """
 from __future__ import annotations
 
@@ -82,17 +82,17 @@ def version_of(conn: sqlite3.Connection, name: str) -> int | None:
         return None
     if "meta" not in tables:
         raise StoreError(f"{name} is an SQLite database but not a recipec run store (it has "
-                         f"no `meta` table; its tables: {', '.join(sorted(tables))})", "S002",
+                         f"no `meta` table; its tables: {', '.join(sorted(tables))})", "R002",
                          hint="give another folder with --runs DIR; this file is left as it is")
     meta = dict(conn.execute("SELECT key, value FROM meta"))
     if meta.get("format") != FORMAT or not str(meta.get("schema", "")).isdigit():
         raise StoreError(f"{name} is not a recipec run store (format {meta.get('format')!r}, "
-                         f"schema {meta.get('schema')!r})", "S002",
+                         f"schema {meta.get('schema')!r})", "R002",
                          hint="give another folder with --runs DIR; this file is left as it is")
     version = int(meta["schema"])
     if version > VERSION:
         raise StoreError(f"{name} has run-store schema {version}, newer than this recipec "
-                         f"reads ({VERSION})", "S003",
+                         f"reads ({VERSION})", "R003",
                          hint="use the recipec that wrote it, or another folder (--runs DIR)")
     return version
 

@@ -1,0 +1,125 @@
+"""`recipec search FILE`: run the study, one trial after another, and write the best recipe.
+
+Each trial's recipe is the file's text with the trial's values in place; it trains on the
+data read once (unless a data value is searched). A line per trial (a live table on a
+terminal), then the best trial's values and metric, and `best.recipe`: a plain recipe (the
+search section left out) that `recipec run` trains to the same metric with the same seed.
+Ctrl-C stops the search between two chunks of steps; the cut-off trial is marked failed, and
+the same command continues the study, running that point again.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from ...compiler.diagnostics import Span
+
+
+def search_command(args) -> int:
+    import recipec
+    from ...compiler.search.space import substitute
+    from .study import finished, open_study, retry_cut_off, storage_of
+    from .suggest import params_text, suggest
+    from .table import TrialTable
+    from .trial import run_trial
+
+    recipe = recipec.load(args.file, args.set)
+    if not recipe.space:
+        print(f"recipec: error: {args.file} has no search space: write a range or a choice in "
+              f"place of a value, e.g. `optimizer = adam(lr = loguniform(1e-4, 1e-1))`",
+              file=sys.stderr)
+        return 2
+    spec, space = recipe.search, recipe.space
+    trials = args.trials or spec.trials
+    folder = Path(args.runs or "runs") / recipe.name / "search"
+    url = args.storage or spec.storage
+    study = open_study(recipe.name, spec, space, storage_of(url, folder), spec.direction,
+                       url or str(folder / "study.journal"))
+    again = retry_cut_off(study)
+    done = finished(study)
+    quiet = args.quiet
+    if not quiet:
+        print(f"search {recipe.name}: {spec.method}, {trials} trials ({done} done before"
+              + (f"; trial {', '.join(map(str, again))} cut off, to run again" if again else "")
+              + f"), {spec.direction} {spec.metric}"
+              + (f", pruner {spec.pruner}" if spec.pruner != "none" else ""), file=sys.stderr)
+    searched_data = any(d.name.startswith("data.") for d in space)
+    data = None if searched_data else recipec.check_data(recipe)
+    table = TrialTable(space, spec.metric, quiet=quiet)
+    start = time.perf_counter()
+    grid = spec.method == "grid"
+    try:
+        while finished(study) < trials:
+            if spec.timeout is not None and time.perf_counter() - start > spec.timeout:
+                if not quiet:
+                    print(f"timeout: {spec.timeout} s passed; no new trial", file=sys.stderr)
+                break
+            if grid and study.sampler.is_exhausted(study):
+                break
+
+            def objective(trial):
+                values = suggest(trial, space, grid)
+                table.started(trial.number, values)
+                outcome = run_trial(trial, substitute(recipe.source, values), recipe.path,
+                                    args.set, data, spec.metric)
+                table.ended(trial.number, outcome)
+                return _result(trial, outcome)
+
+            # one trial per call, so that recipec decides when to stop (trials, timeout);
+            # inside optimize, a trial cut off by Ctrl-C is marked failed by Optuna itself
+            study.optimize(objective, n_trials=1, gc_after_trial=False)
+    except KeyboardInterrupt:
+        print(f"interrupted; run `recipec search {args.file}` again to continue the study",
+              file=sys.stderr)
+        return 130
+    finally:
+        table.close()
+    best = _best(study)
+    if best is None:
+        print("no trial completed", file=sys.stderr)
+        return 1
+    values = {d: _text(d, best.params[d.name]) for d in space}
+    out = Path(args.out) if args.out else folder / "best.recipe"
+    _write_best(out, values, best, spec, recipe)
+    print(f"best: trial {best.number}  {spec.metric} {best.value:.4f}  "
+          f"{params_text(space, values)}")
+    print(f"best recipe: {out} (`recipec run {out}` trains it again)")
+    return 0
+
+
+def _result(trial, outcome) -> float:
+    """What the objective gives Optuna: the value, or a pruned or failed trial."""
+    import optuna
+
+    trial.set_user_attr("seconds", round(outcome.seconds, 3))
+    if outcome.state == "pruned":
+        raise optuna.TrialPruned(outcome.note)
+    if outcome.state == "diverged":         # a result, not a point to run again
+        trial.set_user_attr("diverged", outcome.note)
+        trial.set_user_attr("retry_of", trial.number)
+        return float("nan")                 # Optuna records a NaN value as a failed trial
+    return outcome.value
+
+
+def _best(study):
+    from optuna.trial import TrialState
+
+    done = [t for t in study.trials if t.state == TrialState.COMPLETE]
+    return study.best_trial if done else None
+
+
+def _text(dim, value) -> str:
+    """A trial parameter back to recipe text (categoricals are already texts)."""
+    return value if isinstance(value, str) else dim.text_of(value)
+
+
+def _write_best(out: Path, values, best, spec, recipe) -> None:
+    """The best trial as a plain recipe: its values in place, the search section left out."""
+    from ...compiler.search.space import substitute
+    from ..report import write_text_atomic
+
+    cut = () if spec.span == Span.unknown(spec.span.file) else (spec.span,)
+    header = (f"# the best trial ({best.number}) of `recipec search {recipe.path}`: "
+              f"{spec.metric} {best.value:.6g}\n")
+    write_text_atomic(out, header + substitute(recipe.source, values, cut=cut))

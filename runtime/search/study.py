@@ -1,0 +1,112 @@
+"""The Optuna study behind `recipec search`: sampler, pruner and storage from the recipe's
+`search { ... }` section, created or continued.
+
+The default storage is a journal file in the search's folder (Optuna's JournalStorage: an
+append-only log, safe with several processes, where SQLite locks badly under parallel
+writers, as Optuna's FAQ warns); `storage = "postgresql://..."` (or any SQLAlchemy URL) uses
+Optuna's RDB storage. The study is named after the recipe, so running the same command again
+continues it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def sampler_of(spec, space, seed: int):
+    import optuna
+
+    from .suggest import grid_space
+
+    if spec.method == "grid":
+        return optuna.samplers.GridSampler(grid_space(space), seed=seed)
+    if spec.method == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    return optuna.samplers.TPESampler(seed=seed)
+
+
+def pruner_of(spec):
+    import optuna
+
+    return {"none": optuna.pruners.NopPruner,
+            # epochs count from 1: a trial is compared from its second epoch on, since
+            # one epoch says little
+            "median": lambda: optuna.pruners.MedianPruner(n_startup_trials=5,
+                                                          n_warmup_steps=2),
+            "asha": lambda: optuna.pruners.SuccessiveHalvingPruner(),
+            "hyperband": lambda: optuna.pruners.HyperbandPruner()}[spec.pruner]()
+
+
+def storage_of(url: str, folder: Path):
+    import optuna
+    from optuna.storages.journal import JournalFileBackend
+
+    if url:
+        return url                      # Optuna's RDB storage takes the URL as it is
+    folder.mkdir(parents=True, exist_ok=True)
+    return optuna.storages.JournalStorage(JournalFileBackend(str(folder / "study.journal")))
+
+
+def open_study(name: str, spec, space, storage, direction: str, where: str):
+    import optuna
+
+    from ..errors import StudyError
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)   # recipec prints its own lines
+    try:
+        study = optuna.create_study(study_name=name, storage=storage, load_if_exists=True,
+                                    sampler=sampler_of(spec, space, spec.seed),
+                                    pruner=pruner_of(spec), direction=direction)
+    except Exception as err:        # a server down, a URL without its driver, a bad file
+        raise StudyError(f"the study {name!r} cannot be opened in {where}: "
+                         f"{type(err).__name__}: {err}", "S002") from None
+    # a study continues only over the same space: Optuna would refuse a changed choice
+    # deep inside, and mixing two spaces' trials would mislead the sampler and the best
+    wanted = {d.name: d.describe() for d in space}
+    held = study.user_attrs.get("space")
+    if held is None and study.trials:
+        raise StudyError(f"{where} holds a study {name!r} whose search space is not recorded",
+                         "S001", "remove that study file to start afresh, or give the search "
+                         "another --storage")
+    if held is None:
+        study.set_user_attr("space", wanted)
+        study.set_user_attr("direction", direction)
+    elif held != wanted or study.user_attrs.get("direction", direction) != direction:
+        changed = sorted(set(held.items()) ^ set(wanted.items()))
+        said = "; ".join(f"{k} was {held.get(k, 'not searched')}, now "
+                         f"{wanted.get(k, 'not searched')}" for k in dict(changed))
+        raise StudyError(f"{where} holds the study {name!r} of another search space ("
+                         f"{said or 'another direction'})", "S001",
+                         "remove that study file to start afresh, or give the search "
+                         "another --storage")
+    # a continued study draws on from where it stands: the same seed again would repeat the
+    # first process's points (a sampler's random state is not in the storage)
+    if study.trials:
+        study.sampler = sampler_of(spec, space, spec.seed + len(study.trials))
+    return study
+
+
+def retry_cut_off(study) -> list[int]:
+    """Trials a killed process left running, or that failed without being retried: marked
+    failed, and their points queued to run again (once). Returns their numbers."""
+    from optuna.trial import TrialState
+
+    retried = {t.user_attrs.get("retry_of") for t in study.trials}
+    again = []
+    for t in study.trials:
+        if t.state == TrialState.RUNNING:
+            study._storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
+        elif t.state != TrialState.FAIL:
+            continue
+        if t.number in retried or not t.params:
+            continue
+        study.enqueue_trial(t.params, user_attrs={"retry_of": t.number},
+                            skip_if_exists=False)
+        again.append(t.number)
+    return again
+
+
+def finished(study) -> int:
+    """Trials that count towards `trials`: complete or pruned."""
+    from optuna.trial import TrialState
+
+    return sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in study.trials)

@@ -1,0 +1,113 @@
+"""`recipec search` (runtime/search/): Optuna studies over a recipe's search space. A grid
+runs each point once; trials that differ in run-time values share one compiled kernel; a
+continued study neither repeats nor loses trials, and runs a cut-off one again; the best
+recipe written reproduces its trial's metric."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from hostile import cli, write
+
+optuna = pytest.importorskip("optuna", reason="Optuna is a dependency of recipec search")
+
+GRID = """recipe grid_iris
+data { source = iris  normalize = standard  validation = 0.3 }
+model { input [4] dense(8) relu dense(3) }
+loss = cross_entropy
+optimizer = sgd(lr = choice(0.01, 0.05, 0.2), momentum = choice(0.5, 0.8, 0.9))
+train { epochs = 3  batch = 16 }
+metrics = [accuracy]
+search { method = grid  metric = val_accuracy }
+"""
+
+
+def trials_of(folder, name):
+    from optuna.storages.journal import JournalFileBackend
+    storage = optuna.storages.JournalStorage(
+        JournalFileBackend(str(folder / "runs" / name / "search" / "study.journal")))
+    return optuna.load_study(study_name=name, storage=storage).trials
+
+
+def test_a_three_by_three_grid_runs_nine_trials_each_once(tmp_path):
+    write(tmp_path, "g.recipe", GRID)
+    out = cli("search", tmp_path / "g.recipe", cwd=tmp_path)
+    assert out.code == 0, out.err
+    trials = trials_of(tmp_path, "grid_iris")
+    points = {tuple(sorted(t.params.items())) for t in trials}
+    assert len(trials) == 9 and len(points) == 9
+    assert all(t.state.name == "COMPLETE" for t in trials)
+    again = cli("search", tmp_path / "g.recipe", cwd=tmp_path)       # nothing left to run
+    assert again.code == 0 and len(trials_of(tmp_path, "grid_iris")) == 9
+    assert "9 done before" in again.err
+
+
+def test_the_best_recipe_is_plain_and_trains_to_the_same_metric(tmp_path):
+    write(tmp_path, "g.recipe", GRID.replace("method = grid", "method = random  trials = 3"))
+    out = cli("search", tmp_path / "g.recipe", cwd=tmp_path)
+    assert out.code == 0, out.err
+    best_value = float(re.search(r"best: trial \d+  val_accuracy (\S+)", out.out)[1])
+    best = tmp_path / "runs" / "grid_iris" / "search" / "best.recipe"
+    text = best.read_text()
+    assert "search" not in text.split("\n", 1)[1] and "choice(" not in text
+    run = cli("run", best, cwd=tmp_path)
+    assert run.code == 0, run.err
+    assert f"validation: loss" in run.out
+    assert float(re.search(r"validation: .*accuracy (\S+)", run.out)[1]) == \
+        pytest.approx(best_value, abs=5e-5)
+
+
+def test_trials_that_differ_in_run_time_values_share_one_kernel(tmp_path, monkeypatch):
+    from recipec.compiler.lower import cache
+    loaded = []
+    real = cache.load_path
+    monkeypatch.setattr(cache, "load_path",
+                        lambda path, source=None: loaded.append(path.stem) or real(path, source))
+    write(tmp_path, "r.recipe", """recipe shared
+data { source = digits  normalize = standard  validation = 0.2 }
+model { input [64] dense(16) relu dropout(uniform(0.1, 0.5)) dense(10) }
+loss = cross_entropy
+optimizer = sgd(lr = loguniform(1e-3, 1e-1), momentum = uniform(0.5, 0.95),
+                weight_decay = loguniform(1e-5, 1e-3))
+train { epochs = 1  batch = 64 }
+search { method = random  trials = 20 }
+""")
+    out = cli("search", tmp_path / "r.recipe", cwd=tmp_path)
+    assert out.code == 0, out.err
+    assert len(trials_of(tmp_path, "shared")) == 20
+    per_trial = len(loaded) // 20
+    assert per_trial >= 1 and len(set(loaded)) == len(set(loaded[:per_trial])), loaded
+
+
+def test_a_continued_study_runs_a_cut_off_trial_again_and_repeats_nothing(tmp_path):
+    write(tmp_path, "g.recipe", GRID.replace("method = grid", "method = random  trials = 3"))
+    assert cli("search", tmp_path / "g.recipe", "--trials", "2", cwd=tmp_path).code == 0
+    # a process killed mid-trial leaves it running in the study
+    from optuna.storages.journal import JournalFileBackend
+    storage = optuna.storages.JournalStorage(JournalFileBackend(
+        str(tmp_path / "runs" / "grid_iris" / "search" / "study.journal")))
+    study = optuna.load_study(study_name="grid_iris", storage=storage)
+    cut = study.ask({"optimizer.lr": optuna.distributions.CategoricalDistribution(
+        ["0.01", "0.05", "0.2"]), "optimizer.momentum":
+        optuna.distributions.CategoricalDistribution(["0.5", "0.8", "0.9"])})
+    out = cli("search", tmp_path / "g.recipe", "--trials", "4", cwd=tmp_path)
+    assert out.code == 0, out.err
+    assert f"trial {cut.number} cut off, to run again" in out.err
+    trials = trials_of(tmp_path, "grid_iris")
+    states = [t.state.name for t in trials]
+    assert states.count("COMPLETE") == 4 and states.count("FAIL") == 1
+    retried = [t for t in trials if t.user_attrs.get("retry_of") == cut.number]
+    assert len(retried) == 1 and retried[0].params == cut.params
+    first = [tuple(sorted(t.params.items())) for t in trials[:2]]
+    later = [tuple(sorted(t.params.items())) for t in trials[2:] if t.number != cut.number
+             and t.user_attrs.get("retry_of") is None]
+    assert later and later != first             # new draws, not the first process's again
+
+
+def test_search_without_a_space_is_refused(tmp_path):
+    write(tmp_path, "p.recipe", GRID.replace("choice(0.01, 0.05, 0.2)", "0.1").replace(
+        "choice(0.5, 0.8, 0.9)", "0.9").replace("search { method = grid  metric = "
+                                                "val_accuracy }\n", ""))
+    out = cli("search", tmp_path / "p.recipe", cwd=tmp_path)
+    assert out.code == 2 and "has no search space" in out.err
