@@ -142,6 +142,8 @@ class Recipe:
     # them; the other fields hold the space's first point (first choices, low ends)
     space: tuple = ()
     search: SearchSpec | None = None
+    overrides: tuple[str, ...] = field(default=(), repr=False)   # the --set values it was
+                                   # checked with ("key=value"), so a model artefact rebuilds it
 
     @property
     def metric_names(self) -> tuple[str, ...]:

@@ -7,6 +7,8 @@
     history = program.fit()                 # reads the data (if not given), then compiles
     program.evaluate("validation")          # {"loss": ..., "accuracy": ...}
     program.predict(x)                      # class probabilities for raw inputs x
+    model = recipec.load_model("runs/digits_mlp/model")   # what `recipec run` left
+    model.predict(x); model.evaluate("test")
 
 README.md's "From Python" runs this with x from scikit-learn's digits (tests/test_readme.py).
 """
@@ -16,9 +18,9 @@ from pathlib import Path
 
 from .compiler.diagnostics import Diagnostic, RecipeError
 from .compiler.recipe import Recipe
-from .runtime.errors import DataError, TrainingDiverged
+from .runtime.errors import DataError, ModelError, TrainingDiverged
 
-__all__ = ["load", "loads", "check_data", "compile", "Recipe", "RecipeError", "DataError",
+__all__ = ["load", "loads", "check_data", "compile", "load_model", "Recipe", "RecipeError", "DataError", "ModelError",
            "TrainingDiverged", "Diagnostic"]
 __version__ = "0.1.0"
 
@@ -61,3 +63,14 @@ def compile(recipe: Recipe, target: str = "cpu", base_dir: str | Path | None = N
     if base_dir is None:
         base_dir = Path(recipe.path).parent if recipe.path else Path(".")
     return Program(recipe, compile_recipe(recipe, target, lower=False), base_dir, data=data)
+
+
+def load_model(path: str | Path):
+    """A trained model's folder (`recipec run` leaves one in runs/<recipe>/model) as a
+    `LoadedModel`: `predict(x)` on raw inputs as `Program.predict`, `evaluate(split, or a
+    data file's path, or (x, y))`, `class_names`, `recipe`. Inputs are prepared with the
+    stored statistics, never fitted again. A missing, damaged or half-written folder is a
+    `ModelError` (M001, M002) naming it."""
+    from .runtime.model import load_model as load
+
+    return load(path)

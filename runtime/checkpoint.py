@@ -108,7 +108,7 @@ class Checkpointer:
     def _save(self, path: Path, tensors: dict, meta: dict) -> None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            _write_atomic(path, tensors, meta)
+            write_atomic(path, tensors, meta)
         except OSError as err:       # the disk filled or the folder went away mid-run
             raise CheckpointError(f"{path}: cannot write the checkpoint: "
                                   f"{err.strerror or err}", "C004",
@@ -119,11 +119,19 @@ class Checkpointer:
             old.unlink(missing_ok=True)
 
 
-def _write_atomic(path: Path, tensors: dict[str, np.ndarray], meta: dict) -> None:
+def write_atomic(path: Path, tensors: dict[str, np.ndarray], meta: dict) -> None:
+    """`tensors` and the JSON `meta` as one safetensors file at `path`, atomically (also the
+    model artefact's weights, runtime/model/artifact.py)."""
     from safetensors.numpy import save
 
     blob = save({k: np.ascontiguousarray(v) for k, v in tensors.items()},
                 metadata={"recipec": json.dumps(meta)})
+    write_bytes_atomic(path, blob)
+
+
+def write_bytes_atomic(path: Path, blob: bytes) -> None:
+    """`blob` at `path`: a temporary file in the same folder, fsynced, renamed over, and the
+    folder fsynced, so a reader sees the old file or the new one, never a part."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
@@ -155,25 +163,37 @@ def checkpoints(folder: Path) -> list[Path]:
 def read(path: Path) -> tuple[dict[str, np.ndarray], dict]:
     """(tensors, metadata) of a checkpoint file; a CheckpointError (C002) naming the file for
     anything that is not a whole recipec checkpoint."""
-    from safetensors import SafetensorError
-    from safetensors.numpy import load
-
     try:
         blob = path.read_bytes()
     except OSError as err:
         raise CheckpointError(f"{path}: cannot read the checkpoint: {err.strerror or err}",
                               "C002") from None
     try:
-        tensors = load(blob)
-        header_len = int.from_bytes(blob[:8], "little")
-        header = json.loads(blob[8:8 + header_len])
-        meta = json.loads(header["__metadata__"]["recipec"])
-    except (SafetensorError, ValueError, KeyError, TypeError, UnicodeDecodeError) as err:
+        tensors, meta = parse_blob(blob)
+    except ValueError as err:
         raise CheckpointError(f"{path}: not a readable recipec checkpoint (truncated, "
                               f"damaged or another program's file: {err})", "C002") from None
     if meta.get("format") != FORMAT:
         raise CheckpointError(f"{path}: checkpoint format {meta.get('format')!r}, expected "
                               f"{FORMAT!r}", "C002")
+    return tensors, meta
+
+
+def parse_blob(blob: bytes) -> tuple[dict[str, np.ndarray], dict]:
+    """(tensors, recipec metadata) of a safetensors file's bytes; ValueError saying why for
+    anything that is not one whole file written by `write_atomic`."""
+    from safetensors import SafetensorError
+    from safetensors.numpy import load
+
+    try:
+        tensors = load(blob)
+        header_len = int.from_bytes(blob[:8], "little")
+        header = json.loads(blob[8:8 + header_len])
+        meta = json.loads(header["__metadata__"]["recipec"])
+    except (SafetensorError, ValueError, KeyError, TypeError, UnicodeDecodeError) as err:
+        raise ValueError(str(err) or type(err).__name__) from None
+    if not isinstance(meta, dict):
+        raise ValueError("its recipec metadata is not a JSON object")
     return tensors, meta
 
 

@@ -35,9 +35,16 @@ def resolve_balanced(graphs, data, executable=None) -> tuple[float, ...] | None:
                         D004, key="source",
                         hint="give the weights as a list, or use more training data")
     weights = tuple(float(w) for w in len(data.train.y) / (classes * counts))
+    set_balanced(graphs, weights, executable)
+    return weights
+
+
+def set_balanced(graphs, weights: tuple[float, ...], executable=None) -> None:
+    """`balanced` weights already computed (resolve_balanced, or a model artefact's, which
+    has no training labels to compute them from) into the graphs and the executable."""
+    names = [h.name for h in graphs.hypers if h.name.startswith("loss.class_weights.")]
     values = dict(zip(names, weights))
     graphs.hypers[:] = [type(h)(h.name, values.get(h.name, h.value)) for h in graphs.hypers]
-    graphs.loss_options[RESOLVED] = weights
+    graphs.loss_options[RESOLVED] = tuple(weights)
     if executable is not None:
         executable.set_hypers(values)
-    return weights

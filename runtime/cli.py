@@ -3,6 +3,8 @@
     recipec check FILE                      check and print the model summary
     recipec run FILE [--set k=v] [--report out.json]
     recipec compile FILE --emit ir|numba [--dump-after PASS]
+    recipec eval MODEL [--data PATH] [--split test|validation|train] [--report out.json]
+    recipec predict MODEL INPUT.csv|INPUT.npz|INPUT.npy -o out.csv
     recipec plot RUN... -o curves.png [--confusion]
     recipec runs [--recipe NAME] [--status S] [-n N]    the recorded runs, newest first
     recipec runs show ID | runs compare A B ...
@@ -21,7 +23,7 @@ import sys
 import traceback
 
 
-COMMANDS = ("check", "run", "compile", "plot", "search", "runs")
+COMMANDS = ("check", "run", "compile", "plot", "eval", "predict", "search", "runs")
 RUN_STATUSES = ("running", "finished", "failed", "interrupted", "diverged", "lost")
 RUNS_HELP = "the runs folder, holding the run store runs.sqlite (default $RECIPEC_RUNS or ./runs)"
 
@@ -54,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--no-store", action="store_true",
                    help="do not record this run in the run store")
     r.add_argument("--runs", metavar="DIR", help=RUNS_HELP)
+    r.add_argument("--model", metavar="DIR",
+                   help="where the trained model goes (default runs/<recipe>/model)")
     for command in (c, r):
         command.add_argument("--no-data-cache", action="store_true",
                              help="parse the data files again instead of using the parsed "
@@ -78,6 +82,20 @@ def _parser() -> argparse.ArgumentParser:
                          help="run ids, `last` or `last-N` (the Nth before the newest)")
     for action in (show, compare):    # after the action too; SUPPRESS: never unset it
         action.add_argument("--runs", metavar="DIR", help=RUNS_HELP, default=argparse.SUPPRESS)
+    e = sub.add_parser("eval", help="evaluate a trained model on its test split or other data")
+    e.add_argument("model", metavar="MODEL", help="a model folder (runs/<recipe>/model)")
+    e.add_argument("--data", metavar="PATH",
+                   help="another data file (.csv, .npz, .parquet, .feather, .npy with "
+                        "--labels): all its rows")
+    e.add_argument("--labels", metavar="Y.npy", help="the labels of an .npy --data file")
+    e.add_argument("--split", choices=("test", "validation", "train"),
+                   help="a split of the recipe's own data (default test, else validation)")
+    e.add_argument("--report", metavar="OUT.json", help="write the metrics as JSON")
+    q = sub.add_parser("predict", help="write a trained model's predictions for new inputs")
+    q.add_argument("model", metavar="MODEL", help="a model folder (runs/<recipe>/model)")
+    q.add_argument("input", metavar="INPUT", help="samples: a .csv, .npz (array x) or .npy file")
+    q.add_argument("-o", "--output", metavar="OUT.csv", required=True,
+                   help="where the predictions go (CSV)")
     from .plot.command import add_parser as plot_parser    # matplotlib is not imported
     g = plot_parser(sub)
     h = sub.add_parser("search", help="explore the recipe's search space (Optuna)")
@@ -92,7 +110,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="where the best recipe goes (default runs/<recipe>/search/best.recipe)")
     h.add_argument("--quiet", action="store_true", help="only the best trial")
     # for usage errors found after parsing
-    p.commands = {"check": c, "run": r, "compile": k, "plot": g, "search": h, "runs": runs}
+    p.commands = {"check": c, "run": r, "compile": k, "plot": g, "eval": e, "predict": q,
+                  "search": h, "runs": runs}
     return p
 
 
@@ -184,6 +203,16 @@ def _search(args) -> int:
     return search_command(args)
 
 
+def _eval(args) -> int:
+    from .eval_command import eval_command
+    return eval_command(args)
+
+
+def _predict(args) -> int:
+    from .predict_command import predict_command
+    return predict_command(args)
+
+
 def _plot(args) -> int:
     from .plot.command import plot_command
     return plot_command(args)
@@ -230,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _refuse_bad_values(parser, args)
     from ..compiler.diagnostics import RecipeError, render, render_all
-    from .errors import CheckpointError, DataError, StoreError, TrainingDiverged
+    from .errors import CodedError, DataError, TrainingDiverged
     from ..compiler.lower import get_target
 
     try:
@@ -240,20 +269,21 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     try:
-        return {"check": _check, "run": _run, "compile": _compile,
-                "plot": _plot, "search": _search, "runs": _runs}[args.command](args)
+        return {"check": _check, "run": _run, "compile": _compile, "plot": _plot,
+                "eval": _eval, "predict": _predict, "search": _search,
+                "runs": _runs}[args.command](args)
     except RecipeError as err:
         print(render_all(err), file=sys.stderr)
         return 2
     except DataError as err:
         located = err.diagnostic()
         print(render(located, err.source) if located is not None
-              else f"{args.file}: {err.render()}", file=sys.stderr)
+              else f"{_subject(args)}: {err.render()}", file=sys.stderr)
         return 2
     except TrainingDiverged as err:
-        print(f"{args.file}: {err.render()}", file=sys.stderr)
+        print(f"{_subject(args)}: {err.render()}", file=sys.stderr)
         return 2
-    except (CheckpointError, StoreError) as err:
+    except CodedError as err:        # a checkpoint, a model folder, a study
         print(f"recipec: {err.render()}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -266,6 +296,12 @@ def main(argv: list[str] | None = None) -> int:
               "  (this is a bug in recipec; set RECIPEC_DEBUG=1 for the traceback)",
               file=sys.stderr)
         return 1
+
+
+def _subject(args) -> str:
+    """What an unlocated error is printed against: the recipe file (eval and predict name
+    their files in the message)."""
+    return getattr(args, "file", None) or "recipec"
 
 
 if __name__ == "__main__":

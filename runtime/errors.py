@@ -144,11 +144,15 @@ CHECKPOINT_CODES = {
 }
 
 
-class CheckpointError(Exception):
-    """A checkpoint that cannot be used; the message names the file and what was wrong."""
+class CodedError(Exception):
+    """A problem with something the user has (a checkpoint, a model folder, a study), not
+    with the recipe text: a code of the subclass' `codes`, a message naming the path as the
+    user gave it, and a hint where one exists. The CLI prints `recipec: error[CODE]: ...`."""
+
+    codes: dict[str, str] = {}
 
     def __init__(self, message: str, code: str, hint: str | None = None):
-        assert code in CHECKPOINT_CODES, code
+        assert code in self.codes, code
         self.message, self.code, self.hint = message, code, hint
         super().__init__(message)
 
@@ -157,7 +161,29 @@ class CheckpointError(Exception):
         return text + (f"\n  = help: {self.hint}" if self.hint else "")
 
 
-# Codes of `StoreError` (runtime/store/): the run store, `runs/runs.sqlite`
+class CheckpointError(CodedError):
+    """A checkpoint that cannot be used; the message names the file and what was wrong."""
+
+    codes = CHECKPOINT_CODES
+
+
+# Codes of `ModelError` (runtime/model/): a model artefact that cannot be used
+MODEL_CODES = {
+    "M001": "no model artefact there",
+    "M002": "model artefact damaged, half-written or foreign",
+    "M003": "inputs that do not fit the model",
+    "M004": "the model folder cannot be written",
+}
+
+
+class ModelError(CodedError):
+    """A model folder or a prediction input that cannot be used; the message names the path
+    as the user gave it and what was wrong."""
+
+    codes = MODEL_CODES
+
+
+# Codes of `StoreError` (runtime/store/): the run store, `<runs>/runs.sqlite`
 STORE_CODES = {
     "R001": "the runs folder or its store cannot be written",
     "R002": "the run store is damaged or not a recipec run store",
@@ -166,18 +192,11 @@ STORE_CODES = {
 }
 
 
-class StoreError(Exception):
+class StoreError(CodedError):
     """A run store that cannot be used, or a run it does not hold; the message names the
-    file. The CLI prints it and exits 2; a store is never overwritten to get past one."""
+    file. A store is never overwritten to get past one."""
 
-    def __init__(self, message: str, code: str, hint: str | None = None):
-        assert code in STORE_CODES, code
-        self.message, self.code, self.hint = message, code, hint
-        super().__init__(message)
-
-    def render(self) -> str:
-        text = f"error[{self.code}]: {self.message}"
-        return text + (f"\n  = help: {self.hint}" if self.hint else "")
+    codes = STORE_CODES
 
 
 STUDY_CODES = {
@@ -186,10 +205,7 @@ STUDY_CODES = {
 }
 
 
-class StudyError(CheckpointError):
+class StudyError(CodedError):
     """A search study that cannot be continued (runtime/search/study.py)."""
 
-    def __init__(self, message: str, code: str, hint: str | None = None):
-        assert code in STUDY_CODES, code
-        self.message, self.code, self.hint = message, code, hint
-        Exception.__init__(self, message)
+    codes = STUDY_CODES

@@ -427,6 +427,11 @@ class Program:
         if part is None:
             raise ValueError(f"evaluate({split!r}): this recipe's data has no {split} split "
                              f"(it has {_listed(present, 'and')}); {MISSING_SPLIT[split]}")
+        return self.evaluate_part(part)
+
+    def evaluate_part(self, part: Split) -> dict[str, float]:
+        """The loss and the recipe's metrics on prepared rows (a split of some Data: a model
+        artefact evaluates other data this way, runtime/model/loaded.py)."""
         return evaluate_outputs(self._split_outputs(part), part.y, self.graphs.loss_value,
                                 self.recipe.metrics)
 
@@ -436,7 +441,12 @@ class Program:
         if not any(METRICS[m.kind].details is not None for m in self.recipe.metrics):
             return {}
         self.evaluate(split)                      # the same split checks and messages
-        part = getattr(self.load_data(), split)
+        return self.part_details(getattr(self.load_data(), split))
+
+    def part_details(self, part: Split) -> dict:
+        """metric_details of prepared rows ({} when no metric has any)."""
+        if not any(METRICS[m.kind].details is not None for m in self.recipe.metrics):
+            return {}
         return metric_details(self._split_outputs(part), part.y, self.recipe.metrics)
 
     def _split_outputs(self, part: Split) -> np.ndarray:
@@ -457,6 +467,12 @@ class Program:
         was expected; with `impute = ...` a NaN is a missing value, filled as in training.
         Text (categorical) columns are given encoded, as `data.categories` lists them.
         """
+        out = self.outputs(self.prepare_inputs(x, normalized))
+        return self.graphs.task.predict(out)
+
+    def prepare_inputs(self, x, normalized: bool = False) -> np.ndarray:
+        """`x` checked and prepared as predict() takes it (its docstring): float32 rows in
+        the model's input shape and scale."""
         model_shape = self.recipe.model.input_shape
         if normalized:
             x = predict_input.checked(x, model_shape, self.data.feature_shape
@@ -473,8 +489,7 @@ class Program:
                 if data.cleaning is not None:
                     x = data.cleaning.apply(x)
                 x = normalize_array(x, data.norm_shift, data.norm_scale)
-        out = self.outputs(x)
-        return self.graphs.task.predict(out)
+        return x
 
 
 class Interrupted(Exception):

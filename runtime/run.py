@@ -26,6 +26,9 @@ def run_command(args) -> int:
               f"{args.file}`, or give each a value, e.g. `--set {first.name}="
               f"{first.first_text()}`", file=sys.stderr)
         return 2
+    if why := _model_folder_problem(_model_folder(recipe, args, None)):
+        print(f"recipec: error: {why}", file=sys.stderr)
+        return 2
     folds = recipe.data.folds
     fold = getattr(args, "fold", None)          # 1-based, as the folds are printed
     if fold is not None and (folds is None or not 1 <= fold <= folds):
@@ -182,12 +185,42 @@ def _train(recipe, args, fold: int | None, prefix: str, record) -> dict:
     if "confusion" in details[shown]:
         print(confusion_table(details[shown]["confusion"], program.data.class_names, shown))
     report = run_report(program, history, final, loading, details)
+    from .model import save_model
+    model = save_model(program, _model_folder(recipe, args, fold), tuple(args.set), fold)
+    if not args.quiet:
+        print(f"{prefix}model {model} (use it: recipec eval {model}; recipec predict {model} "
+              f"INPUT.csv -o out.csv)", file=sys.stderr)
+    report["model"] = str(model)
     if weights is not None:
         report["class_weights"] = list(weights)
     if fold is not None:
         report["fold"] = fold + 1
     report["run_id"] = record.id          # None with --no-store
     return report
+
+
+def _model_folder(recipe, args, fold: int | None):
+    """Where the run's model goes: --model DIR, else runs/<recipe>/model (model-fold<i> for
+    one fold of a kfold recipe). One place, so the run store can give each run its own."""
+    from pathlib import Path
+
+    folder = Path(getattr(args, "model", None) or Path("runs") / recipe.name / "model")
+    return folder if fold is None else folder.with_name(f"{folder.name}-fold{fold + 1}")
+
+
+def _model_folder_problem(folder) -> str | None:
+    """Why the model could not be written into `folder` (None: it can), found before any
+    training: a file there, a folder of other files, or no file can be created."""
+    from .model.artifact import MANIFEST
+    from .report import unwritable_reason
+
+    if folder.is_file():
+        return f"--model {folder}: is a file; the model is a folder"
+    if folder.is_dir() and not (folder / MANIFEST).exists() and any(folder.iterdir()):
+        return (f"--model {folder}: the folder holds files that are not a recipec model; "
+                f"give a new or a model's folder")
+    why = unwritable_reason(folder / MANIFEST)
+    return f"--model {folder}: {why}" if why else None
 
 
 def _checkpointer(recipe, args):

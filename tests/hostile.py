@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RECIPES = ROOT / "recipes"
 DIAGNOSTIC = re.compile(r"^(?P<file>\S.*?):(?P<line>\d+):(?P<col>\d+): "
                         r"(?P<level>error|warning)\[(?P<code>[A-Z]\d{3})\]: ", re.M)
-DATA_ERROR = re.compile(r"error\[(?P<code>D\d{3})\]: ")
+DATA_ERROR = re.compile(r"error\[(?P<code>[DCM]\d{3})\]: ")
 TRAINING_MARKS = ("kernels ready in", "epoch 1")
 
 

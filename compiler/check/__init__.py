@@ -18,12 +18,13 @@ Error codes (see each module for the exact messages):
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from ..diagnostics import Diagnostic, RecipeError, Span
 from ..recipe import Recipe
 from ..syntax import decode, parse
-from .overrides import apply_overrides
+from .overrides import apply_overrides, override_texts
 from .toplevel import check_ast
 from .values import Ctx
 
@@ -62,6 +63,8 @@ def check_source(text: str, filename: str, overrides: dict[str, str] | list[str]
         diags = sorted(ctx.diagnostics, key=lambda d: (0, d.span.line, d.span.col)
                        if d.span.file == filename else (1, 0, 0))
         raise RecipeError(diags, source=text)
+    if overrides:       # kept as given, so a model artefact rebuilds the same graphs
+        recipe = replace(recipe, overrides=tuple(str(t) for t in override_texts(overrides)))
     return recipe
 
 

@@ -40,7 +40,7 @@ _FORMS = ("use `data.KEY`, `train.KEY`, `regularize.KEY`, `loss`, `optimizer`, `
           "`metrics`, `clip`, `optimizer.OPTION`, `clip.OPTION`, `model.LAYER.OPTION` or `data.augment.ENTRY.OPTION`")
 
 
-def _texts(overrides) -> Iterable[str]:
+def override_texts(overrides) -> Iterable[str]:
     if isinstance(overrides, dict):
         return [f"{k}={v}" for k, v in overrides.items()]
     if isinstance(overrides, str):
@@ -49,7 +49,7 @@ def _texts(overrides) -> Iterable[str]:
 
 
 def apply_overrides(ctx: Ctx, file: ast.File, overrides) -> ast.File:
-    for text in _texts(overrides):
+    for text in override_texts(overrides):
         file = _apply_one(ctx, file, str(text))
     return file
 

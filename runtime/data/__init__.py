@@ -25,7 +25,7 @@ from .preprocess import (NORMALIZE, apply_normalization, fit_normalization, kfol
                          normalize_array, split_indices)
 from .idx import read_idx, read_images, read_labels
 from .cache import on_disk
-from .categorical import Category, encode_categories, one_hot_mask
+from .categorical import Category, encode_categories, encode_known, one_hot_mask
 from .cleaning import cleaned, drop_missing, fit_cleaning
 from .missing import allowing_missing
 from .raw import RawData
@@ -46,7 +46,8 @@ __all__ = ["Data", "Split", "DataError", "load_data", "apply_normalization", "bu
 
 
 def load_data(spec: Any, task: Task | str, seed: int, base_dir: str | Path = ".", *,
-              cache: bool = True, fold: int | None = None) -> Data:
+              cache: bool = True, fold: int | None = None, fitted: Data | None = None
+              ) -> Data:
     """Read `spec.source` (a checked DataSpec), split off `spec.validation` and normalize.
 
     task: the loss's Task (`graphs.task`) or its name: class labels -> int64 0..C-1,
@@ -56,6 +57,8 @@ def load_data(spec: Any, task: Task | str, seed: int, base_dir: str | Path = "."
     else the source's own test split (mnist, npz with x_test), else none. Validation rows
     always come from the training part. `cache=False` skips the parsed-data cache (cache.py).
     With `validation = kfold(k)` (spec.folds), `fold` (default 0) is the held-out fold.
+    `fitted`: prepare the rows with that Data's categories, cleaning and normalization (a
+    model artefact's, runtime/model/) instead of fitting them on the training split.
     """
     task = as_task(task)
     impute, outliers = getattr(spec, "impute", None), getattr(spec, "outliers", None)
@@ -74,14 +77,14 @@ def load_data(spec: Any, task: Task | str, seed: int, base_dir: str | Path = "."
                       layout=getattr(spec, "layout", "chw"),
                       memory=getattr(spec, "memory", "auto"),
                       folds=getattr(spec, "folds", None), fold=fold or 0, impute=impute,
-                      outliers=outliers)
+                      outliers=outliers, fitted=fitted)
 
 
 def build_data(raw: RawData, task: Task | str, seed: int, *, validation: float = 0.0,
                normalize: str = "none", scale: float = 1.0, test: RawData | None = None,
                reshape: tuple[int, ...] | None = None, layout: str = "chw",
                memory: int | str = "auto", folds: int | None = None, fold: int = 0,
-               impute: Any = None, outliers: Any = None) -> Data:
+               impute: Any = None, outliers: Any = None, fitted: Data | None = None) -> Data:
     """Convert, split and normalize already-read data (deterministic for a given seed).
 
     `test` (another source's data) replaces `raw`'s own test split; the test rows are
@@ -91,7 +94,9 @@ def build_data(raw: RawData, task: Task | str, seed: int, *, validation: float =
     they are stored (memory-mapped) and are prepared a chunk at a time as training reads them.
     Text columns are one-hot encoded first (categorical.py); `impute` and `outliers` (checked
     calls, or None) are fitted on the training split and applied before normalizing
-    (cleaning.py).
+    (cleaning.py). With `fitted` (a Data, e.g. a model artefact's), its categories, cleaning
+    and normalization are applied as they are, nothing is fitted (and `outliers = drop`
+    leaves no training row out: which rows it dropped was decided at training).
     """
     task = as_task(task)
     if normalize not in NORMALIZE:
@@ -99,7 +104,9 @@ def build_data(raw: RawData, task: Task | str, seed: int, *, validation: float =
     if not scale > 0:
         raise ValueError(f"scale must be > 0, got {scale}")
     categories: tuple[Category, ...] = ()
-    if raw.text or (test is not None and test.text):
+    if fitted is not None:
+        raw, test, categories = encode_known(raw, test, fitted.categories)
+    elif raw.text or (test is not None and test.text):
         raw, test, categories = encode_categories(raw, test)
     notes: list[str] = []
     conv = conversion(raw.x.shape[1:], reshape, layout, raw.description, raw.path)
@@ -144,7 +151,8 @@ def build_data(raw: RawData, task: Task | str, seed: int, *, validation: float =
     one_hot = conv.apply(one_hot_mask(categories, raw.x.shape[1])[None]
                          if categories else np.zeros((1,) + conv.stored, bool))[0]
     with about("outliers" if outliers is not None else "impute"):
-        cleaning, keep = fit_cleaning(fit_on, impute, outliers, one_hot, raw.origin, raw.path)
+        cleaning, keep = ((fitted.cleaning, None) if fitted is not None else
+                          fit_cleaning(fit_on, impute, outliers, one_hot, raw.origin, raw.path))
     if keep is not None:                           # outliers = drop(z): training rows only
         notes.append(f"outliers = drop(z = {outliers['z']:g}): left out {int((~keep).sum())} "
                      f"of {len(keep)} training rows")
@@ -158,7 +166,8 @@ def build_data(raw: RawData, task: Task | str, seed: int, *, validation: float =
             x = cleaning.apply(x)
     if not streamed and (cleaning is not None or keep is not None):
         fit_on = x[tr] if va.size or keep is not None else x
-    shift, nscale = fit_normalization(fit_on, normalize, scale)
+    shift, nscale = ((fitted.norm_shift, fitted.norm_scale) if fitted is not None
+                     else fit_normalization(fit_on, normalize, scale))
 
     def make(xs, y: np.ndarray) -> Split:
         y = np.ascontiguousarray(y, dtype=task.label_dtype)

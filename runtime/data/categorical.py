@@ -52,6 +52,24 @@ def encode_categories(raw: RawData, test: RawData | None
     return raw, test, tuple(cats)
 
 
+def encode_known(raw: RawData, test: RawData | None, cats: tuple[Category, ...]
+                 ) -> tuple[RawData, RawData | None, tuple[Category, ...]]:
+    """`raw` and `test` encoded by categories fitted before (a model artefact's): their text
+    columns must be the ones those categories were made from."""
+    for part in (raw,) + ((test,) if test is not None else ()):
+        if tuple(c.name for c in part.text) != tuple(c.name for c in cats):
+            raise DataError(f"{part.origin}: its text (categorical) columns {_names(part)} are "
+                            f"not the ones the model was trained with "
+                            f"{[c.name for c in cats] or '(none)'}", D003, part.path,
+                            hint="a column must hold text in both files or numbers in both")
+    if not cats:
+        return raw, test, cats
+    raw = replace(raw, x=encode(raw.x, raw.text, cats), text=())
+    if test is not None:
+        test = replace(test, x=encode(test.x, test.text, cats), text=())
+    return raw, test, cats
+
+
 def encode(x: np.ndarray, text: tuple[TextColumn, ...], cats: tuple[Category, ...]
            ) -> np.ndarray:
     """float32 rows [N, F'] of `x` [N, F] with each text column's one-hot columns in its place

@@ -1,0 +1,21 @@
+"""The trained model as an artefact (artifact.py), read back as a LoadedModel (loaded.py)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .artifact import read_artifact, save_model
+
+__all__ = ["save_model", "read_artifact", "load_model", "resolve_model"]
+
+
+def resolve_model(text: str | Path) -> Path:
+    """The model folder MODEL names on the command line: a folder's path (a run id of the run
+    store will resolve here too)."""
+    return Path(text)
+
+
+def load_model(path: str | Path):
+    """A model folder as a LoadedModel (predict, evaluate, class_names, recipe)."""
+    from .loaded import LoadedModel
+
+    return LoadedModel(resolve_model(path))
