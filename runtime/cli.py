@@ -57,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="do not record this run in the run store")
     r.add_argument("--runs", metavar="DIR", help=RUNS_HELP)
     r.add_argument("--model", metavar="DIR",
-                   help="where the trained model goes (default runs/<recipe>/model)")
+                   help="where the trained model goes (default <runs>/<recipe>/model)")
     for command in (c, r):
         command.add_argument("--no-data-cache", action="store_true",
                              help="parse the data files again instead of using the parsed "

@@ -200,11 +200,14 @@ def _train(recipe, args, fold: int | None, prefix: str, record) -> dict:
 
 
 def _model_folder(recipe, args, fold: int | None):
-    """Where the run's model goes: --model DIR, else runs/<recipe>/model (model-fold<i> for
-    one fold of a kfold recipe). One place, so the run store can give each run its own."""
+    """Where the run's model goes: --model DIR, else <runs>/<recipe>/model, in the runs folder
+    beside the store and the checkpoints (model-fold<i> for one fold of a kfold recipe). One
+    place, so the run store can give each run its own."""
     from pathlib import Path
+    from .store.db import folder_of
 
-    folder = Path(getattr(args, "model", None) or Path("runs") / recipe.name / "model")
+    folder = Path(getattr(args, "model", None) or
+                  Path(folder_of(getattr(args, "runs", None))) / recipe.name / "model")
     return folder if fold is None else folder.with_name(f"{folder.name}-fold{fold + 1}")
 
 
