@@ -26,6 +26,8 @@ def run_command(args) -> int:
               f"{args.file}`, or give each a value, e.g. `--set {first.name}="
               f"{first.first_text()}`", file=sys.stderr)
         return 2
+    from .store.recorder import check_store
+    check_store(args)            # a store that cannot be written: R001-R003 before the model's
     if why := _model_folder_problem(_model_folder(recipe, args, None)):
         print(f"recipec: error: {why}", file=sys.stderr)
         return 2

@@ -312,7 +312,7 @@ def test_runs_lists_newest_first_with_the_main_metric_and_filters(tmp_path):
 
 
 def test_runs_show_prints_everything_recorded(tmp_path):
-    first, _ = _filled(tmp_path)
+    first, second = _filled(tmp_path)
     out = cli("runs", "show", str(first), "--runs", tmp_path)
     assert out.code == 0, out.text
     assert f"run {first}: tiny, finished" in out.out
@@ -323,6 +323,13 @@ def test_runs_show_prints_everything_recorded(tmp_path):
     assert epochs[3].split() == ["1", "7", "0.010", "0.01", "1.0000", "0.8000", "1.1000",
                                  "0.5000"]
     assert "validation accuracy" in out.out and "recipe tiny" in out.out   # final, text
+    store = Store.open(tmp_path, create=True)
+    for run in (first, second):
+        w.close_run(store, run, "finished", model="runs/tiny/model")
+    store.close()
+    out = cli("runs", "show", str(first), "--runs", tmp_path)
+    assert f"runs/tiny/model (since replaced by run {second}'s)" in out.out, out.out
+    assert "since replaced" not in cli("runs", "show", str(second), "--runs", tmp_path).out
 
 
 def test_runs_compare_shows_final_metrics_and_the_recipe_values_that_differ(tmp_path):

@@ -95,7 +95,7 @@ def show(store: Store, run: int) -> None:
         ("checkpoints", r["checkpoints"]),
         ("resumed from", None if r["resumed_from"] is None else r["resumed_from"] + (
             f" (written by run {r['resumed_run']})" if r["resumed_run"] else "")),
-        ("model", r["model"]),
+        ("model", _model_text(store, r)),
         ("kfold", None if not r["fold"] else f"fold {r['fold']} of {r['folds']} (fold 1 is "
                                              f"run {r['kfold_first'] or r['id']})"),
         ("timings", _timings(r["timings"])),
@@ -114,6 +114,16 @@ def show(store: Store, run: int) -> None:
         print("no epoch recorded")
     print(f"\nrecipe text ({r['path']}, before the overrides):")
     print("\n".join("  " + line for line in r["text"].rstrip("\n").splitlines()))
+
+
+def _model_text(store: Store, row: dict) -> str | None:
+    """The model path, and whether a later run has written its own into the same folder
+    (the default folder is one per recipe: the newest run's model is the one there)."""
+    if row["model"] is None:
+        return None
+    later = store.read("SELECT MAX(id) AS id FROM runs WHERE model = ? AND id > ?",
+                       (row["model"], row["id"]))[0]["id"]
+    return row["model"] + (f" (since replaced by run {later}'s)" if later else "")
 
 
 def _timings(t: dict | None) -> str | None:

@@ -30,6 +30,13 @@ from .liveness import process_start
 INTERRUPTED_EXIT = 130
 
 
+def check_store(args) -> None:
+    """Raise the StoreError a run's recording would meet, before anything else is prepared
+    (the runs folder also holds the checkpoints and the model: its problem is named first)."""
+    if not getattr(args, "no_store", False):
+        Store.open(folder_of(getattr(args, "runs", None)), create=True).close()
+
+
 class Recorder:
     def __init__(self, store: Store | None, run: int | None):
         self.store, self.id = store, run
