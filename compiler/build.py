@@ -43,6 +43,7 @@ class ParamInfo:
     option_prefix: str = ""   # "bias_" for a bias (its options are bias_lr_mult, ...)
     init_options: tuple[tuple[str, Any], ...] = ()   # the initialiser's, (("v", 0.1),)
     out_axis: int = 0         # the axis of outputs: 0 for conv's [F, C, *K], 1 for dense's
+    frozen: bool = False      # its layer's `freeze = true`: no gradient, slot or update
 
     def mult_hyper(self, kind: str) -> str:
         """The run-time input of this parameter's `kind` ("lr" | "decay") multiplier: the
@@ -79,7 +80,8 @@ class BuildContext:
         info = ParamInfo(f"{spec.name}.{suffix}", tuple(shape), kind, fan_in, fan_out,
                          spec.options.get(f"{prefix}lr_mult", 1.0),
                          spec.options.get(f"{prefix}decay_mult", 1.0),
-                         spec.name, prefix, options, out_axis)
+                         spec.name, prefix, options, out_axis,
+                         bool(spec.options.get("freeze", False)))
         self.params.append(info)
         return self.graph.input(info.name, TensorType(info.shape), "param")
 

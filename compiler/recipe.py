@@ -38,11 +38,23 @@ class LayerSpec:
 
 
 @dataclass(frozen=True)
+class TransferSpec:
+    """`init = checkpoint("path", layers = [...])` in the model: the fresh state takes these
+    layers' parameters and statistics from the file (runtime/transfer.py)."""
+
+    path: str                      # as written; a relative one is relative to the recipe's folder
+    layers: tuple[str, ...] | None # the layers owning tensors to copy, in model order (a
+                                   # named block stands for its body's); None: all the file has
+    span: Span                     # the `checkpoint(...)` call, where file problems point
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     input_shape: tuple[int, ...]
     layers: tuple[LayerSpec, ...]
     span: Span
     input_span: Span | None = None # the `input [...]` statement, where data shape errors point
+    init: TransferSpec | None = None   # `init = checkpoint(...)`: initial weights from a file
 
     @property
     def output_shape(self) -> tuple[int, ...]:

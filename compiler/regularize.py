@@ -44,8 +44,10 @@ def _layers(layers: Iterable[LayerSpec]):
 
 
 def _weights(recipe: Recipe, g: Graph, ctx: BuildContext):
-    """(weight value, its layer's spec) for every layer taking l1/l2/max_norm."""
-    specs = {s.name: s for s in _layers(recipe.model.layers) if "l1" in s.options}
+    """(weight value, its layer's spec) for every layer taking l1/l2/max_norm; a frozen
+    layer's weight is neither penalised nor constrained (it does not change)."""
+    specs = {s.name: s for s in _layers(recipe.model.layers)
+             if "l1" in s.options and not s.options.get("freeze")}
     for v, info in zip(g.by_role("param"), ctx.params):
         if info.layer in specs and not info.option_prefix and v.name.endswith(".weight"):
             yield v, specs[info.layer]

@@ -69,12 +69,15 @@ def label_type(recipe: Recipe) -> TensorType:
 
 
 def _attach_optimizer(g: Graph, ctx: BuildContext, recipe: Recipe, grads) -> list[SlotInfo]:
-    """One update per parameter, built by the optimizer's row (compiler/optimizers/)."""
+    """One update per trained parameter, built by the optimizer's row (compiler/optimizers/);
+    a frozen one gets neither slots nor an update."""
     opt = recipe.optimizer
     definition = OPTIMIZERS[opt.kind]          # the checker accepted only registered names
     specs = definition.slot_specs(opt.options)
     slots: list[SlotInfo] = []
     for p, pinfo in zip(g.by_role("param"), ctx.params):
+        if pinfo.frozen:
+            continue
         state = []
         for spec in specs:
             type_ = TensorType((1,), p.type.dtype) if spec.scalar else p.type
@@ -115,7 +118,8 @@ def build_step_graphs(recipe: Recipe, on_stage=None) -> StepGraphs:
         on_stage("build", g)
     # the penalties join the objective autodiff differentiates, never the reported loss
     objective, penalties = attach_penalties(g, fwd.ctx, recipe, loss)
-    params = g.by_role("param")
+    # frozen parameters (`freeze = true`) are inputs the step reads and never differentiates
+    params = [p for p, info in zip(g.by_role("param"), fwd.ctx.params) if not info.frozen]
     grads = clip_gradients(g, fwd.ctx, recipe, params, grad(g, objective, params))
     slots = _attach_optimizer(g, fwd.ctx, recipe, grads)
     attach_max_norms(g, fwd.ctx, recipe)

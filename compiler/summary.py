@@ -42,7 +42,8 @@ def _shape(shape) -> str:
 
 def _rows(layers: tuple[LayerSpec, ...], depth: int):
     for layer in layers:
-        yield ("  " * depth + layer.name, layer.kind, _shape(layer.out_shape),
+        kind = layer.kind + (" (frozen)" if layer.options.get("freeze") else "")
+        yield ("  " * depth + layer.name, kind, _shape(layer.out_shape),
                f"{layer.params:,}", f"{layer.flops:,}")
         yield from _rows(layer.body, depth + 1)
 
@@ -70,6 +71,10 @@ def summary(recipe: Recipe) -> str:
         (f", layout = {d.layout}" if d.layout != "chw" else "") + \
         (f", impute = {format_call(d.impute)}" if d.impute is not None else "") + \
         (f", outliers = {format_call(d.outliers)}" if d.outliers is not None else "")
+    if m.init is not None:
+        which = "[" + ", ".join(m.init.layers) + "]" if m.init.layers is not None else \
+            "every layer the file holds"
+        out += [f"init       checkpoint(\"{printable(m.init.path)}\"), layers {which}"]
     out += [f"data       {format_call(d.source)}{extra}, normalize = {d.normalize}, "
             f"validation = {d.validation:g}, shuffle = {_value(d.shuffle)}",
             *(["augment    " + ", ".join(

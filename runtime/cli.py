@@ -109,6 +109,8 @@ def _parser() -> argparse.ArgumentParser:
     h.add_argument("-o", "--out", metavar="BEST.recipe",
                    help="where the best recipe goes (default runs/<recipe>/search/best.recipe)")
     h.add_argument("--quiet", action="store_true", help="only the best trial")
+    h.add_argument("--no-plots", action="store_true", help="no history, slice and importance "
+                   "figures (PNG in runs/<recipe>/search)")
     # for usage errors found after parsing
     p.commands = {"check": c, "run": r, "compile": k, "plot": g, "eval": e, "predict": q,
                   "search": h, "runs": runs}
@@ -142,7 +144,10 @@ def _check(args) -> int:
         return 0
     # the data too (read, never trained on): a check passes only if `run` could start
     data = recipec.check_data(recipe, cache=not args.no_data_cache)
+    init = _check_init(recipe)
     print(summary(recipe))
+    if init is not None:
+        print(f"transfer   {init}")
     splits = ", ".join(f"{len(part)} {name}" for name, part in
                        (("train", data.train), ("validation", data.validation),
                         ("test", data.test)) if part is not None)
@@ -154,6 +159,20 @@ def _check(args) -> int:
         print(f"cleaning   {note}")
     _print_space(recipe)
     return 0
+
+
+def _check_init(recipe) -> str | None:
+    """`init = checkpoint(...)`'s file read and matched against the model, as `run` reads it
+    (the model's tensors from its graph, which builds in milliseconds and compiles nothing)."""
+    if recipe.model.init is None:
+        return None
+    from pathlib import Path
+    from ..compiler.build import build_forward
+    from .transfer import describe, initial_tensors, shapes_of
+
+    ctx = build_forward(recipe.model, training=False).ctx
+    found = initial_tensors(recipe, shapes_of(ctx.params, ctx.stats), Path(recipe.path).parent)
+    return describe(*found)
 
 
 def _print_space(recipe) -> None:
@@ -284,7 +303,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{_subject(args)}: {err.render()}", file=sys.stderr)
         return 2
     except CodedError as err:        # a checkpoint, a model folder, a study
-        print(f"recipec: {err.render()}", file=sys.stderr)
+        located = err.diagnostic()        # init = checkpoint(...): at that call
+        print(render(located, err.source) if located is not None
+              else f"recipec: {err.render()}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("recipec: interrupted", file=sys.stderr)

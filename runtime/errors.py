@@ -141,20 +141,35 @@ CHECKPOINT_CODES = {
     "C002": "checkpoint unreadable, damaged or foreign",
     "C003": "the checkpoint is of another recipe or other overrides",
     "C004": "the checkpoint folder cannot be written",
+    "C005": "a tensor `init = checkpoint(...)` copies is missing from the file or does not fit",
 }
 
 
 class CodedError(Exception):
     """A problem with something the user has (a checkpoint, a model folder, a study), not
     with the recipe text: a code of the subclass' `codes`, a message naming the path as the
-    user gave it, and a hint where one exists. The CLI prints `recipec: error[CODE]: ...`."""
+    user gave it, and a hint where one exists. The CLI prints `recipec: error[CODE]: ...`,
+    or, once `locate`d at the recipe text that named the file (`init = checkpoint(...)`),
+    `file:line:col: error[CODE]` like any diagnostic."""
 
     codes: dict[str, str] = {}
 
     def __init__(self, message: str, code: str, hint: str | None = None):
         assert code in self.codes, code
         self.message, self.code, self.hint = message, code, hint
+        self.span: Span | None = None
+        self.source: str | None = None
         super().__init__(message)
+
+    def locate(self, span: Span | None, source: str | None) -> "CodedError":
+        if self.span is None and span is not None:
+            self.span, self.source = span, source
+        return self
+
+    def diagnostic(self) -> Diagnostic | None:
+        if self.span is None:
+            return None
+        return Diagnostic(self.span, self.code, self.message, self.hint)
 
     def render(self) -> str:
         text = f"error[{self.code}]: {self.message}"

@@ -82,6 +82,10 @@ class Program:
         self.graphs = compiled.graphs
         self.base_dir = Path(base_dir)
         self._fresh: TrainState | None = TrainState.fresh(self.graphs, recipe.train.seed)
+        # `init = checkpoint(...)`: read now, before any kernel (runtime/transfer.py)
+        self.transferred: tuple[Path, dict[str, np.ndarray]] | None = None
+        if recipe.model.init is not None:
+            self._transfer()
         self.data: Data | None = None
         if data is not None:
             self.data = check_loaded(recipe, data)
@@ -104,6 +108,17 @@ class Program:
         # stop at the first non-finite loss or state tensor (fit's docstring; its cost was
         # measured at 0.1-0.2 % of a step: runtime/divergence.py)
         self.check_divergence = True
+
+    def _transfer(self) -> None:
+        """The fresh state's tensors of the layers `init` names, taken from its file."""
+        from .transfer import initial_tensors, shapes_of
+        path, tensors = initial_tensors(self.recipe, shapes_of(self.graphs.params,
+                                                               self.graphs.stats),
+                                        self.base_dir)
+        named = self._fresh.named(self.graphs)
+        for name, value in tensors.items():
+            np.copyto(named[name], value)
+        self.transferred = (path, tensors)
 
     @property
     def executable(self):

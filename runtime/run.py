@@ -121,6 +121,9 @@ def _train(recipe, args, fold: int | None, prefix: str, record) -> dict:
     # from the checked recipe to loaded kernels: generating and importing the module counts
     start = time.perf_counter()
     program = recipec.compile(recipe, data=data)
+    if program.transferred is not None and not args.quiet:
+        from .transfer import describe
+        print(f"init: {describe(*program.transferred)}", file=sys.stderr)
     weights = class_weights_of(program.graphs)
     if weights is not None and not args.quiet:
         how = " (balanced, from the training labels)" if \

@@ -18,7 +18,8 @@ FRONTEND = {
     "test_stored_rows.py", "test_metrics.py", "test_images_source.py", "test_monitor.py",
     "test_optim_torch.py", "test_arrow_sources.py", "test_activations.py", "test_init.py",
     "test_kfold.py", "test_checkpoint.py", "test_regularize_check.py", "test_losses.py",
-    "test_store.py", "test_plot.py", "test_plot_cli.py", "test_progress.py",
+    "test_plot.py", "test_plot_cli.py", "test_progress.py", "test_transfer_check.py",
+    "test_store.py",
 }
 
 

@@ -56,3 +56,23 @@ def test_digits_kfold_mean_accuracy():
     mean = sum(accuracies) / len(accuracies)
     print(f"digits_kfold: {mean:.4f} over folds {accuracies}")
     assert mean >= 0.97
+
+
+@pytest.mark.slow
+def test_digits_search_finds_a_trial_past_098_that_its_best_recipe_reproduces(tmp_path):
+    """recipes/digits_search.recipe: 30 TPE trials with median pruning; the best trial's
+    validation accuracy >= 0.98, and `recipec run` of the written best.recipe gets it again."""
+    import re
+
+    from hostile import cli
+
+    out = cli("search", RECIPES / "digits_search.recipe", "--no-plots", cwd=tmp_path)
+    assert out.code == 0, out.err
+    best = float(re.search(r"best: trial \d+  val_accuracy (\S+)", out.out)[1])
+    print(f"digits_search: best val_accuracy {best:.4f}")
+    assert best >= 0.98
+    again = cli("run", tmp_path / "runs" / "digits_search" / "search" / "best.recipe",
+                cwd=tmp_path)
+    assert again.code == 0, again.err
+    assert float(re.search(r"validation: .*accuracy (\S+)", again.out)[1]) == \
+        pytest.approx(best, abs=5e-5)

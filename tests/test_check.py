@@ -76,7 +76,7 @@ def test_valid_recipe():
     init, bias_init = options.pop("init"), options.pop("bias_init")   # checked calls
     assert (init.kind, init.options, bias_init.kind) == ("he", {}, "zeros")
     assert options == {"units": 128, "bias": True, "lr_mult": 1.0, "decay_mult": 1.0,
-                       "bias_lr_mult": 1.0, "bias_decay_mult": 1.0,
+                       "bias_lr_mult": 1.0, "bias_decay_mult": 1.0, "freeze": False,
                        "l1": None, "l2": None, "max_norm": None}   # unset: regularize { }'s
     assert m.layers[0].span.line == 10 and m.layers[0].span.col == 3
 

@@ -81,6 +81,10 @@ CASES = [
      "batchnorm_train", {}),
     ("batchnorm_conv", [((3, 2, 4, 5), "w"), ((2,), "w"), ((2,), "w"), ((), ("hyper", 1e-3))],
      "batchnorm_train", {}),
+    # a frozen batchnorm in a training step: scale, shift and statistics are constants
+    ("batchnorm_infer_conv", [((3, 2, 4, 5), "w"), ((2,), "const"), ((2,), "const"),
+                              ((2,), "const"), ((2,), "positive"), ((), ("hyper", 1e-3))],
+     "batchnorm_infer", {}),
     # convolutions (x [B, C, *S], w [F, C, *K]); pads are (before, after) per spatial axis
     ("conv2d", [((2, 3, 5, 4), "w"), ((4, 3, 3, 2), "w")], "conv",
      {"stride": (1, 1), "padding": ((0, 0), (0, 0))}),
@@ -131,7 +135,8 @@ def _build(case, rng):
             feeds[vname] = rng.integers(0, 4 if kind == "labels" else 2, shape)
         else:
             g.input(vname, TensorType(shape, F64), "y")
-            feeds[vname] = rng.standard_normal(shape)
+            feeds[vname] = (rng.uniform(0.5, 2.0, shape) if kind == "positive"
+                            else rng.standard_normal(shape))
     out = g.add_multi(op, *g.inputs, **attrs)[0]     # multi-output ops: check the first
     if out.shape == ():
         loss = out

@@ -52,6 +52,15 @@ def test_per_parameter_row():
     assert set(re.findall(r"`(\w+)`", ROWS["per-parameter"])) == {o.name for o in PARAM_OPTS}
 
 
+def test_transfer_row():
+    from recipec.compiler.transfer import INIT_SOURCES
+
+    row = ROWS["transfer"]
+    written = {name: opts for name, opts in signatures(row).items() if name in INIT_SOURCES}
+    assert written == {name: [o.name for o in c.opts] for name, c in INIT_SOURCES.items()}
+    assert "`freeze = true`" in row and "freeze" in {o.name for o in PARAM_OPTS}
+
+
 def test_regularisation_row():
     row = ROWS["regularisation"]
     assert {o.name for o in WEIGHT_OPTS} <= set(re.findall(r"`(\w+)`", row))

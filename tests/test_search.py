@@ -38,6 +38,10 @@ def test_a_three_by_three_grid_runs_nine_trials_each_once(tmp_path):
     points = {tuple(sorted(t.params.items())) for t in trials}
     assert len(trials) == 9 and len(points) == 9
     assert all(t.state.name == "COMPLETE" for t in trials)
+    from PIL import Image
+    for name in ("history", "slice", "importances"):
+        with Image.open(tmp_path / "runs" / "grid_iris" / "search" / f"{name}.png") as image:
+            assert image.size[0] > 300
     again = cli("search", tmp_path / "g.recipe", cwd=tmp_path)       # nothing left to run
     assert again.code == 0 and len(trials_of(tmp_path, "grid_iris")) == 9
     assert "9 done before" in again.err

@@ -14,6 +14,7 @@ Error codes (see each module for the exact messages):
        magnitude as large as the image (`shift(28)` on 28×28: at that option)
   E306 the model ends in the activation its loss applies itself (softmax before cross_entropy)
   E307 training would not fit in this machine's memory (check/memory.py; at the largest layer)
+  E308 nothing to train: every layer with parameters is frozen (check/transfer.py)
 """
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ CODES = {
     "E305": "augmentation incompatible with the input shape",
     "E306": "output activation the loss applies itself",
     "E307": "does not fit in memory",
+    "E308": "every parameter frozen",
 }
 
 

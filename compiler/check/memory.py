@@ -64,7 +64,8 @@ def check_memory(ctx: Ctx, model: ModelSpec, optimizer: Call | None,
     copies, batch = 2 + slots, batch or 1
     held = []          # (bytes, what holds them, layer)
     for layer, params in _flat(model.layers):
-        weights = params * copies * FLOAT_BYTES
+        # a frozen layer keeps its weights alone: no gradient, no slot (compiler/transfer.py)
+        weights = params * (1 if layer.options.get("freeze") else copies) * FLOAT_BYTES
         activations = 2 * numel(layer.out_shape) * batch * FLOAT_BYTES
         held.append((weights + activations, weights, activations, layer))
     inputs = numel(model.input_shape) * batch * FLOAT_BYTES

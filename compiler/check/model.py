@@ -11,6 +11,7 @@ from ..naming import next_name
 from ..recipe import LayerSpec, ModelSpec
 from ..suggest import hint
 from ..syntax import ast
+from .transfer import check_init, check_not_all_frozen
 from .values import MISSING, Ctx, check_args, check_shape, option_span
 
 Shape = tuple[int, ...]
@@ -23,6 +24,15 @@ def check_model(ctx: Ctx, stmt: ast.Stmt, body: tuple) -> tuple[ModelSpec | None
                   "with `input [d1, ...]` and have at least one layer",
                   "e.g. `model { input [64]  dense(10) }`")
         return None, None
+    settings = [st for st in body if isinstance(st, ast.Assign) and st.key == "init"]
+    body = tuple(st for st in body if not (isinstance(st, ast.Assign) and st.key == "init"))
+    for extra in settings[1:]:
+        ctx.error(extra.key_span, "E105", f"duplicate `init` in model (first given at line "
+                  f"{settings[0].key_span.line})")
+    if not body:
+        ctx.error(stmt.body_span or stmt.span, "E107", "the model has `init = ...` but no "
+                  "layers: it must have `input [d1, ...]` and at least one layer")
+        return None, None
     first, rest, in_shape, in_span = body[0], body[1:], None, None
     if isinstance(first, ast.Stmt) and first.name == "input":
         in_shape, in_span = _input(ctx, first), first.span
@@ -33,7 +43,14 @@ def check_model(ctx: Ctx, stmt: ast.Stmt, body: tuple) -> tuple[ModelSpec | None
     layers, out = _layers(ctx, rest, in_shape, {})
     if in_shape is None or layers is None:
         return None, out
-    return ModelSpec(in_shape, layers, stmt.span, input_span=in_span), out
+    init = None
+    if settings:
+        reported = len(ctx.diagnostics)
+        init = check_init(ctx, settings[0], layers)
+        if len(ctx.diagnostics) > reported:
+            return None, out
+    check_not_all_frozen(ctx, stmt, layers)
+    return ModelSpec(in_shape, layers, stmt.span, input_span=in_span, init=init), out
 
 
 def _input(ctx: Ctx, st: ast.Stmt) -> Shape | None:
@@ -63,7 +80,10 @@ def _layers(ctx: Ctx, stmts: tuple, shape: Shape | None,
 def _layer(ctx: Ctx, st, shape: Shape | None, counters: dict[str, int]) -> LayerSpec | None:
     if isinstance(st, ast.Assign):
         ctx.error(st.span, "E101", f"unexpected setting `{st.key} = ...` in model: "
-                  "expected a layer such as `dense(64)`")
+                  "expected a layer such as `dense(64)`",
+                  "`init = checkpoint(...)` belongs at the model's top level, not in a block"
+                  if st.key == "init" else hint(st.key, ("init",)) or
+                  "the model's one setting is `init = checkpoint(...)`, at its top level")
         return None
     if st.name == "input":
         ctx.error(st.span, "E301", "`input` must be the first statement of the model")

@@ -179,6 +179,17 @@ def check_value(ctx: Ctx, v: ast.Value, opt: Opt, label: str,
         h = f"write it without quotes: `{v.value}`" if isinstance(v, ast.Str) else None
         ctx.error(v.span, "E201", f"{label}: expected a name such as `val_loss`, got "
                   f"{ast.describe(v)}", h)
+    elif kind == "name_list":
+        if not isinstance(v, ast.List) or not v.items:
+            ctx.error(v.span, "E201", f"{label}: expected a list of names like "
+                      f"`[dense_1, dense_2]`, got {ast.describe(v)}")
+            return MISSING
+        bad = [item for item in v.items if not isinstance(item, ast.Name)]
+        for item in bad:
+            h = f"write it without quotes: `{item.value}`" if isinstance(item, ast.Str) else None
+            ctx.error(item.span, "E201", f"{label}: expected a name such as `dense_1`, got "
+                      f"{ast.describe(item)}", h)
+        return MISSING if bad else tuple(item.value for item in v.items)
     elif kind == "duration_list":
         if not isinstance(v, ast.List) or not v.items:
             ctx.error(v.span, "E201", f"{label}: expected a list of durations like "

@@ -46,10 +46,13 @@ LAYERS: dict[str, LayerDef] = {}
 
 # Per-parameter learning-rate and weight-decay multipliers (Caffe's lr_mult / decay_mult), taken
 # by every layer with parameters: `dense(500, bias_lr_mult = 2)` trains the bias at twice the rate.
+# `freeze = true` keeps all of the layer's parameters as they are (compiler/transfer.py).
 PARAM_OPTS = tuple(Opt(f"{prefix}{kind}_mult", "float", 1.0, min=0.0,
                        doc=f"multiplies the {'bias' if prefix else 'weight'}'s "
                            f"{'learning rate' if kind == 'lr' else 'weight decay'}")
-                   for prefix in ("", "bias_") for kind in ("lr", "decay"))
+                   for prefix in ("", "bias_") for kind in ("lr", "decay")) + (
+    Opt("freeze", "bool", False, doc="no gradient, optimizer slot or update for the layer's "
+        "parameters (a frozen batchnorm also keeps its statistics and uses them)"),)
 
 # The weight's regularisation and constraint (Keras' kernel_regularizer = L1L2(l1, l2) and
 # kernel_constraint = MaxNorm(c)), taken by every layer with a weight; the bias is never

@@ -1,7 +1,9 @@
 """batchnorm: normalise each channel (axis 0 of the per-sample shape) over the batch.
 
 momentum and eps are run-time inputs (`model.batchnorm_1.momentum`, `.eps`): changing them
-compiles nothing."""
+compiles nothing. A frozen batchnorm (`freeze = true`) runs as in evaluation during training
+too, with its running statistics, which it leaves as they are (Keras' trainable = False): its
+scale, shift and statistics stay what the initial state (an `init = checkpoint(...)`) held."""
 from __future__ import annotations
 
 from ..options import Opt
@@ -21,7 +23,7 @@ def _build(ctx, x, spec):
     running_mean = ctx.stat(spec, "running_mean", (channels,), 0.0)
     running_var = ctx.stat(spec, "running_var", (channels,), 1.0)
     g = ctx.graph
-    if not ctx.training:
+    if not ctx.training or spec.options["freeze"]:
         return g.add("batchnorm_infer", x, gamma, beta, running_mean, running_var, eps)
     y, mean, invstd = g.add_multi("batchnorm_train", x, gamma, beta, eps)
     g.add_multi("batchnorm_stats_update", running_mean, running_var, mean, invstd, x,

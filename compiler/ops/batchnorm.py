@@ -106,8 +106,27 @@ def _infer_ref(x, gamma, beta, rm, rv, eps):
     return y.astype(x.dtype)
 
 
+def _infer_vjp(g, n, ct):
+    # In a training step only a frozen batchnorm runs this (layers/norm.py): its scale, shift
+    # and statistics are constants there, so only x has a cotangent.
+    _, gamma, _, _, rv, eps = n.inputs
+    return [g.add("batchnorm_infer_grad", ct[0], gamma, rv, eps), None, None, None, None, None]
+
+
 register(OpDef(
-    "batchnorm_infer", lambda types, attrs: [types[0]], _infer_ref,
+    "batchnorm_infer", lambda types, attrs: [types[0]], _infer_ref, vjp=_infer_vjp,
     doc="normalisation with the running statistics",
+))
+
+
+# -- its input cotangent: (dy, gamma, running_var, eps) -> dx = dy * gamma / sqrt(rv + eps) ---
+def _infer_grad_ref(dy, gamma, rv, eps):
+    scale = gamma / np.sqrt(rv.astype(np.float64) + float(eps))
+    return (dy * scale.reshape(_bshape(dy))).astype(dy.dtype)
+
+
+register(OpDef(
+    "batchnorm_infer_grad", lambda types, attrs: [types[0]], _infer_grad_ref,
+    doc="input cotangent of batchnorm_infer (its other inputs held constant)",
 ))
 

@@ -85,7 +85,28 @@ def search_command(args) -> int:
     print(f"best: trial {best.number}  {spec.metric} {best.value:.4f}  "
           f"{params_text(space, values)}")
     print(f"best recipe: {out} (`recipec run {out}` trains it again)")
+    if not args.no_plots:
+        figures = _figures(study, space, spec, folder)
+        if not quiet:
+            print(f"figures: {', '.join(str(f) for f in figures)}", file=sys.stderr)
     return 0
+
+
+def _figures(study, space, spec, folder: Path) -> list[Path]:
+    """The optimisation history, the slices and (from two finished trials on, with two or
+    more parameters) the parameters' fANOVA importances, as PNG in the search's folder."""
+    import optuna
+    from optuna.trial import TrialState
+
+    from ..plot.search import SearchTrial, write_search_figures
+
+    trials = [SearchTrial(t.number, t.value if t.state == TrialState.COMPLETE else None,
+                          t.params, t.state.name) for t in study.trials]
+    importances = None
+    if len(space) >= 2 and sum(t.value is not None for t in trials) >= 2:
+        importances = optuna.importance.get_param_importances(study)
+    return write_search_figures(folder, trials, space, spec.metric,
+                                spec.direction == "maximize", importances)
 
 
 def _result(trial, outcome) -> float:

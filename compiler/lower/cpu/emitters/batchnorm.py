@@ -101,7 +101,22 @@ def _infer_emit(n, ctx):
             f"            {yv}[bi, ch, si] = {xv}[bi, ch, si] * scale + shift"]
 
 
+def _infer_grad_emit(n, ctx):
+    dy, gamma, rv, eps = (ctx.name(v) for v in n.inputs)
+    dx = ctx.name(n.outputs[0])
+    b, c, s = _spatial(ctx, n.inputs[0])
+    dyv, dxv = ctx.fresh("dyv"), ctx.fresh("dxv")
+    return [f"{dyv} = view({dy}, ({b}, {c}, {s}))",
+            f"{dxv} = view({dx}, ({b}, {c}, {s}))",
+            f"for ch in {ctx.loop(b, c, s)}({c}):",
+            f"    scale = np.float32({gamma}[ch] / np.sqrt(np.float64({rv}[ch]) + {eps}))",
+            f"    for bi in range({b}):",
+            f"        for si in range({s}):",
+            f"            {dxv}[bi, ch, si] = {dyv}[bi, ch, si] * scale"]
+
+
 emitter("batchnorm_train")(_train_emit)
 emitter("batchnorm_grad")(_grad_emit)
 emitter("batchnorm_stats_update")(_update_emit)
 emitter("batchnorm_infer")(_infer_emit)
+emitter("batchnorm_infer_grad")(_infer_grad_emit)
