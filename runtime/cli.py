@@ -109,6 +109,9 @@ def _parser() -> argparse.ArgumentParser:
     h.add_argument("-o", "--out", metavar="BEST.recipe",
                    help="where the best recipe goes (default runs/<recipe>/search/best.recipe)")
     h.add_argument("--quiet", action="store_true", help="only the best trial")
+    h.add_argument("--workers", type=int, metavar="N", help="trial processes on this "
+                   "machine, sharing the cores (default: the recipe's `search { workers }`)")
+    h.add_argument("--worker", type=int, help=argparse.SUPPRESS)   # one of those processes
     h.add_argument("--no-plots", action="store_true", help="no history, slice and importance "
                    "figures (PNG in runs/<recipe>/search)")
     # for usage errors found after parsing

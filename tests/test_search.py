@@ -47,6 +47,18 @@ def test_a_three_by_three_grid_runs_nine_trials_each_once(tmp_path):
     assert "9 done before" in again.err
 
 
+def test_the_grid_with_two_workers_trains_each_point_once(tmp_path):
+    write(tmp_path, "g.recipe", GRID)
+    out = cli("search", tmp_path / "g.recipe", "--workers", "2", "--no-plots", cwd=tmp_path)
+    assert out.code == 0, out.err
+    assert "2 workers x 1 thread(s)" in out.err
+    trials = trials_of(tmp_path, "grid_iris")
+    complete = [tuple(sorted(t.params.items())) for t in trials if t.state.name == "COMPLETE"]
+    assert len(complete) == 9 and len(set(complete)) == 9
+    assert all(t.state.name in ("COMPLETE", "FAIL") for t in trials)   # FAIL: a surplus ask
+    assert not [t for t in trials if t.state.name == "FAIL" and t.params]
+
+
 def test_the_best_recipe_is_plain_and_trains_to_the_same_metric(tmp_path):
     write(tmp_path, "g.recipe", GRID.replace("method = grid", "method = random  trials = 3"))
     out = cli("search", tmp_path / "g.recipe", cwd=tmp_path)

@@ -1,4 +1,4 @@
-"""`recipec search FILE`: run the study, one trial after another, and write the best recipe.
+"""`recipec search FILE`: run the study, write the best recipe and the figures.
 
 Each trial's recipe is the file's text with the trial's values in place; it trains on the
 data read once (unless a data value is searched). A line per trial (a live table on a
@@ -6,9 +6,15 @@ terminal), then the best trial's values and metric, and `best.recipe`: a plain r
 search section left out) that `recipec run` trains to the same metric with the same seed.
 Ctrl-C stops the search between two chunks of steps; the cut-off trial is marked failed, and
 the same command continues the study, running that point again.
+
+`--workers N` (or `search { workers = N }`) starts N processes of this command on the same
+study, each with cores / N threads (results do not depend on the thread count). A grid's
+points are queued in the study before they start, so each point is trained exactly once
+whoever takes it.
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -16,13 +22,14 @@ from pathlib import Path
 from ...compiler.diagnostics import Span
 
 
+class _Surplus(Exception):
+    """A grid trial asked after the queue emptied (another worker took the last point)."""
+
+
 def search_command(args) -> int:
     import recipec
-    from ...compiler.search.space import substitute
-    from .study import finished, open_study, retry_cut_off, storage_of
-    from .suggest import params_text, suggest
-    from .table import TrialTable
-    from .trial import run_trial
+    from .study import enqueue_grid, finished, open_study, retry_cut_off, storage_of
+    from .suggest import params_text
 
     recipe = recipec.load(args.file, args.set)
     if not recipe.space:
@@ -36,45 +43,32 @@ def search_command(args) -> int:
     url = args.storage or spec.storage
     study = open_study(recipe.name, spec, space, storage_of(url, folder), spec.direction,
                        url or str(folder / "study.journal"))
+    if args.worker is not None:      # one of the processes a `--workers N` search started
+        return _work(study, recipe, trials, args, f"worker {args.worker}: ")
+    workers = args.workers or spec.workers
+    if workers < 1:
+        print(f"recipec: error: --workers {workers}: at least 1", file=sys.stderr)
+        return 2
     again = retry_cut_off(study)
-    done = finished(study)
+    if spec.method == "grid":
+        enqueue_grid(study, space, trials, spec.seed)
     quiet = args.quiet
     if not quiet:
-        print(f"search {recipe.name}: {spec.method}, {trials} trials ({done} done before"
-              + (f"; trial {', '.join(map(str, again))} cut off, to run again" if again else "")
+        cores = os.cpu_count() or 1
+        print(f"search {recipe.name}: {spec.method}, {trials} trials ({finished(study)} done "
+              f"before" + (f"; trial {', '.join(map(str, again))} cut off, to run again"
+                           if again else "")
               + f"), {spec.direction} {spec.metric}"
-              + (f", pruner {spec.pruner}" if spec.pruner != "none" else ""), file=sys.stderr)
-    searched_data = any(d.name.startswith("data.") for d in space)
-    data = None if searched_data else recipec.check_data(recipe)
-    table = TrialTable(space, spec.metric, quiet=quiet)
-    start = time.perf_counter()
-    grid = spec.method == "grid"
-    try:
-        while finished(study) < trials:
-            if spec.timeout is not None and time.perf_counter() - start > spec.timeout:
-                if not quiet:
-                    print(f"timeout: {spec.timeout} s passed; no new trial", file=sys.stderr)
-                break
-            if grid and study.sampler.is_exhausted(study):
-                break
-
-            def objective(trial):
-                values = suggest(trial, space, grid)
-                table.started(trial.number, values)
-                outcome = run_trial(trial, substitute(recipe.source, values), recipe.path,
-                                    args.set, data, spec.metric)
-                table.ended(trial.number, outcome)
-                return _result(trial, outcome)
-
-            # one trial per call, so that recipec decides when to stop (trials, timeout);
-            # inside optimize, a trial cut off by Ctrl-C is marked failed by Optuna itself
-            study.optimize(objective, n_trials=1, gc_after_trial=False)
-    except KeyboardInterrupt:
-        print(f"interrupted; run `recipec search {args.file}` again to continue the study",
-              file=sys.stderr)
-        return 130
-    finally:
-        table.close()
+              + (f", pruner {spec.pruner}" if spec.pruner != "none" else "")
+              + (f"; {workers} workers x {_threads(workers)} thread(s) on {cores} cores"
+                 if workers > 1 else ""), file=sys.stderr)
+    code = _work(study, recipe, trials, args, "") if workers == 1 else \
+        _spawn(args, workers, trials)
+    if code:
+        if code == 130:
+            print(f"interrupted; run `recipec search {args.file}` again to continue the study",
+                  file=sys.stderr)
+        return code
     best = _best(study)
     if best is None:
         print("no trial completed", file=sys.stderr)
@@ -107,6 +101,86 @@ def _figures(study, space, spec, folder: Path) -> list[Path]:
         importances = optuna.importance.get_param_importances(study)
     return write_search_figures(folder, trials, space, spec.metric,
                                 spec.direction == "maximize", importances)
+
+
+def _threads(workers: int) -> int:
+    return max(1, (os.cpu_count() or 1) // workers)
+
+
+def _spawn(args, workers: int, trials: int) -> int:
+    """N processes of this command on the same study; their exit code (130 when stopped)."""
+    import subprocess
+
+    command = [sys.executable, "-m", "recipec", "search", args.file, "--trials", str(trials)]
+    for value in args.set:
+        command += ["--set", value]
+    for flag, value in (("--storage", args.storage), ("--runs", args.runs)):
+        if value:
+            command += [flag, value]
+    if args.quiet:
+        command.append("--quiet")
+    env = dict(os.environ, NUMBA_NUM_THREADS=str(_threads(workers)))
+    procs = [subprocess.Popen(command + ["--worker", str(k + 1)], env=env)
+             for k in range(workers)]
+    try:
+        codes = [p.wait() for p in procs]
+    except KeyboardInterrupt:        # the workers got the same Ctrl-C: let them finish up
+        codes = [p.wait() for p in procs]
+        return 130
+    return 130 if 130 in codes else max(codes)
+
+
+def _work(study, recipe, trials: int, args, label: str) -> int:
+    """Trials one after another until the study has `trials` (counting those running in
+    other workers), the grid's queue is empty, or the timeout passes."""
+    import recipec
+    import optuna
+    from optuna.trial import TrialState
+
+    from ...compiler.search.space import substitute
+    from .suggest import suggest
+    from .table import TrialTable
+    from .trial import run_trial
+
+    spec, space = recipe.search, recipe.space
+    grid = spec.method == "grid"
+    searched_data = any(d.name.startswith("data.") for d in space)
+    data = None if searched_data else recipec.check_data(recipe)
+    table = TrialTable(space, spec.metric, quiet=args.quiet, label=label,
+                       live=not label)
+    start = time.perf_counter()
+
+    def objective(trial):
+        if grid and "grid_point" not in trial.user_attrs:
+            trial.set_user_attr("retry_of", trial.number)       # nothing to run again
+            raise _Surplus()
+        values = suggest(trial, space)
+        table.started(trial.number, values)
+        outcome = run_trial(trial, substitute(recipe.source, values), recipe.path,
+                            args.set, data, spec.metric)
+        table.ended(trial.number, outcome)
+        return _result(trial, outcome)
+
+    counted = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
+    try:
+        while True:
+            if spec.timeout is not None and time.perf_counter() - start > spec.timeout:
+                if not args.quiet:
+                    print(f"{label}timeout: {spec.timeout} s passed; no new trial",
+                          file=sys.stderr)
+                break
+            if grid and not study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
+                break
+            if not grid and len(study.get_trials(deepcopy=False, states=counted)) >= trials:
+                break
+            # one trial per call, so that recipec decides when to stop (trials, timeout);
+            # inside optimize, a trial cut off by Ctrl-C is marked failed by Optuna itself
+            study.optimize(objective, n_trials=1, gc_after_trial=False, catch=(_Surplus,))
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        table.close()
+    return 0
 
 
 def _result(trial, outcome) -> float:

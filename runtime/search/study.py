@@ -13,13 +13,12 @@ from pathlib import Path
 
 
 def sampler_of(spec, space, seed: int):
+    """A grid's points are queued in the study (enqueue_grid) rather than drawn by Optuna's
+    GridSampler, which may hand one point to two workers at once; its sampler is then never
+    asked for a point."""
     import optuna
 
-    from .suggest import grid_space
-
-    if spec.method == "grid":
-        return optuna.samplers.GridSampler(grid_space(space), seed=seed)
-    if spec.method == "random":
+    if spec.method in ("grid", "random"):
         return optuna.samplers.RandomSampler(seed=seed)
     return optuna.samplers.TPESampler(seed=seed)
 
@@ -110,3 +109,33 @@ def finished(study) -> int:
     from optuna.trial import TrialState
 
     return sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in study.trials)
+
+
+def enqueue_grid(study, space, trials: int, seed: int) -> int:
+    """Queue the grid's points that no trial holds yet (in an order shuffled by `seed`),
+    up to `trials` in all; returns how many were queued."""
+    import itertools
+    import random
+
+    from optuna.trial import TrialState
+
+    names = [d.name for d in space]
+    points = [dict(zip(names, values)) for values in itertools.product(*(d.grid()
+                                                                          for d in space))]
+    random.Random(seed).shuffle(points)
+    held = [t for t in study.trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED,
+                                                    TrialState.RUNNING, TrialState.WAITING)
+            or (t.state == TrialState.FAIL and "diverged" in t.user_attrs)]
+    taken = {tuple(sorted(t.params.items())) for t in held if t.params}
+    taken |= {tuple(sorted(t.system_attrs.get("fixed_params", {}).items())) for t in held
+              if t.state == TrialState.WAITING}
+    room = trials - len(held)
+    queued = 0
+    for index, point in enumerate(points):
+        if queued >= room:
+            break
+        if tuple(sorted(point.items())) in taken:
+            continue
+        study.enqueue_trial(point, user_attrs={"grid_point": index})
+        queued += 1
+    return queued

@@ -3,16 +3,18 @@
 Choices are categorical over their values' texts (so a trial's parameters read as the recipe
 does: `he`, `sgd(lr = 0.1)`); int ranges are integers and uniform/loguniform floats, so that
 TPE models their order. A grid asks every finite dimension as categorical over its values,
-which is how Optuna's GridSampler enumerates them.
+which is how the queued grid points hold them.
 """
 from __future__ import annotations
 
 
-def suggest(trial, space, grid: bool = False) -> dict:
-    """Dimension -> its value's text for this trial."""
+def suggest(trial, space) -> dict:
+    """Dimension -> its value's text for this trial. A grid's queued points hold every value
+    as its text; an int range queued so is asked as categorical too."""
+    fixed = trial.user_attrs.get("grid_point") is not None
     values = {}
     for d in space:
-        if d.kind == "choice" or (grid and d.finite):
+        if d.kind == "choice" or (fixed and d.finite):
             values[d] = trial.suggest_categorical(d.name, d.grid())
         elif d.kind == "int":
             values[d] = d.text_of(trial.suggest_int(d.name, d.low, d.high, step=d.step))
@@ -20,11 +22,6 @@ def suggest(trial, space, grid: bool = False) -> dict:
             values[d] = d.text_of(trial.suggest_float(d.name, d.low, d.high,
                                                       log=d.kind == "loguniform"))
     return values
-
-
-def grid_space(space) -> dict[str, list[str]]:
-    """GridSampler's search space: every dimension's value texts."""
-    return {d.name: d.grid() for d in space}
 
 
 def params_text(space, values: dict) -> str:

@@ -11,12 +11,13 @@ SHOWN = 12          # the newest trials the live table keeps
 
 
 class TrialTable:
-    def __init__(self, space, metric: str, quiet: bool = False, stream=None):
-        self.space, self.metric, self.quiet = space, metric, quiet
+    def __init__(self, space, metric: str, quiet: bool = False, stream=None, label: str = "",
+                 live: bool = True):
+        self.space, self.metric, self.quiet, self.label = space, metric, quiet, label
         self.console = Console(file=stream or sys.stderr, highlight=False, soft_wrap=True)
         self.rows: dict[int, list[str]] = {}
         self.live = None
-        if not quiet and self.console.is_terminal:
+        if live and not quiet and self.console.is_terminal:
             from rich.live import Live
             self.live = Live(console=self.console, auto_refresh=False, transient=False)
             self.live.start()
@@ -35,7 +36,7 @@ class TrialTable:
             values = "  ".join(f"{d.name}={v}" for d, v in zip(self.space, row[4:]))
             note = f" ({outcome.note})" if outcome.note else ""
             shown = f"{self.metric} {row[2]}" if row[2] else outcome.state + note
-            self.console.print(f"trial {number}  {shown}  {values}  {row[3]}")
+            self.console.print(f"{self.label}trial {number}  {shown}  {values}  {row[3]}")
         self._draw()
 
     def _draw(self) -> None:
