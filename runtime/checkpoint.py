@@ -51,6 +51,7 @@ class Checkpointer:
     overrides: tuple[str, ...]
     last_step: int = 0              # the step the run started from (a resumed one's)
     last_path: Path | None = None
+    resumed_from: Path | None = None    # the checkpoint this run resumed from (--resume)
     seconds: float = 0.0            # the last write's time
     best_monitor: str | None = None  # `keep_best`: best.safetensors holds its best epoch
     best_mode: str = "min"

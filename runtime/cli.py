@@ -6,11 +6,14 @@
     recipec eval MODEL [--data PATH] [--split test|validation|train] [--report out.json]
     recipec predict MODEL INPUT.csv|INPUT.npz|INPUT.npy -o out.csv
     recipec plot RUN... -o curves.png [--confusion]
+    recipec runs [--recipe NAME] [--status S] [-n N]    the recorded runs, newest first
+    recipec runs show ID | runs compare A B ...
 
 Exit codes: 0 success, 2 a problem with the recipe or its data (a diagnostic is printed,
 never a traceback), a training that diverged (error[T001]: a NaN or infinite loss or
-parameter; the epoch and step are named) or an unusable --report path (checked before
-anything runs), 1 an internal error (set RECIPEC_DEBUG=1 for the traceback).
+parameter; the epoch and step are named), an unusable --report path (checked before
+anything runs) or a run store that cannot be used or lacks the run asked for (R001-R004),
+1 an internal error (set RECIPEC_DEBUG=1 for the traceback).
 """
 from __future__ import annotations
 
@@ -20,7 +23,9 @@ import sys
 import traceback
 
 
-COMMANDS = ("check", "run", "compile", "plot", "eval", "predict", "search")
+COMMANDS = ("check", "run", "compile", "plot", "eval", "predict", "search", "runs")
+RUN_STATUSES = ("running", "finished", "failed", "interrupted", "diverged", "lost")
+RUNS_HELP = "the runs folder, holding the run store runs.sqlite (default $RECIPEC_RUNS or ./runs)"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -39,8 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--report", metavar="OUT.json", help="write final metrics and timings")
     r.add_argument("--quiet", action="store_true", help="no progress output")
     r.add_argument("--checkpoints", metavar="DIR",
-                   help="where checkpoints go (default runs/<recipe>/checkpoints when the "
-                        "recipe sets `train { checkpoint = ... }`)")
+                   help="where checkpoints go (default <runs>/<recipe>/checkpoints when the "
+                        "recipe sets `train { checkpoint = ... }`; <runs> is --runs DIR)")
     r.add_argument("--resume", nargs="?", const="", metavar="PATH",
                    help="continue from the newest checkpoint (of PATH, a file or folder; "
                         "default the checkpoints folder)")
@@ -48,8 +53,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="with --resume: resume even if the recipe or overrides changed")
     r.add_argument("--fold", type=int, metavar="I",
                    help="with validation = kfold(k): train only fold I (1 to k)")
+    r.add_argument("--no-store", action="store_true",
+                   help="do not record this run in the run store")
+    r.add_argument("--runs", metavar="DIR", help=RUNS_HELP)
     r.add_argument("--model", metavar="DIR",
-                   help="where the trained model goes (default runs/<recipe>/model)")
+                   help="where the trained model goes (default <runs>/<recipe>/model)")
     for command in (c, r):
         command.add_argument("--no-data-cache", action="store_true",
                              help="parse the data files again instead of using the parsed "
@@ -59,6 +67,21 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("--emit", choices=("ir", "numba"), default="ir")
     k.add_argument("--dump-after", metavar="PASS", help="print the IR after this pass")
     k.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    runs = sub.add_parser("runs", help="list the recorded runs (newest first); `runs show ID`, "
+                                       "`runs compare A B ...`")
+    runs.add_argument("--runs", metavar="DIR", help=RUNS_HELP)
+    runs.add_argument("--recipe", metavar="NAME", help="only the runs of this recipe")
+    runs.add_argument("--status", choices=RUN_STATUSES, help="only the runs with this status")
+    runs.add_argument("-n", type=_positive, metavar="N", help="the newest N only")
+    actions = runs.add_subparsers(dest="runs_command", metavar="{show,compare}")
+    show = actions.add_parser("show", help="everything recorded of one run, epoch by epoch")
+    show.add_argument("id", type=_run_ref, metavar="ID", help="a run id, `last` or `last-N`")
+    compare = actions.add_parser("compare", help="final metrics side by side, and the recipe "
+                                                 "values that differ")
+    compare.add_argument("ids", type=_run_ref, nargs="+", metavar="ID",
+                         help="run ids, `last` or `last-N` (the Nth before the newest)")
+    for action in (show, compare):    # after the action too; SUPPRESS: never unset it
+        action.add_argument("--runs", metavar="DIR", help=RUNS_HELP, default=argparse.SUPPRESS)
     e = sub.add_parser("eval", help="evaluate a trained model on its test split or other data")
     e.add_argument("model", metavar="MODEL", help="a model folder (runs/<recipe>/model)")
     e.add_argument("--data", metavar="PATH",
@@ -93,8 +116,24 @@ def _parser() -> argparse.ArgumentParser:
                    "figures (PNG in runs/<recipe>/search)")
     # for usage errors found after parsing
     p.commands = {"check": c, "run": r, "compile": k, "plot": g, "eval": e, "predict": q,
-                  "search": h}
+                  "search": h, "runs": runs}
     return p
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 1")
+    return int(text)
+
+
+def _run_ref(text: str) -> int:
+    """A run id (>= 1), or `last` (-1) and `last-N` (-1 - N): counted back from the newest."""
+    if text.isdigit() and int(text) >= 1:
+        return int(text)
+    if text == "last" or (text.startswith("last-") and text[5:].isdigit()):
+        return -1 - int(text[5:] or 0)
+    raise argparse.ArgumentTypeError(f"{text!r} is not a run id (1, 2, ...), `last` or "
+                                     f"`last-N`")
 
 
 def _check(args) -> int:
@@ -202,6 +241,11 @@ def _plot(args) -> int:
 
 
 
+def _runs(args) -> int:
+    from .store.commands import runs_command
+    return runs_command(args)
+
+
 def _refuse_bad_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:
     """A misspelt command, refused with a did-you-mean (argparse lists the choices only)."""
     if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
@@ -248,7 +292,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return {"check": _check, "run": _run, "compile": _compile, "plot": _plot,
-                "eval": _eval, "predict": _predict, "search": _search}[args.command](args)
+                "eval": _eval, "predict": _predict, "search": _search,
+                "runs": _runs}[args.command](args)
     except RecipeError as err:
         print(render_all(err), file=sys.stderr)
         return 2

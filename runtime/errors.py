@@ -198,6 +198,22 @@ class ModelError(CodedError):
     codes = MODEL_CODES
 
 
+# Codes of `StoreError` (runtime/store/): the run store, `<runs>/runs.sqlite`
+STORE_CODES = {
+    "R001": "the runs folder or its store cannot be written",
+    "R002": "the run store is damaged or not a recipec run store",
+    "R003": "the run store was written by a newer recipec",
+    "R004": "no run with that id",
+}
+
+
+class StoreError(CodedError):
+    """A run store that cannot be used, or a run it does not hold; the message names the
+    file. A store is never overwritten to get past one."""
+
+    codes = STORE_CODES
+
+
 STUDY_CODES = {
     "S001": "the study's storage holds another search space",
     "S002": "the study's storage cannot be opened",

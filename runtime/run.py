@@ -26,6 +26,8 @@ def run_command(args) -> int:
               f"{args.file}`, or give each a value, e.g. `--set {first.name}="
               f"{first.first_text()}`", file=sys.stderr)
         return 2
+    from .store.recorder import check_store
+    check_store(args)            # a store that cannot be written: R001-R003 before the model's
     if why := _model_folder_problem(_model_folder(recipe, args, None)):
         print(f"recipec: error: {why}", file=sys.stderr)
         return 2
@@ -61,7 +63,8 @@ def cross_validate(recipe, args, folds: int) -> dict:
     for fold in range(folds):
         if not args.quiet:
             print(f"fold {fold + 1}/{folds}", file=sys.stderr)
-        runs.append(train_once(recipe, args, fold, prefix=f"fold {fold + 1}: "))
+        runs.append(train_once(recipe, args, fold, prefix=f"fold {fold + 1}: ",
+                               kfold_first=runs[0]["run_id"] if runs else None))
     summary = {}
     for split in runs[0]["final"]:
         summary[split] = {}
@@ -76,7 +79,17 @@ def cross_validate(recipe, args, folds: int) -> dict:
             "cross_validation": summary, "runs": runs}
 
 
-def train_once(recipe, args, fold: int | None, prefix: str = "") -> dict:
+def train_once(recipe, args, fold: int | None, prefix: str = "",
+               kfold_first: int | None = None) -> dict:
+    """One training, recorded in the run store (runtime/store/; a kfold recipe's folds one
+    row each, `kfold_first` the first fold's row): its report."""
+    from .store.recorder import Recorder
+
+    with Recorder.open(recipe, args, fold, kfold_first) as record:
+        return record.finish(_train(recipe, args, fold, prefix, record))
+
+
+def _train(recipe, args, fold: int | None, prefix: str, record) -> dict:
     """Read and check the data (fold `fold` held out), compile, train and evaluate; prints the
     final metrics and returns the run's report."""
     import recipec
@@ -136,10 +149,12 @@ def train_once(recipe, args, fold: int | None, prefix: str = "") -> dict:
         program.checkpointer = checkpointer
         if getattr(args, "resume", None) is not None:
             steps = _resume(program, recipe, args, checkpointer)
+    record.checkpoints(checkpointer)
     with _stop_on_signals(program):
         try:
-            history = program.fit(progress=None if args.quiet else ProgressLine(),
-                                  steps=steps) if steps != 0 else _nothing_left()
+            progress = record.progress(None if args.quiet else ProgressLine())
+            history = program.fit(progress=progress, steps=steps) if steps != 0 \
+                else _nothing_left()
         except TrainingDiverged as err:
             if checkpointer is not None and checkpointer.last_path is not None:
                 err.hint += (f"; the last good checkpoint is {checkpointer.last_path} (step "
@@ -185,15 +200,19 @@ def train_once(recipe, args, fold: int | None, prefix: str = "") -> dict:
         report["class_weights"] = list(weights)
     if fold is not None:
         report["fold"] = fold + 1
+    report["run_id"] = record.id          # None with --no-store
     return report
 
 
 def _model_folder(recipe, args, fold: int | None):
-    """Where the run's model goes: --model DIR, else runs/<recipe>/model (model-fold<i> for
-    one fold of a kfold recipe). One place, so the run store can give each run its own."""
+    """Where the run's model goes: --model DIR, else <runs>/<recipe>/model, in the runs folder
+    beside the store and the checkpoints (model-fold<i> for one fold of a kfold recipe). One
+    place, so the run store can give each run its own."""
     from pathlib import Path
+    from .store.db import folder_of
 
-    folder = Path(getattr(args, "model", None) or Path("runs") / recipe.name / "model")
+    folder = Path(getattr(args, "model", None) or
+                  Path(folder_of(getattr(args, "runs", None))) / recipe.name / "model")
     return folder if fold is None else folder.with_name(f"{folder.name}-fold{fold + 1}")
 
 
@@ -222,8 +241,10 @@ def _checkpointer(recipe, args):
     resume = getattr(args, "resume", None)
     if folder is None and recipe.train.checkpoint is None and resume is None:
         return None
-    if folder is None:
-        folder = resume if resume else Path("runs") / recipe.name / "checkpoints"
+    if folder is None:            # beside the run store: --runs DIR, $RECIPEC_RUNS or ./runs
+        from .store.db import folder_of
+        folder = resume if resume else \
+            Path(folder_of(getattr(args, "runs", None))) / recipe.name / "checkpoints"
     folder = Path(folder)
     if folder.suffix == ".safetensors":      # --resume FILE: its folder holds the next ones
         folder = folder.parent
@@ -251,6 +272,7 @@ def _resume(program, recipe, args, checkpointer) -> int:
                                            "add --force to continue anyway")
     program.restore_checkpoint(tensors, meta)
     checkpointer.last_step = program.state.step
+    checkpointer.resumed_from = path
     checkpointer.restore_best_record(meta)
     total = recipe.train.total_steps(program.steps_per_epoch)
     left = 0 if meta.get("finished") else max(0, total - program.state.step)

@@ -19,6 +19,7 @@ FRONTEND = {
     "test_optim_torch.py", "test_arrow_sources.py", "test_activations.py", "test_init.py",
     "test_kfold.py", "test_checkpoint.py", "test_regularize_check.py", "test_losses.py",
     "test_plot.py", "test_plot_cli.py", "test_progress.py", "test_transfer_check.py",
+    "test_store.py",
 }
 
 
@@ -35,6 +36,21 @@ def _data_cache_in_tmp(tmp_path_factory):
         os.environ.pop("RECIPEC_DATA_CACHE", None)
     else:
         os.environ["RECIPEC_DATA_CACHE"] = old
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _run_store_in_tmp(tmp_path_factory):
+    """`recipec run` records each run in $RECIPEC_RUNS (runtime/store/): under this test
+    session, never the checkout's ./runs; tests that read a store pass their own --runs."""
+    import os
+    folder = tmp_path_factory.mktemp("runs")
+    old = os.environ.get("RECIPEC_RUNS")
+    os.environ["RECIPEC_RUNS"] = str(folder)
+    yield
+    if old is None:
+        os.environ.pop("RECIPEC_RUNS", None)
+    else:
+        os.environ["RECIPEC_RUNS"] = old
 
 
 def pytest_collection_modifyitems(config, items):

@@ -15,7 +15,8 @@ from hostile import RECIPES, accepted, cli, refused, write
 
 DIGITS = RECIPES / "digits_mlp.recipe"
 LENET = RECIPES / "mnist_lenet_caffe.recipe"
-FILES = {"not_utf8.recipe": b"recipe x\n\xff\xfe data {}\n", "nul.recipe": b"recipe x\x00\n"}
+FILES = {"not_utf8.recipe": b"recipe x\n\xff\xfe data {}\n", "nul.recipe": b"recipe x\x00\n",
+         "damaged/runs.sqlite": b"SQLite format 3\x00" + b"\xff" * 200}
 THREADS = "RECIPEC_THREADS must be one of numba, blas"
 
 # id, argv ({tmp} is the test's folder), environment, E-code, (line, col), texts in stderr
@@ -24,9 +25,9 @@ CASES = [
      ("unknown command 'chek'", "did you mean 'check'?")),
     ("unknown_command_far", ["frobnicate", DIGITS], {}, None, None,
      ("unknown command 'frobnicate'",
-      "the commands are check, run, compile, plot, eval, predict, search")),
+      "the commands are check, run, compile, plot, eval, predict, search, runs")),
     ("no_command", [], {}, None, None,
-     ("required: {check,run,compile,plot,eval,predict,search}",)),
+     ("required: {check,run,compile,plot,eval,predict,search,runs}",)),
     ("missing_file", ["check"], {}, None, None, ("required: file",)),
     ("unknown_flag", ["check", DIGITS, "--frobnicate"], {}, None, None,
      ("unrecognized arguments: --frobnicate",)),
@@ -74,6 +75,20 @@ CASES = [
      None, None, ("recipec: error: --report ", "is not a folder")),
     ("report_is_a_folder", ["run", DIGITS, "--report", "{tmp}"], {}, None, None,
      ("recipec: error: --report ", "is a folder")),
+    ("runs_show_not_an_id", ["runs", "show", "latest"], {}, None, None,
+     ("'latest' is not a run id (1, 2, ...), `last` or `last-N`",)),
+    ("runs_show_id_zero", ["runs", "show", "0"], {}, None, None, ("'0' is not a run id",)),
+    ("runs_n_zero", ["runs", "-n", "0"], {}, None, None, ("'0' is not a whole number >= 1",)),
+    ("runs_status_bogus", ["runs", "--status", "sleeping"], {}, None, None,
+     ("invalid choice: 'sleeping'",)),
+    ("runs_show_without_a_store", ["runs", "show", "3", "--runs", "{tmp}/none"], {}, None,
+     None, ("error[R004]", "no run store there", "no run 3")),
+    ("runs_store_damaged", ["runs", "--runs", "{tmp}/damaged"], {}, None, None,
+     ("error[R002]", "damaged/runs.sqlite is damaged or not a run store")),
+    ("run_store_damaged", ["run", DIGITS, "--runs", "{tmp}/damaged"], {}, None, None,
+     ("error[R002]", "damaged/runs.sqlite")),
+    ("run_store_under_a_file", ["run", DIGITS, "--runs", "{tmp}/nul.recipe/runs"], {}, None,
+     None, ("error[R001]", "cannot be created")),
     ("threads_word", ["run", DIGITS], {"RECIPEC_THREADS": "abc"}, None, None, (THREADS,)),
     ("threads_zero", ["run", DIGITS], {"RECIPEC_THREADS": "0"}, None, None, (THREADS,)),
     ("threads_negative", ["run", DIGITS], {"RECIPEC_THREADS": "-1"}, None, None, (THREADS,)),
