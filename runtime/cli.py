@@ -83,7 +83,8 @@ def _parser() -> argparse.ArgumentParser:
     for action in (show, compare):    # after the action too; SUPPRESS: never unset it
         action.add_argument("--runs", metavar="DIR", help=RUNS_HELP, default=argparse.SUPPRESS)
     e = sub.add_parser("eval", help="evaluate a trained model on its test split or other data")
-    e.add_argument("model", metavar="MODEL", help="a model folder (runs/<recipe>/model)")
+    e.add_argument("model", metavar="MODEL", help="a model folder, or a run: its id, `last` "
+                   "or `last-N`")
     e.add_argument("--data", metavar="PATH",
                    help="another data file (.csv, .npz, .parquet, .feather, .npy with "
                         "--labels): all its rows")
@@ -92,10 +93,14 @@ def _parser() -> argparse.ArgumentParser:
                    help="a split of the recipe's own data (default test, else validation)")
     e.add_argument("--report", metavar="OUT.json", help="write the metrics as JSON")
     q = sub.add_parser("predict", help="write a trained model's predictions for new inputs")
-    q.add_argument("model", metavar="MODEL", help="a model folder (runs/<recipe>/model)")
+    q.add_argument("model", metavar="MODEL", help="a model folder, or a run: its id, `last` "
+                   "or `last-N`")
     q.add_argument("input", metavar="INPUT", help="samples: a .csv, .npz (array x) or .npy file")
     q.add_argument("-o", "--output", metavar="OUT.csv", required=True,
                    help="where the predictions go (CSV)")
+    for command in (e, q):
+        command.add_argument("--runs", metavar="DIR", help="the runs folder a run id is looked "
+                             "up in (default $RECIPEC_RUNS, else ./runs)")
     from .plot.command import add_parser as plot_parser    # matplotlib is not imported
     g = plot_parser(sub)
     h = sub.add_parser("search", help="explore the recipe's search space (Optuna)")

@@ -22,7 +22,7 @@ def eval_command(args) -> int:
     if args.labels is not None and args.data is None:
         print("recipec: error: --labels goes with --data X.npy", file=sys.stderr)
         return 2
-    model = load_model(resolve_model(args.model))
+    model = load_model(resolve_model(args.model, getattr(args, "runs", None)))
     what = args.data if args.data is not None else args.split or _default_split(model)
     try:
         rows = model.rows(what, args.labels)

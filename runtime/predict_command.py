@@ -21,7 +21,7 @@ def predict_command(args) -> int:
     if why := unwritable_reason(args.output):
         print(f"recipec: error: -o {args.output}: {why}", file=sys.stderr)
         return 2
-    model = load_model(resolve_model(args.model))
+    model = load_model(resolve_model(args.model, getattr(args, "runs", None)))
     source = model.recipe.data.source
     label = str(source.options.get("label", "label")) if source.kind in (
         "csv", "parquet", "feather") else "label"

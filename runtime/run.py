@@ -136,7 +136,7 @@ def _train(recipe, args, fold: int | None, prefix: str, record) -> dict:
     if not args.quiet:
         print(f"{recipe.name}: {recipe.model.params:,} parameters; kernels ready in "
               f"{seconds:.2f} s", file=sys.stderr)
-    checkpointer = _checkpointer(recipe, args)
+    checkpointer = _checkpointer(recipe, args, record.id)
     steps = None
     if checkpointer is not None:
         from .errors import CheckpointError
@@ -191,7 +191,8 @@ def _train(recipe, args, fold: int | None, prefix: str, record) -> dict:
         print(confusion_table(details[shown]["confusion"], program.data.class_names, shown))
     report = run_report(program, history, final, loading, details)
     from .model import save_model
-    model = save_model(program, _model_folder(recipe, args, fold), tuple(args.set), fold)
+    model = save_model(program, _model_folder(recipe, args, fold, record.id), tuple(args.set),
+                       fold)
     if not args.quiet:
         print(f"{prefix}model {model} (use it: recipec eval {model}; recipec predict {model} "
               f"INPUT.csv -o out.csv)", file=sys.stderr)
@@ -201,18 +202,28 @@ def _train(recipe, args, fold: int | None, prefix: str, record) -> dict:
     if fold is not None:
         report["fold"] = fold + 1
     report["run_id"] = record.id          # None with --no-store
+    if record.id is not None and not getattr(args, "model", None):
+        # the run's folder keeps its report too: `recipec plot RUN-ID` reads it
+        from .report import write_json_atomic
+        write_json_atomic(model.parent / "report.json", report)
     return report
 
 
-def _model_folder(recipe, args, fold: int | None):
-    """Where the run's model goes: --model DIR, else <runs>/<recipe>/model, in the runs folder
-    beside the store and the checkpoints (model-fold<i> for one fold of a kfold recipe). One
-    place, so the run store can give each run its own."""
+def _model_folder(recipe, args, fold: int | None, run: int | None = None):
+    """Where the run's model goes: --model DIR, else the run's own folder in the runs folder,
+    <runs>/<recipe>/run-<id>/model (beside its report.json), so a later run never replaces
+    an earlier run's model; without a run id (--no-store) <runs>/<recipe>/model
+    (model-fold<i> for one fold of a kfold recipe)."""
     from pathlib import Path
-    from .store.db import folder_of
+    from .store.refs import run_folder
 
-    folder = Path(getattr(args, "model", None) or
-                  Path(folder_of(getattr(args, "runs", None))) / recipe.name / "model")
+    if getattr(args, "model", None):
+        folder = Path(args.model)
+    elif run is not None:
+        return run_folder(getattr(args, "runs", None), recipe.name, run) / "model"
+    else:
+        from .store.db import folder_of
+        folder = Path(folder_of(getattr(args, "runs", None))) / recipe.name / "model"
     return folder if fold is None else folder.with_name(f"{folder.name}-fold{fold + 1}")
 
 
@@ -231,7 +242,54 @@ def _model_folder_problem(folder) -> str | None:
     return f"--model {folder}: {why}" if why else None
 
 
-def _checkpointer(recipe, args):
+def _checkpoint_folder(recipe, args, run: int | None):
+    """A new run's checkpoints: in its own folder, <runs>/<recipe>/run-<id>/checkpoints (a
+    later run of the recipe never mixes its files with these); <runs>/<recipe>/checkpoints
+    without a run id (--no-store)."""
+    from pathlib import Path
+    from .store.db import folder_of
+    from .store.refs import run_folder
+
+    if run is not None:
+        return run_folder(getattr(args, "runs", None), recipe.name, run) / "checkpoints"
+    return Path(folder_of(getattr(args, "runs", None))) / recipe.name / "checkpoints"
+
+
+def _resume_folder(recipe, args):
+    """What `--resume [PATH|RUN]` continues: a checkpoint file or folder; a run's
+    checkpoints (its id, `last`, `last-N`); with neither, the newest run of this recipe in
+    the store that left a checkpoint (else <runs>/<recipe>/checkpoints, the --no-store
+    place). Its folder takes the checkpoints that follow."""
+    from pathlib import Path
+    from . import checkpoint
+    from .errors import CheckpointError
+    from .store.db import Store, folder_of
+    from .store.refs import find_run, run_ref
+
+    if args.resume:
+        if Path(args.resume).exists() or run_ref(args.resume) is None:
+            return args.resume
+        row = find_run(args.resume, getattr(args, "runs", None))
+        if not row.get("checkpoints"):
+            raise CheckpointError(f"run {row['id']} ({row['recipe']}) wrote no checkpoints",
+                                  "C001", hint="a run writes them with `train { checkpoint "
+                                               "= ... }` or --checkpoints DIR")
+        return row["checkpoints"]
+    if not getattr(args, "no_store", False):
+        store = Store.open(folder_of(getattr(args, "runs", None)), create=False)
+        if store is not None:
+            try:
+                rows = store.read("SELECT checkpoints FROM runs WHERE recipe = ? AND "
+                                  "checkpoints IS NOT NULL ORDER BY id DESC", (recipe.name,))
+            finally:
+                store.close()
+            for row in rows:
+                if checkpoint.checkpoints(Path(row["checkpoints"])):
+                    return row["checkpoints"]
+    return _checkpoint_folder(recipe, args, None)
+
+
+def _checkpointer(recipe, args, run: int | None = None):
     """The run's Checkpointer: when the recipe sets `checkpoint = ...`, or --checkpoints or
     --resume is given; else None (no checkpoint is written)."""
     from pathlib import Path
@@ -241,10 +299,9 @@ def _checkpointer(recipe, args):
     resume = getattr(args, "resume", None)
     if folder is None and recipe.train.checkpoint is None and resume is None:
         return None
-    if folder is None:            # beside the run store: --runs DIR, $RECIPEC_RUNS or ./runs
-        from .store.db import folder_of
-        folder = resume if resume else \
-            Path(folder_of(getattr(args, "runs", None))) / recipe.name / "checkpoints"
+    if folder is None:            # in the runs folder: --runs DIR, $RECIPEC_RUNS or ./runs
+        folder = _resume_folder(recipe, args) if resume is not None else \
+            _checkpoint_folder(recipe, args, run)
     folder = Path(folder)
     if folder.suffix == ".safetensors":      # --resume FILE: its folder holds the next ones
         folder = folder.parent
@@ -263,7 +320,9 @@ def _resume(program, recipe, args, checkpointer) -> int:
     from . import checkpoint
     from .errors import CheckpointError
 
-    path = checkpoint.find(Path(args.resume) if args.resume else checkpointer.folder)
+    # a file as given; anything else was resolved to the folder (a run's, the newest run's)
+    path = checkpoint.find(Path(args.resume) if args.resume and Path(args.resume).is_file()
+                           else checkpointer.folder)
     tensors, meta = checkpoint.read(path)
     changed = checkpoint.changes(meta, recipe.source, tuple(args.set))
     if changed and not args.force:

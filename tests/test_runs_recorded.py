@@ -57,7 +57,7 @@ def test_two_runs_are_listed_shown_and_compared(tmp_path):
     assert f"{val:.4f}" in compared.out
 
 
-def test_kfold_folds_are_one_row_each_and_checkpoints_sit_beside_the_store(tmp_path):
+def test_kfold_folds_are_one_row_each_and_each_run_keeps_its_own_checkpoints(tmp_path):
     runs = tmp_path / "runs"
     accepted(cli("run", IRIS, "--set", "train.epochs=1", "--set", "data.validation=kfold(2)",
                  "--runs", runs, "--quiet"))
@@ -68,12 +68,20 @@ def test_kfold_folds_are_one_row_each_and_checkpoints_sit_beside_the_store(tmp_p
 
     ck = ("--set", "train.epochs=2", "--set", "train.checkpoint=1 epochs")
     accepted(cli("run", IRIS, *ck, "--runs", runs, "--quiet"))
-    folder = runs / "iris_mlp" / "checkpoints"           # the default: beside the store
+    folder = runs / "iris_mlp" / "run-3" / "checkpoints"      # the default: the run's own
     assert sorted(p.name for p in folder.iterdir())
+    assert (runs / "iris_mlp" / "run-3" / "model" / "model.json").is_file()
+    assert (runs / "iris_mlp" / "run-3" / "report.json").is_file()
+    # a later run of the recipe writes into its own folder, so --resume still finds run 3's
+    accepted(cli("run", IRIS, "--set", "train.epochs=1", "--runs", runs, "--quiet"))
     accepted(cli("run", IRIS, *ck, "--runs", runs, "--quiet", "--resume"))
-    shown = cli("runs", "show", "4", "--runs", runs).out
+    shown = cli("runs", "show", "5", "--runs", runs).out
     assert f"checkpoints   {folder.resolve()}" in shown, shown
     assert "resumed from" in shown and "(written by run 3)" in shown, shown
+    by_id = cli("run", IRIS, *ck, "--runs", runs, "--quiet", "--resume", "3")
+    # run 3's folder, whose newest checkpoint run 5 wrote when it resumed there
+    assert by_id.code == 0 and "(written by run 5)" in cli("runs", "show", "6", "--runs",
+                                                            runs).out
 
 
 def _started(runs, run: int) -> subprocess.Popen:

@@ -8,9 +8,13 @@ from .artifact import read_artifact, save_model
 __all__ = ["save_model", "read_artifact", "load_model", "resolve_model"]
 
 
-def resolve_model(text: str | Path) -> Path:
-    """The model folder MODEL names on the command line: a folder's path (a run id of the run
-    store will resolve here too)."""
+def resolve_model(text: str | Path, runs: str | None = None) -> Path:
+    """The model folder MODEL names on the command line: a folder's path, or a run of the run
+    store in `runs` (its id, `last` or `last-N`) when no such path exists."""
+    from ..store.refs import model_of, run_ref
+
+    if not Path(text).exists() and run_ref(str(text)) is not None:
+        return model_of(str(text), runs)
     return Path(text)
 
 

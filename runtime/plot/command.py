@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import sys
 
-from ..errors import DataError
+from ..errors import DataError, StoreError
 
 
 def add_parser(sub) -> object:
     p = sub.add_parser("plot", help="draw runs' curves, or a run's confusion matrix")
-    p.add_argument("runs", nargs="+", metavar="RUN",
-                   help="a report written by `recipec run FILE --report OUT.json`")
+    p.add_argument("refs", nargs="+", metavar="RUN",
+                   help="a run: its id in the run store, `last` or `last-N`, or a report "
+                        "written by `recipec run FILE --report OUT.json`")
+    p.add_argument("--runs", metavar="DIR", help="the runs folder a run id is looked up in "
+                   "(default $RECIPEC_RUNS, else ./runs)")
     p.add_argument("-o", "--output", required=True, metavar="OUT.png",
                    help="the figure to write: .png, .svg or .pdf")
     p.add_argument("--confusion", action="store_true",
@@ -36,8 +39,8 @@ def plot_command(args) -> int:
 
     if not args.confusion and (args.split or args.normalize):
         return _error(f"--{'split' if args.split else 'normalize'} is for --confusion")
-    if args.confusion and len(args.runs) > 1:
-        return _error(f"--confusion draws one run's matrix; {len(args.runs)} runs were given")
+    if args.confusion and len(args.refs) > 1:
+        return _error(f"--confusion draws one run's matrix; {len(args.refs)} runs were given")
     try:
         format_of(args.output)
     except ValueError as err:
@@ -45,9 +48,12 @@ def plot_command(args) -> int:
     if why := unwritable_reason(args.output):
         return _error(f"-o {args.output}: {why}")
     try:
-        runs = [resolve_run(text) for text in args.runs]
+        runs = [resolve_run(text, args.runs) for text in args.refs]
         if args.confusion:
-            matrix, split = confusion_of(runs[0], args.runs[0], args.split)
+            matrix, split = confusion_of(runs[0], args.refs[0], args.split)
+    except StoreError as err:
+        print(f"recipec: {err.render()}", file=sys.stderr)
+        return 2
     except DataError as err:
         print(f"recipec: {err.render()}" + (f"\n  = help: {err.hint}" if err.hint else ""),
               file=sys.stderr)
@@ -58,7 +64,7 @@ def plot_command(args) -> int:
             plot_confusion(matrix, runs[0].class_names, args.output, args.normalize,
                            title=f"{runs[0].label}: confusion ({split})")
         else:
-            plot_curves(list(zip(_labels(runs, args.runs), (r.history for r in runs))),
+            plot_curves(list(zip(_labels(runs, args.refs), (r.history for r in runs))),
                         args.output)
     except ImportError as err:        # an install from before matplotlib was a dependency
         return _error(f"`recipec plot` needs matplotlib ({err}): pip install matplotlib")

@@ -25,9 +25,14 @@ class Run(NamedTuple):
     class_names: list[str] | None   # the confusion matrix's labels (None: 0..K-1)
 
 
-def resolve_run(text: str) -> Run:
-    """The run `text` names; a DataError (D001 missing, D002 unreadable, D003 not a report,
-    or one without epochs) otherwise."""
+def resolve_run(text: str, runs: str | None = None) -> Run:
+    """The run `text` names: a report's path, or a run of the run store in `runs` (its id,
+    `last` or `last-N`: the report.json in its folder, else its recorded epochs); a
+    DataError (D001 missing, D002 unreadable, D003 not a report, or one without epochs) or
+    a StoreError (no such run) otherwise."""
+    from ..store.refs import run_ref
+    if not Path(text).exists() and run_ref(text) is not None:
+        return _stored_run(text, runs)
     payload = _read_json(text)
     if not isinstance(payload, dict):
         raise DataError(f"{text} is not {ABOUT}: it holds a JSON {_kind(payload)}", D003,
@@ -147,3 +152,29 @@ def _number(v) -> bool:
 def _kind(value) -> str:
     return {dict: "object", list: "array", str: "string", bool: "boolean",
             type(None): "null"}.get(type(value), "number")
+
+
+def _stored_run(text: str, runs: str | None) -> Run:
+    """A run of the store: its folder's report.json (history, details, class names), or,
+    for a run that wrote none (stopped, failed), the epochs the store recorded."""
+    from ..store.db import Store, folder_of
+    from ..store.read import epochs_of
+    from ..store.refs import find_run
+
+    row = find_run(text, runs)
+    report = Path(row["model"]).parent / "report.json" if row.get("model") else None
+    if report is not None and report.is_file():
+        found = resolve_run(str(report))
+        return Run(f"run {row['id']}", found.history, found.details, found.class_names)
+    store = Store.open(folder_of(runs), create=False)
+    try:
+        history = [{"epoch": e["epoch"], "train": e["train"], "validation": e["validation"]
+                    or None, "seconds": e["seconds"], "lr": e["lr"],
+                    **({"penalty": e["penalty"]} if e["penalty"] is not None else {})}
+                   for e in epochs_of(store, row["id"])]
+    finally:
+        store.close()
+    if not history:
+        raise DataError(f"run {row['id']} has no epochs to plot ({row['shown']})", D003,
+                        text)
+    return Run(f"run {row['id']}", history, {}, None)

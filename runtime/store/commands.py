@@ -118,7 +118,7 @@ def show(store: Store, run: int) -> None:
 
 def _model_text(store: Store, row: dict) -> str | None:
     """The model path, and whether a later run has written its own into the same folder
-    (the default folder is one per recipe: the newest run's model is the one there)."""
+    (only with --model DIR or --no-store layouts: each run has its own folder otherwise)."""
     if row["model"] is None:
         return None
     later = store.read("SELECT MAX(id) AS id FROM runs WHERE model = ? AND id > ?",
