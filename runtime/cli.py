@@ -56,6 +56,10 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--no-store", action="store_true",
                    help="do not record this run in the run store")
     r.add_argument("--runs", metavar="DIR", help=RUNS_HELP)
+    r.add_argument("--mlflow", metavar="URI", help="also log the run to this MLflow tracking "
+                   "server or store (http://host:5000, sqlite:///mlflow.db); needs mlflow")
+    r.add_argument("--mlflow-experiment", metavar="NAME",
+                   help="with --mlflow: the experiment (default: the recipe's name)")
     r.add_argument("--model", metavar="DIR",
                    help="where the trained model goes (default <runs>/<recipe>/model)")
     for command in (c, r):

@@ -26,6 +26,11 @@ def run_command(args) -> int:
               f"{args.file}`, or give each a value, e.g. `--set {first.name}="
               f"{first.first_text()}`", file=sys.stderr)
         return 2
+    if getattr(args, "mlflow", None):
+        from .mlflow_log import missing_reason
+        if why := missing_reason():
+            print(f"recipec: error: --mlflow: {why}", file=sys.stderr)
+            return 2
     from .store.recorder import check_store
     check_store(args)            # a store that cannot be written: R001-R003 before the model's
     if why := _model_folder_problem(_model_folder(recipe, args, None)):
@@ -85,11 +90,42 @@ def train_once(recipe, args, fold: int | None, prefix: str = "",
     row each, `kfold_first` the first fold's row): its report."""
     from .store.recorder import Recorder
 
-    with Recorder.open(recipe, args, fold, kfold_first) as record:
-        return record.finish(_train(recipe, args, fold, prefix, record))
+    with Recorder.open(recipe, args, fold, kfold_first) as record, \
+            _mlflow(recipe, args, record, fold) as tracker:
+        report = _train(recipe, args, fold, prefix, record, tracker)
+        if tracker is not None:
+            tracker.close("finished", report.get("final"), model=report.get("model"),
+                          report=report)
+        return record.finish(report)
 
 
-def _train(recipe, args, fold: int | None, prefix: str, record) -> dict:
+@contextlib.contextmanager
+def _mlflow(recipe, args, record, fold: int | None):
+    """With --mlflow URI: the run logged to MLflow as well (runtime/mlflow_log.py), closed as
+    the run store's row is (failed, diverged, interrupted) when the training ends early."""
+    uri = getattr(args, "mlflow", None)
+    if not uri:
+        yield None
+        return
+    from .mlflow_log import MlflowLogger
+    from .store.flat import flat
+    from .store.recorder import status_of
+
+    name = recipe.name + (f" run {record.id}" if record.id is not None else "") + \
+        (f" fold {fold + 1}" if fold is not None else "")
+    tags = {"recipec.recipe": recipe.name, "recipec.overrides": " ".join(args.set)}
+    if record.id is not None:
+        tags["recipec.run_id"] = str(record.id)
+    logger = MlflowLogger(uri, getattr(args, "mlflow_experiment", None) or recipe.name, name,
+                          flat(recipe), recipe.source, tags)
+    try:
+        yield logger
+    except BaseException as err:
+        logger.close(status_of(err)[0])
+        raise
+
+
+def _train(recipe, args, fold: int | None, prefix: str, record, tracker=None) -> dict:
     """Read and check the data (fold `fold` held out), compile, train and evaluate; prints the
     final metrics and returns the run's report."""
     import recipec
@@ -152,7 +188,9 @@ def _train(recipe, args, fold: int | None, prefix: str, record) -> dict:
     record.checkpoints(checkpointer)
     with _stop_on_signals(program):
         try:
-            progress = record.progress(None if args.quiet else ProgressLine())
+            from .listeners import one_or_fanout
+            progress = record.progress(one_or_fanout(None if args.quiet else ProgressLine(),
+                                                     tracker))
             history = program.fit(progress=progress, steps=steps) if steps != 0 \
                 else _nothing_left()
         except TrainingDiverged as err:

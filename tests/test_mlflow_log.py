@@ -7,10 +7,10 @@ import pytest
 from recipec.runtime.mlflow_log import MlflowLogger
 from recipec.runtime.program import EpochRecord
 
-pytestmark = pytest.mark.frontend        # compiles nothing
 mlflow = pytest.importorskip("mlflow", reason="MLflow is not installed (the test extra has it)")
 
 
+@pytest.mark.frontend        # compiles nothing
 def test_a_run_is_logged_with_params_epochs_final_metrics_and_artefacts(tmp_path,
                                                                         monkeypatch):
     monkeypatch.chdir(tmp_path)              # MLflow's default artefact folder: ./mlruns
@@ -38,9 +38,29 @@ def test_a_run_is_logged_with_params_epochs_final_metrics_and_artefacts(tmp_path
     assert {"recipe.recipe", "model", "report.json"} <= files
 
 
+@pytest.mark.frontend
 def test_an_interrupted_run_ends_killed(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     log = MlflowLogger(uri, "iris", "run 1", {}, "recipe iris\n")
     log.close("interrupted")
     assert mlflow.MlflowClient(tracking_uri=uri).get_run(log.run_id).info.status == "KILLED"
+
+
+@pytest.mark.cpu
+def test_recipec_run_logs_to_mlflow(tmp_path, monkeypatch):
+    from hostile import RECIPES, accepted, cli
+
+    monkeypatch.chdir(tmp_path)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    accepted(cli("run", RECIPES / "iris_mlp.recipe", "--set", "train.epochs=3", "--quiet",
+                 "--runs", tmp_path / "runs", "--mlflow", uri))
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    experiment = client.get_experiment_by_name("iris_mlp")
+    (run,) = client.search_runs([experiment.experiment_id])
+    assert run.info.status == "FINISHED" and run.data.tags["recipec.run_id"] == "1"
+    assert run.data.params["optimizer.lr"] == "0.01" and "train.batch" in run.data.params
+    assert [m.step for m in client.get_metric_history(run.info.run_id, "loss")] == [1, 2, 3]
+    assert "validation_accuracy" in run.data.metrics
+    files = {f.path for f in client.list_artifacts(run.info.run_id)}
+    assert {"recipe.recipe", "model", "report.json"} <= files

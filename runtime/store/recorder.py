@@ -104,7 +104,7 @@ class Recorder:
             return False
         try:
             if err is not None and not self.finished:
-                status, why = _status_of(err)
+                status, why = status_of(err)
                 self._try(write.close_run, status, error=why)
             elif not self.finished:       # left without a report: nothing to show for it
                 self._try(write.close_run, "failed", error="the run ended without a report")
@@ -137,7 +137,7 @@ def _checkpoint_fields(store: Store, run: int, checkpointer) -> None:
     write.set_fields(store, run, **fields)
 
 
-def _status_of(err: BaseException) -> tuple[str, str | None]:
+def status_of(err: BaseException) -> tuple[str, str | None]:
     from ..errors import TrainingDiverged
     from ..program import Interrupted
 
