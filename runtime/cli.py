@@ -24,7 +24,7 @@ import traceback
 
 
 COMMANDS = ("check", "run", "compile", "plot", "eval", "predict", "search", "runs")
-RUN_STATUSES = ("running", "finished", "failed", "interrupted", "diverged", "lost")
+RUN_STATUSES = ("running", "finished", "failed", "interrupted", "diverged", "lost", "pruned")
 RUNS_HELP = "the runs folder, holding the run store runs.sqlite (default $RECIPEC_RUNS or ./runs)"
 
 
@@ -76,6 +76,8 @@ def _parser() -> argparse.ArgumentParser:
     runs.add_argument("--runs", metavar="DIR", help=RUNS_HELP)
     runs.add_argument("--recipe", metavar="NAME", help="only the runs of this recipe")
     runs.add_argument("--status", choices=RUN_STATUSES, help="only the runs with this status")
+    runs.add_argument("--study", metavar="NAME", help="only the trials of this search study "
+                      "(`recipec search`; a study is named after its recipe)")
     runs.add_argument("-n", type=_positive, metavar="N", help="the newest N only")
     actions = runs.add_subparsers(dest="runs_command", metavar="{show,compare}")
     show = actions.add_parser("show", help="everything recorded of one run, epoch by epoch")
@@ -118,6 +120,8 @@ def _parser() -> argparse.ArgumentParser:
     h.add_argument("-o", "--out", metavar="BEST.recipe",
                    help="where the best recipe goes (default runs/<recipe>/search/best.recipe)")
     h.add_argument("--quiet", action="store_true", help="only the best trial")
+    h.add_argument("--no-store", action="store_true", help="do not record the trials in the "
+                   "run store")
     h.add_argument("--workers", type=int, metavar="N", help="trial processes on this "
                    "machine, sharing the cores (default: the recipe's `search { workers }`)")
     h.add_argument("--worker", type=int, help=argparse.SUPPRESS)   # one of those processes

@@ -66,7 +66,8 @@ def test_digits_search_finds_a_trial_past_098_that_its_best_recipe_reproduces(tm
 
     from hostile import cli
 
-    out = cli("search", RECIPES / "digits_search.recipe", "--no-plots", cwd=tmp_path)
+    out = cli("search", RECIPES / "digits_search.recipe", "--no-plots", "--runs",
+              tmp_path / "runs", cwd=tmp_path)
     assert out.code == 0, out.err
     best = float(re.search(r"best: trial \d+  val_accuracy (\S+)", out.out)[1])
     print(f"digits_search: best val_accuracy {best:.4f}")

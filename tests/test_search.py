@@ -23,6 +23,11 @@ search { method = grid  metric = val_accuracy }
 """
 
 
+def search(tmp_path, *args):
+    """`recipec search ARGS` with tmp_path/runs as the runs folder (the study and trials)."""
+    return cli("search", *args, "--runs", tmp_path / "runs", cwd=tmp_path)
+
+
 def trials_of(folder, name):
     from optuna.storages.journal import JournalFileBackend
     storage = optuna.storages.JournalStorage(
@@ -32,7 +37,7 @@ def trials_of(folder, name):
 
 def test_a_three_by_three_grid_runs_nine_trials_each_once(tmp_path):
     write(tmp_path, "g.recipe", GRID)
-    out = cli("search", tmp_path / "g.recipe", cwd=tmp_path)
+    out = search(tmp_path, tmp_path / "g.recipe")
     assert out.code == 0, out.err
     trials = trials_of(tmp_path, "grid_iris")
     points = {tuple(sorted(t.params.items())) for t in trials}
@@ -42,14 +47,20 @@ def test_a_three_by_three_grid_runs_nine_trials_each_once(tmp_path):
     for name in ("history", "slice", "importances"):
         with Image.open(tmp_path / "runs" / "grid_iris" / "search" / f"{name}.png") as image:
             assert image.size[0] > 300
-    again = cli("search", tmp_path / "g.recipe", cwd=tmp_path)       # nothing left to run
+    # each trial is a run of the store, linked to its study, holding its own recipe text
+    listed = cli("runs", "--study", "grid_iris", "--runs", tmp_path / "runs")
+    assert listed.out.count("grid_iris [trial") == 9 and "study grid_iris" in listed.out
+    run_of = {t.number: t.user_attrs["run_id"] for t in trials}
+    shown = cli("runs", "show", str(run_of[0]), "--runs", tmp_path / "runs").out
+    assert f"lr = {trials[0].params['optimizer.lr']}" in shown
+    again = search(tmp_path, tmp_path / "g.recipe")       # nothing left to run
     assert again.code == 0 and len(trials_of(tmp_path, "grid_iris")) == 9
     assert "9 done before" in again.err
 
 
 def test_the_grid_with_two_workers_trains_each_point_once(tmp_path):
     write(tmp_path, "g.recipe", GRID)
-    out = cli("search", tmp_path / "g.recipe", "--workers", "2", "--no-plots", cwd=tmp_path)
+    out = search(tmp_path, tmp_path / "g.recipe", "--workers", "2", "--no-plots")
     assert out.code == 0, out.err
     assert "2 workers x 1 thread(s)" in out.err
     trials = trials_of(tmp_path, "grid_iris")
@@ -61,7 +72,7 @@ def test_the_grid_with_two_workers_trains_each_point_once(tmp_path):
 
 def test_the_best_recipe_is_plain_and_trains_to_the_same_metric(tmp_path):
     write(tmp_path, "g.recipe", GRID.replace("method = grid", "method = random  trials = 3"))
-    out = cli("search", tmp_path / "g.recipe", cwd=tmp_path)
+    out = search(tmp_path, tmp_path / "g.recipe")
     assert out.code == 0, out.err
     best_value = float(re.search(r"best: trial \d+  val_accuracy (\S+)", out.out)[1])
     best = tmp_path / "runs" / "grid_iris" / "search" / "best.recipe"
@@ -89,7 +100,7 @@ optimizer = sgd(lr = loguniform(1e-3, 1e-1), momentum = uniform(0.5, 0.95),
 train { epochs = 1  batch = 64 }
 search { method = random  trials = 20 }
 """)
-    out = cli("search", tmp_path / "r.recipe", cwd=tmp_path)
+    out = search(tmp_path, tmp_path / "r.recipe")
     assert out.code == 0, out.err
     assert len(trials_of(tmp_path, "shared")) == 20
     per_trial = len(loaded) // 20
@@ -98,7 +109,7 @@ search { method = random  trials = 20 }
 
 def test_a_continued_study_runs_a_cut_off_trial_again_and_repeats_nothing(tmp_path):
     write(tmp_path, "g.recipe", GRID.replace("method = grid", "method = random  trials = 3"))
-    assert cli("search", tmp_path / "g.recipe", "--trials", "2", cwd=tmp_path).code == 0
+    assert search(tmp_path, tmp_path / "g.recipe", "--trials", "2").code == 0
     # a process killed mid-trial leaves it running in the study
     from optuna.storages.journal import JournalFileBackend
     storage = optuna.storages.JournalStorage(JournalFileBackend(
@@ -107,7 +118,7 @@ def test_a_continued_study_runs_a_cut_off_trial_again_and_repeats_nothing(tmp_pa
     cut = study.ask({"optimizer.lr": optuna.distributions.CategoricalDistribution(
         ["0.01", "0.05", "0.2"]), "optimizer.momentum":
         optuna.distributions.CategoricalDistribution(["0.5", "0.8", "0.9"])})
-    out = cli("search", tmp_path / "g.recipe", "--trials", "4", cwd=tmp_path)
+    out = search(tmp_path, tmp_path / "g.recipe", "--trials", "4")
     assert out.code == 0, out.err
     assert f"trial {cut.number} cut off, to run again" in out.err
     trials = trials_of(tmp_path, "grid_iris")
@@ -125,5 +136,5 @@ def test_search_without_a_space_is_refused(tmp_path):
     write(tmp_path, "p.recipe", GRID.replace("choice(0.01, 0.05, 0.2)", "0.1").replace(
         "choice(0.5, 0.8, 0.9)", "0.9").replace("search { method = grid  metric = "
                                                 "val_accuracy }\n", ""))
-    out = cli("search", tmp_path / "p.recipe", cwd=tmp_path)
+    out = search(tmp_path, tmp_path / "p.recipe")
     assert out.code == 2 and "has no search space" in out.err

@@ -68,7 +68,7 @@ def test_a_new_store_is_versioned_and_in_wal_mode(tmp_path):
     assert Store.open(tmp_path / "elsewhere", create=False) is None     # reading makes none
     assert not (tmp_path / "elsewhere").exists()
     meta = dict(store.conn.execute("SELECT key, value FROM meta"))
-    assert meta == {"format": "recipec-runs", "schema": "1"}
+    assert meta == {"format": "recipec-runs", "schema": "2"}
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master "
                                                "WHERE type = 'table'")}
@@ -178,7 +178,7 @@ def test_a_damaged_foreign_or_newer_store_is_refused_and_left_as_it_was(tmp_path
         conn.execute("PRAGMA journal_mode = DELETE")
         if damage != "truncated":
             conn.execute("UPDATE meta SET value = ? WHERE key = ?",
-                         ("2", "schema") if damage == "newer" else ("mlflow", "format"))
+                         ("99", "schema") if damage == "newer" else ("mlflow", "format"))
             conn.commit()
         conn.close()
         if damage == "truncated":
@@ -387,3 +387,27 @@ def test_plain_output_is_json_free_text():
         "a    bb\n1     2\n333   4"
     assert [seconds_text(s) for s in (1.25, 65, 7322)] == ["1.2 s", "1 min 05 s", "2 h 02 min"]
     assert json.loads(w.to_json({"x": float("nan")})) == {"x": None}
+
+
+def test_a_schema_1_store_gains_the_study_columns_and_keeps_its_runs(tmp_path):
+    """A store an earlier recipec wrote (schema 1: no study, trial, pruned) is brought to
+    schema 2 when opened: its rows read as before and trials can be recorded in it."""
+    from recipec.runtime.store import schema
+    from recipec.runtime.store.read import get_run
+
+    ids = _filled(tmp_path / "runs", runs=2, epochs=3)
+    conn = sqlite3.connect(tmp_path / "runs" / FILE)
+    conn.execute("DROP INDEX runs_by_study")
+    for column in ("study", "trial", "pruned"):          # back to schema 1's table
+        conn.execute(f"ALTER TABLE runs DROP COLUMN {column}")
+    conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
+    conn.commit()
+    conn.close()
+    store = Store.open(tmp_path / "runs", create=False)
+    try:
+        assert dict(store.conn.execute("SELECT key, value FROM meta"))["schema"] == \
+            str(schema.VERSION)
+        row = get_run(store, ids[0])
+        assert row["epochs"] == 3 and row["study"] is None and row["shown"] == "finished"
+    finally:
+        store.close()

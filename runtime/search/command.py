@@ -39,7 +39,8 @@ def search_command(args) -> int:
         return 2
     spec, space = recipe.search, recipe.space
     trials = args.trials or spec.trials
-    folder = Path(args.runs or "runs") / recipe.name / "search"
+    from ..store.db import folder_of
+    folder = Path(folder_of(args.runs)) / recipe.name / "search"
     url = args.storage or spec.storage
     study = open_study(recipe.name, spec, space, storage_of(url, folder), spec.direction,
                        url or str(folder / "study.journal"))
@@ -117,8 +118,9 @@ def _spawn(args, workers: int, trials: int) -> int:
     for flag, value in (("--storage", args.storage), ("--runs", args.runs)):
         if value:
             command += [flag, value]
-    if args.quiet:
-        command.append("--quiet")
+    for flag in ("quiet", "no_store"):
+        if getattr(args, flag, False):
+            command.append("--" + flag.replace("_", "-"))
     env = dict(os.environ, NUMBA_NUM_THREADS=str(_threads(workers)))
     procs = [subprocess.Popen(command + ["--worker", str(k + 1)], env=env)
              for k in range(workers)]
@@ -157,7 +159,7 @@ def _work(study, recipe, trials: int, args, label: str) -> int:
         values = suggest(trial, space)
         table.started(trial.number, values)
         outcome = run_trial(trial, substitute(recipe.source, values), recipe.path,
-                            args.set, data, spec.metric)
+                            args, data, spec.metric, recipe.name)
         table.ended(trial.number, outcome)
         return _result(trial, outcome)
 

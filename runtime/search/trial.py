@@ -52,33 +52,41 @@ class _Pruning:
             self.program.stop_requested = True     # fit stops after this epoch
 
 
-def final_value(program, history, metric: str) -> float:
-    """The searched metric when training ended (after early stopping's restore)."""
-    if metric.startswith("val_"):
-        return float(program.evaluate("validation")[metric[4:]])
-    return float(history.epochs[-1].train[metric])
-
-
-def run_trial(trial, text: str, filename: str, overrides, data, metric: str) -> Outcome:
+def run_trial(trial, text: str, filename: str, args, data, metric: str,
+              study: str) -> Outcome:
+    """Train the trial's recipe `text`, recorded in the run store as a run of `study` (its
+    number the trial's); `args` carries --set, --runs and --no-store."""
     import time
 
     import recipec
     from ...compiler.check import check_source
     from ..errors import TrainingDiverged
     from ..program import Interrupted
+    from ..store.recorder import Recorder
 
     start = time.perf_counter()
-    recipe = check_source(text, filename, overrides, point=True)
+    recipe = check_source(text, filename, args.set, point=True)
     program = recipec.compile(recipe, data=data)
     listener = _Pruning(trial, metric, program)
     try:
-        history = program.fit(progress=listener)
-    except Interrupted:
-        return Outcome(None, "pruned", listener.pruned_at or 0, time.perf_counter() - start,
-                       program, note=f"after epoch {listener.pruned_at}")
-    except TrainingDiverged as err:
+        with Recorder.open(recipe, args, study=study, trial=trial.number) as record:
+            try:
+                history = program.fit(progress=record.progress(listener))
+            except Interrupted:
+                record.pruned(listener.pruned_at or 0, None)
+                return Outcome(None, "pruned", listener.pruned_at or 0,
+                               time.perf_counter() - start, program,
+                               note=f"after epoch {listener.pruned_at}")
+            split = "validation" if metric.startswith("val_") else "train"
+            final = {split: program.evaluate(split)} if split == "validation" else \
+                {split: dict(history.epochs[-1].train)}
+            value = float(final[split][metric[4:] if split == "validation" else metric])
+            record.finish({"final": final, "timings": {
+                "train_seconds": history.train_seconds, "steps": history.steps,
+                "steps_per_second": history.steps_per_second}})
+    except TrainingDiverged as err:             # recorded `diverged` by the recorder
         return Outcome(None, "diverged", err.epoch, time.perf_counter() - start, program,
                        note=f"diverged in epoch {err.epoch}")
-    value = final_value(program, history, metric)
+    trial.set_user_attr("run_id", record.id)
     return Outcome(value, "complete", len(history.epochs), time.perf_counter() - start,
                    program, history)

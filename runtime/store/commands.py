@@ -40,7 +40,8 @@ def runs_command(args) -> int:
 
 # -- the list -------------------------------------------------------------------------------
 def listing(store: Store, args) -> None:
-    rows = list_runs(store, recipe=args.recipe, status=args.status, limit=args.n)
+    rows = list_runs(store, recipe=args.recipe, status=args.status, limit=args.n,
+                     study=getattr(args, "study", None))
     if not rows:
         print(f"no runs in {store.name}" + _filters(args))
         return
@@ -57,12 +58,14 @@ def listing(store: Store, args) -> None:
 
 def _filters(args) -> str:
     said = [s for s in (f"recipe {args.recipe}" if args.recipe else "",
+                        f"study {args.study}" if getattr(args, "study", None) else "",
                         f"status {args.status}" if args.status else "") if s]
     return f" ({', '.join(said)})" if said else ""
 
 
 def _name(row: dict) -> str:
-    return row["recipe"] + (f" [fold {row['fold']}/{row['folds']}]" if row["fold"] else "")
+    return row["recipe"] + (f" [fold {row['fold']}/{row['folds']}]" if row["fold"] else "") \
+        + (f" [trial {row['trial']}]" if row.get("study") else "")
 
 
 def _duration(row: dict) -> float | None:

@@ -79,6 +79,9 @@ class Store:
                 elif version is None:        # an empty file: no runs, and none made here
                     conn.close()
                     return None
+                if version is not None and version < schema.VERSION:
+                    with store.write():
+                        schema.migrate(conn, version)
             except BaseException:
                 conn.close()
                 raise

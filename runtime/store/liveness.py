@@ -33,8 +33,11 @@ def alive(pid: int, start: str | None) -> bool:
 
 
 def shown_status(row: dict) -> str:
-    """The status to show: a `running` row of this host whose process is gone is `lost`."""
+    """The status to show: a `running` row of this host whose process is gone is `lost`; a
+    search trial its pruner stopped is `pruned`."""
     if row["status"] == "running" and row["host"] == socket.gethostname() \
             and not alive(row["pid"], row["pid_start"]):
         return "lost"
+    if row["status"] == "finished" and row.get("pruned") is not None:
+        return "pruned"
     return row["status"]

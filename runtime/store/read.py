@@ -22,19 +22,22 @@ def _decoded(row: dict) -> dict:
 
 
 def list_runs(store: Store, recipe: str | None = None, status: str | None = None,
-              limit: int | None = None) -> list[dict]:
+              limit: int | None = None, study: str | None = None) -> list[dict]:
     where, params = [], []
     if recipe is not None:
         where.append("recipe = ?")
         params.append(recipe)
+    if study is not None:
+        where.append("study = ?")
+        params.append(study)
     if status is not None:        # `lost` is a `running` row whose process is gone
         where.append("status = ?")
-        params.append("running" if status == "lost" else status)
+        params.append({"lost": "running", "pruned": "finished"}.get(status, status))
     sql = ("SELECT r.*, (SELECT COUNT(*) FROM epochs e WHERE e.run = r.id) AS epochs "
            "FROM runs r" + (" WHERE " + " AND ".join(where) if where else "") +
            " ORDER BY id DESC")
     rows = [_decoded(r) for r in store.read(sql, params)]
-    if status in ("running", "lost"):
+    if status in ("running", "lost", "pruned", "finished"):
         rows = [r for r in rows if r["shown"] == status]
     return rows[:limit] if limit is not None else rows
 

@@ -43,8 +43,8 @@ class Recorder:
         self.finished = False
 
     @classmethod
-    def open(cls, recipe, args, fold: int | None = None,
-             kfold_first: int | None = None) -> "Recorder":
+    def open(cls, recipe, args, fold: int | None = None, kfold_first: int | None = None,
+             study: str | None = None, trial: int | None = None) -> "Recorder":
         """A run row for `recipe` trained with `args` (fold: 0-based, of a kfold recipe);
         with --no-store, a recorder that records nothing."""
         if getattr(args, "no_store", False):
@@ -62,7 +62,7 @@ class Recorder:
                 host=socket.gethostname(), pid=os.getpid(),
                 pid_start=process_start(os.getpid()),
                 fold=None if fold is None else fold + 1, folds=recipe.data.folds,
-                kfold_first=kfold_first)
+                kfold_first=kfold_first, study=study, trial=trial)
         except BaseException:
             store.close()
             raise
@@ -83,6 +83,11 @@ class Recorder:
         if self.store is None or checkpointer is None:
             return
         self._try(_checkpoint_fields, checkpointer)
+
+    def pruned(self, epoch: int, final: dict | None) -> None:
+        """Close the row of a search trial its pruner stopped after `epoch`."""
+        self.finished = True
+        self._try(write.close_run, "finished", pruned=epoch, final=final)
 
     def finish(self, report: dict) -> dict:
         """Close the row as finished, with the report's final metrics, timings and model."""

@@ -15,7 +15,9 @@ from __future__ import annotations
 import sqlite3
 
 FORMAT = "recipec-runs"
-VERSION = 1
+VERSION = 2
+# schema 2: a search's trials (runtime/search/) are runs too, linked to their study; a
+# pruned trial is `finished` with the epoch the pruner stopped it after
 STATUSES = ("running", "finished", "failed", "interrupted", "diverged")
 
 TABLES = """
@@ -48,9 +50,13 @@ CREATE TABLE IF NOT EXISTS runs (
     resumed_run  INTEGER,                -- the run that wrote that checkpoint's folder
     fold         INTEGER,                -- kfold: this row's fold (1-based) of `folds`
     folds        INTEGER,
-    kfold_first  INTEGER                 -- kfold: the id of fold 1's row (groups the folds)
+    kfold_first  INTEGER,                -- kfold: the id of fold 1's row (groups the folds)
+    study        TEXT,                   -- a search trial: its study's name
+    trial        INTEGER,                -- and its number in the study
+    pruned       INTEGER                 -- the epoch a pruner stopped the trial after
 );
 CREATE INDEX IF NOT EXISTS runs_by_recipe ON runs (recipe, id);
+CREATE INDEX IF NOT EXISTS runs_by_study ON runs (study, trial);
 CREATE TABLE IF NOT EXISTS epochs (
     run      INTEGER NOT NULL REFERENCES runs (id),
     epoch    INTEGER NOT NULL,           -- 1-based, as printed
@@ -105,3 +111,23 @@ def create(conn: sqlite3.Connection) -> None:
             conn.execute(statement)
     conn.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (FORMAT,))
     conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(VERSION),))
+
+
+# each older schema's step to the next, run in one write transaction (columns only added,
+# so an older recipec's rows read the same)
+MIGRATIONS = {
+    1: ("ALTER TABLE runs ADD COLUMN study TEXT",
+        "ALTER TABLE runs ADD COLUMN trial INTEGER",
+        "ALTER TABLE runs ADD COLUMN pruned INTEGER",
+        "CREATE INDEX IF NOT EXISTS runs_by_study ON runs (study, trial)"),
+}
+
+
+def migrate(conn: sqlite3.Connection, version: int) -> None:
+    """Bring a store of schema `version` to VERSION, inside the caller's write transaction
+    (another process may have done it meanwhile: the version is read again first)."""
+    current = int(dict(conn.execute("SELECT key, value FROM meta"))["schema"])
+    for step in range(current, VERSION):
+        for statement in MIGRATIONS[step]:
+            conn.execute(statement)
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(VERSION),))

@@ -11,9 +11,10 @@ from .db import Store
 
 # the columns a run may be opened with (besides status and started)
 OPEN_COLUMNS = ("recipe", "path", "text", "hash", "overrides", "metric", "environment",
-                "host", "pid", "pid_start", "checkpoints", "fold", "folds", "kfold_first")
+                "host", "pid", "pid_start", "checkpoints", "fold", "folds", "kfold_first",
+                "study", "trial")
 CLOSE_COLUMNS = ("final", "timings", "error", "model", "checkpoints", "resumed_from",
-                 "resumed_run")
+                 "resumed_run", "pruned")
 JSON_COLUMNS = ("overrides", "environment", "final", "timings")
 
 
