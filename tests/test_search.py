@@ -107,6 +107,28 @@ search { method = random  trials = 20 }
     assert per_trial >= 1 and len(set(loaded)) == len(set(loaded[:per_trial])), loaded
 
 
+def test_structural_choices_compile_once_per_distinct_structure(tmp_path, monkeypatch):
+    from recipec.compiler.lower import cache
+    loaded = []
+    real = cache.load_path
+    monkeypatch.setattr(cache, "load_path",
+                        lambda path, source=None: loaded.append(path.stem) or real(path, source))
+    write(tmp_path, "w.recipe", """recipe widths
+data { source = digits  normalize = standard  validation = 0.2 }
+model { input [64] dense(choice(8, 24)) relu dense(10) }
+loss = cross_entropy
+optimizer = adam(lr = loguniform(1e-3, 1e-1))
+train { epochs = 1  batch = 64 }
+search { method = random  trials = 8 }
+""")
+    assert search(tmp_path, tmp_path / "w.recipe", "--no-plots").code == 0
+    trials = trials_of(tmp_path, "widths")
+    widths = {t.params["model.dense_1.units"] for t in trials}
+    # one generated module per structure (the helper library `cpulib` is shared by all)
+    kernels = {name for name in loaded if not name.startswith("recipec_cpulib")}
+    assert len(widths) == 2 and len(kernels) == 2, (widths, loaded)
+
+
 def test_a_continued_study_runs_a_cut_off_trial_again_and_repeats_nothing(tmp_path):
     write(tmp_path, "g.recipe", GRID.replace("method = grid", "method = random  trials = 3"))
     assert search(tmp_path, tmp_path / "g.recipe", "--trials", "2").code == 0
