@@ -107,6 +107,26 @@ search { method = random  trials = 20 }
     assert per_trial >= 1 and len(set(loaded)) == len(set(loaded[:per_trial])), loaded
 
 
+def test_trials_side_by_side_equal_the_same_trials_one_by_one(tmp_path):
+    """batch_trials = 2: two trials train at once in threads on one compiled module; each
+    trial's point and final metric equal those of the same search run one trial at a time
+    (the random sampler draws by trial number; the kernels' results do not depend on the
+    thread count)."""
+    text = GRID.replace("method = grid", "method = random  trials = 4").replace(
+        "choice(0.01, 0.05, 0.2)", "loguniform(0.01, 0.2)")
+    results = []
+    for k in (1, 2):
+        folder = tmp_path / f"k{k}"
+        write(folder, "g.recipe", text.replace("metric = val_accuracy",
+                                               f"metric = val_loss  batch_trials = {k}"))
+        out = cli("search", folder / "g.recipe", "--no-plots", "--runs", folder / "runs",
+                  cwd=folder)
+        assert out.code == 0, out.err
+        results.append(sorted((t.number, t.value, tuple(sorted(t.params.items())))
+                              for t in trials_of(folder, "grid_iris")))
+    assert len(results[0]) == 4 and results[0] == results[1]
+
+
 def test_structural_choices_compile_once_per_distinct_structure(tmp_path, monkeypatch):
     from recipec.compiler.lower import cache
     loaded = []

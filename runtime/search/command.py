@@ -14,6 +14,7 @@ whoever takes it.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -142,7 +143,7 @@ def _work(study, recipe, trials: int, args, label: str) -> int:
     from ...compiler.search.space import substitute
     from .suggest import suggest
     from .table import TrialTable
-    from .trial import run_trial
+    from .trial import Cut, run_trial
 
     spec, space = recipe.search, recipe.space
     grid = spec.method == "grid"
@@ -164,25 +165,85 @@ def _work(study, recipe, trials: int, args, label: str) -> int:
         return _result(trial, outcome)
 
     counted = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
+    side_by_side = batch_trials(recipe)
+    stop = _stop_trials_on_sigint() if side_by_side > 1 else contextlib.nullcontext()
     try:
-        while True:
-            if spec.timeout is not None and time.perf_counter() - start > spec.timeout:
-                if not args.quiet:
-                    print(f"{label}timeout: {spec.timeout} s passed; no new trial",
-                          file=sys.stderr)
-                break
-            if grid and not study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
-                break
-            if not grid and len(study.get_trials(deepcopy=False, states=counted)) >= trials:
-                break
-            # one trial per call, so that recipec decides when to stop (trials, timeout);
-            # inside optimize, a trial cut off by Ctrl-C is marked failed by Optuna itself
-            study.optimize(objective, n_trials=1, gc_after_trial=False, catch=(_Surplus,))
-    except KeyboardInterrupt:
+        with stop:
+            _loop(study, objective, spec, trials, grid, counted, side_by_side, start,
+                  args, label)
+    except (KeyboardInterrupt, Cut):
         return 130
     finally:
         table.close()
     return 0
+
+
+def batch_trials(recipe) -> int:
+    """How many trials train side by side in this process: `search { batch_trials = K }`,
+    or for `auto` one per core this process has (a `--workers` process has its share) for a
+    small model (under 1M parameters, whose steps are too short to use every core
+    themselves), else one."""
+    value = recipe.search.batch_trials
+    if value != "auto":
+        return int(value)
+    cores = int(os.environ.get("NUMBA_NUM_THREADS") or os.cpu_count() or 1)
+    return max(1, cores) if recipe.model.params < 1_000_000 else 1
+
+
+@contextlib.contextmanager
+def _stop_trials_on_sigint():
+    """While trials train in threads, Ctrl-C asks each to stop at its next chunk boundary
+    (the main thread only waits for them); a second Ctrl-C stops at once."""
+    import signal
+
+    from .trial import stop_all
+
+    asked = []
+
+    def ask(signum, frame):
+        if asked:
+            signal.signal(signum, signal.SIG_DFL)
+            raise KeyboardInterrupt
+        asked.append(True)
+        stop_all()
+
+    try:
+        old = signal.signal(signal.SIGINT, ask)
+    except ValueError:                 # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+    if asked:
+        raise KeyboardInterrupt
+
+
+def _loop(study, objective, spec, trials, grid, counted, side_by_side, start, args,
+          label) -> None:
+    from optuna.trial import TrialState
+
+    while True:
+        if spec.timeout is not None and time.perf_counter() - start > spec.timeout:
+            if not args.quiet:
+                print(f"{label}timeout: {spec.timeout} s passed; no new trial",
+                      file=sys.stderr)
+            return
+        if grid and not study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
+            return
+        if not grid and len(study.get_trials(deepcopy=False, states=counted)) >= trials:
+            return
+        # a few trials per call (one, or `side_by_side` in threads), so that recipec decides
+        # when to stop (trials, timeout); a trial cut off by Ctrl-C is marked failed by
+        # Optuna itself
+        n = side_by_side
+        if grid:            # never more threads than queued points: no surplus asks
+            n = min(n, len(study.get_trials(deepcopy=False, states=(TrialState.WAITING,))))
+        else:
+            n = min(n, trials - len(study.get_trials(deepcopy=False, states=counted)))
+        study.optimize(objective, n_trials=max(1, n), n_jobs=max(1, n),
+                       gc_after_trial=False, catch=(_Surplus,))
 
 
 def _result(trial, outcome) -> float:

@@ -19,8 +19,38 @@ def sampler_of(spec, space, seed: int):
     import optuna
 
     if spec.method in ("grid", "random"):
-        return optuna.samplers.RandomSampler(seed=seed)
+        return trial_seeded_random(spec.seed)
     return optuna.samplers.TPESampler(seed=seed)
+
+
+def trial_seeded_random(seed: int):
+    """Optuna's random sampling with each value drawn from its own generator, seeded by
+    (seed, trial number, parameter name): a trial's point is the same whether trials run one
+    by one, side by side in threads or in several processes, and in a continued study."""
+    import hashlib
+
+    import numpy as np
+    import optuna
+    from optuna.distributions import (CategoricalDistribution, FloatDistribution,
+                                      IntDistribution)
+
+    class TrialSeededRandomSampler(optuna.samplers.RandomSampler):
+        def sample_independent(self, study, trial, name, distribution):
+            digest = hashlib.sha256(f"{seed}/{trial.number}/{name}".encode()).digest()
+            rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
+            if isinstance(distribution, CategoricalDistribution):
+                return distribution.choices[int(rng.integers(len(distribution.choices)))]
+            if isinstance(distribution, IntDistribution):
+                steps = (distribution.high - distribution.low) // distribution.step
+                return distribution.low + distribution.step * int(rng.integers(steps + 1))
+            if isinstance(distribution, FloatDistribution) and distribution.log:
+                return float(np.exp(rng.uniform(np.log(distribution.low),
+                                                np.log(distribution.high))))
+            if isinstance(distribution, FloatDistribution) and distribution.step is None:
+                return float(rng.uniform(distribution.low, distribution.high))
+            return super().sample_independent(study, trial, name, distribution)
+
+    return TrialSeededRandomSampler(seed=seed)
 
 
 def pruner_of(spec):
@@ -88,8 +118,9 @@ def open_study(name: str, spec, space, storage, direction: str, where: str):
                          "remove that study file to start afresh, or give the search "
                          "another --storage")
     # a continued study draws on from where it stands: the same seed again would repeat the
-    # first process's points (a sampler's random state is not in the storage)
-    if study.trials:
+    # first process's points (TPE's random state is not in the storage; the random
+    # sampler's draws follow the trial number)
+    if study.trials and spec.method == "tpe":
         study.sampler = sampler_of(spec, space, spec.seed + len(study.trials))
     return study
 

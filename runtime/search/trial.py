@@ -8,7 +8,28 @@ at that boundary (the same stop a signal asks for) and the trial is reported pru
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
+
+# Trials may train side by side, one per thread (`search { batch_trials = K }`): the kernels
+# run outside the GIL (their C entry points are called through ctypes), each trial on its own
+# state with the process's one compiled module. Generating or loading a module is done one
+# trial at a time; a stop (Ctrl-C) reaches every trial training now.
+_COMPILING = threading.Lock()
+_LIVE: set = set()
+_LIVE_LOCK = threading.Lock()
+
+
+class Cut(Exception):
+    """The trial was stopped by a signal, not by its pruner: Optuna records it failed (the
+    run store `interrupted`), and the same command runs its point again."""
+
+
+def stop_all() -> None:
+    """Ask every trial training now to stop at its next chunk boundary."""
+    with _LIVE_LOCK:
+        for program in _LIVE:
+            program.stop_requested = True
 
 
 @dataclass
@@ -66,14 +87,20 @@ def run_trial(trial, text: str, filename: str, args, data, metric: str,
 
     start = time.perf_counter()
     recipe = check_source(text, filename, args.set, point=True)
-    program = recipec.compile(recipe, data=data)
+    with _COMPILING:
+        program = recipec.compile(recipe, data=data)
+        program.warm_up()
     listener = _Pruning(trial, metric, program)
+    with _LIVE_LOCK:
+        _LIVE.add(program)
     try:
         with Recorder.open(recipe, args, study=study, trial=trial.number) as record:
             try:
                 history = program.fit(progress=record.progress(listener))
             except Interrupted:
-                record.pruned(listener.pruned_at or 0, None)
+                if listener.pruned_at is None:          # a signal, not the pruner
+                    raise Cut() from None
+                record.pruned(listener.pruned_at, None)
                 return Outcome(None, "pruned", listener.pruned_at or 0,
                                time.perf_counter() - start, program,
                                note=f"after epoch {listener.pruned_at}")
@@ -87,6 +114,9 @@ def run_trial(trial, text: str, filename: str, args, data, metric: str,
     except TrainingDiverged as err:             # recorded `diverged` by the recorder
         return Outcome(None, "diverged", err.epoch, time.perf_counter() - start, program,
                        note=f"diverged in epoch {err.epoch}")
+    finally:
+        with _LIVE_LOCK:
+            _LIVE.discard(program)
     trial.set_user_attr("run_id", record.id)
     return Outcome(value, "complete", len(history.epochs), time.perf_counter() - start,
                    program, history)

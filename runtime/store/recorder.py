@@ -146,7 +146,9 @@ def status_of(err: BaseException) -> tuple[str, str | None]:
     from ..errors import TrainingDiverged
     from ..program import Interrupted
 
-    if isinstance(err, (KeyboardInterrupt, Interrupted)) or (
+    from ..search.trial import Cut
+
+    if isinstance(err, (KeyboardInterrupt, Interrupted, Cut)) or (
             isinstance(err, SystemExit) and err.code == INTERRUPTED_EXIT):
         return "interrupted", None
     if isinstance(err, TrainingDiverged):
