@@ -13,6 +13,8 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
+from recipec.runtime.store.environment import cpu_model
+
 
 def sgemm_gflops(n: int = 1024, threads: int = 2, repeats: int = 10) -> dict:
     """np.dot of two n x n float32 matrices with BLAS at `threads` threads: best and median."""
@@ -52,7 +54,7 @@ def machine_info() -> dict:
     info = {
         "python": platform.python_version(),
         "cpu_count": os.cpu_count(),
-        "processor": _cpu_name(),
+        "processor": cpu_model(),
         "numpy": np.__version__,
         "numba": numba.__version__,
         "numba_threads": numba.get_num_threads(),
@@ -73,15 +75,6 @@ def machine_info() -> dict:
     return info
 
 
-def _cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 def peak_rss_mb() -> float:

@@ -37,7 +37,25 @@ KEYS = ("source", "test", "reshape", "layout", "validation", "impute", "outliers
         "output", "schedule")
 
 
-class DataError(Exception):
+class Located:
+    """An error that can be pointed at the recipe text that caused it (`locate`), then
+    rendered as a `file:line:col` diagnostic (`diagnostic`); subclasses set `span`, `source`,
+    `code`, `message` and `hint`."""
+
+    def locate(self, span: Span | None, source: str | None):
+        """Point the error at `span` of the recipe text `source` (once: the first wins)."""
+        if self.span is None and span is not None:
+            self.span, self.source = span, source
+        return self
+
+    def diagnostic(self) -> Diagnostic | None:
+        """The located form, rendered by `compiler.diagnostics.render`; None if unlocated."""
+        if self.span is None:
+            return None
+        return Diagnostic(self.span, self.code, self.message, self.hint)
+
+
+class DataError(Located, Exception):
     """A problem with the training data; `str(err)` is the message, `err.code` one of D001-D005."""
 
     def __init__(self, message: str, code: str = D003, path: str | None = None, *,
@@ -57,18 +75,6 @@ class DataError(Exception):
 
     def __str__(self) -> str:
         return self.message
-
-    def locate(self, span: Span | None, source: str | None) -> "DataError":
-        """Point the error at `span` of the recipe text `source` (once: the first wins)."""
-        if self.span is None and span is not None:
-            self.span, self.source = span, source
-        return self
-
-    def diagnostic(self) -> Diagnostic | None:
-        """The located form, rendered by `compiler.diagnostics.render`; None if unlocated."""
-        if self.span is None:
-            return None
-        return Diagnostic(self.span, self.code, self.message, self.hint)
 
     def render(self) -> str:
         """The line the CLI prints for an error with no location."""
@@ -145,7 +151,7 @@ CHECKPOINT_CODES = {
 }
 
 
-class CodedError(Exception):
+class CodedError(Located, Exception):
     """A problem with something the user has (a checkpoint, a model folder, a study), not
     with the recipe text: a code of the subclass' `codes`, a message naming the path as the
     user gave it, and a hint where one exists. The CLI prints `recipec: error[CODE]: ...`,
@@ -160,16 +166,6 @@ class CodedError(Exception):
         self.span: Span | None = None
         self.source: str | None = None
         super().__init__(message)
-
-    def locate(self, span: Span | None, source: str | None) -> "CodedError":
-        if self.span is None and span is not None:
-            self.span, self.source = span, source
-        return self
-
-    def diagnostic(self) -> Diagnostic | None:
-        if self.span is None:
-            return None
-        return Diagnostic(self.span, self.code, self.message, self.hint)
 
     def render(self) -> str:
         text = f"error[{self.code}]: {self.message}"
