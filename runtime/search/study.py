@@ -80,7 +80,7 @@ def storage_of(url: str, folder: Path):
         from optuna.storages import RetryFailedTrialCallback
         return optuna.storages.RDBStorage(
             url, heartbeat_interval=HEARTBEAT, grace_period=GRACE,
-            failed_trial_callback=RetryFailedTrialCallback(max_retry=1))
+            heartbeat_stale_trial_callback=RetryFailedTrialCallback(max_retry=1))
     folder.mkdir(parents=True, exist_ok=True)
     return optuna.storages.JournalStorage(JournalFileBackend(str(folder / "study.journal")))
 
