@@ -9,7 +9,8 @@ size and reports validation accuracy; the PyTorch side is the usual hand-written
 (eager, DataLoader-free tensor batches), torch's threads set to recipec's. Each side runs in a
 fresh process, timed from start to end as a user waits for it; recipec's kernel cache is
 warmed by a first search that is not timed (a second one with a fresh study is), and its
-cold figure is printed too.
+cold figure is printed too. recipec runs with `batch_trials = auto` (trials side by side, one
+thread each) and again one trial at a time, for the speed-up of the former.
 
     python -m bench.search [--trials 30] [--threads N]
 """
@@ -79,10 +80,10 @@ print(json.dumps({"best": study.best_value,
 '''
 
 
-def _recipe_text(trials: int) -> str:
+def _recipe_text(trials: int, batch: str) -> str:
     text = RECIPE.read_text()
     return re.sub(r"search\s*\{[^}]*\}", f"search {{ method = random  trials = {trials}  "
-                  f"metric = val_accuracy  seed = 0 }}", text)
+                  f"metric = val_accuracy  seed = 0  batch_trials = {batch} }}", text)
 
 
 def _recipec(recipe: Path, runs: Path, threads: int) -> tuple[float, float]:
@@ -111,18 +112,26 @@ def main() -> int:
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         recipe = Path(tmp) / "digits_search.recipe"
-        recipe.write_text(_recipe_text(args.trials))
+        recipe.write_text(_recipe_text(args.trials, "auto"))
+        alone = Path(tmp) / "one_by_one.recipe"
+        alone.write_text(_recipe_text(args.trials, "1"))
         cold, _ = _recipec(recipe, Path(tmp) / "cold", args.threads)
         warm, best = _recipec(recipe, Path(tmp) / "warm", args.threads)
+        single, single_best = _recipec(alone, Path(tmp) / "single", args.threads)
         torch_seconds, torch_best = _torch(args.trials, args.threads)
     result = {"trials": args.trials, "threads": args.threads,
               "recipec_seconds": round(warm, 2), "recipec_cold_seconds": round(cold, 2),
               "torch_optuna_seconds": round(torch_seconds, 2),
               "speedup": round(torch_seconds / warm, 2),
+              "recipec_one_by_one_seconds": round(single, 2),
+              "batched_speedup": round(single / warm, 2),
               "recipec_best_val_accuracy": best, "torch_best_val_accuracy": torch_best}
+    assert best == single_best, "side by side and one by one found different bests"
     print(f"digits search, {args.trials} random trials x 20 epochs, {args.threads} threads:")
     print(f"  recipec search        {warm:7.1f} s (first run, kernels compiled: {cold:.1f} s)"
           f"  best val_accuracy {best:.4f}")
+    print(f"  same, one by one      {single:7.1f} s  (side by side is {single / warm:.2f}x "
+          f"faster)")
     print(f"  Optuna + PyTorch      {torch_seconds:7.1f} s  best val_accuracy {torch_best:.4f}")
     print(f"  recipec is {result['speedup']:.2f}x faster")
     out = ROOT / "bench" / "results" / "search.json"
