@@ -112,7 +112,7 @@ def _parser() -> argparse.ArgumentParser:
     h = sub.add_parser("search", help="explore the recipe's search space (Optuna)")
     h.add_argument("file")
     h.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    h.add_argument("--trials", type=int, metavar="N", help="trials in all (default: the "
+    h.add_argument("--trials", type=_positive, metavar="N", help="trials in all (default: the "
                    "recipe's `search { trials = N }`)")
     h.add_argument("--storage", metavar="URL", help="the study's storage (default a journal "
                    "file in runs/<recipe>/search)")
@@ -122,7 +122,7 @@ def _parser() -> argparse.ArgumentParser:
     h.add_argument("--quiet", action="store_true", help="only the best trial")
     h.add_argument("--no-store", action="store_true", help="do not record the trials in the "
                    "run store")
-    h.add_argument("--workers", type=int, metavar="N", help="trial processes on this "
+    h.add_argument("--workers", type=_positive, metavar="N", help="trial processes on this "
                    "machine, sharing the cores (default: the recipe's `search { workers }`)")
     h.add_argument("--worker", type=int, help=argparse.SUPPRESS)   # one of those processes
     h.add_argument("--no-plots", action="store_true", help="no history, slice and importance "

@@ -23,6 +23,17 @@ search { method = grid  metric = val_accuracy }
 """
 
 
+@pytest.fixture
+def loaded(monkeypatch) -> list[str]:
+    """The name of every generated module a trial loads (in order, repeats included)."""
+    from recipec.compiler.lower import cache
+    names: list[str] = []
+    real = cache.load_path
+    monkeypatch.setattr(cache, "load_path",
+                        lambda path, source=None: names.append(path.stem) or real(path, source))
+    return names
+
+
 def search(tmp_path, *args):
     """`recipec search ARGS` with tmp_path/runs as the runs folder (the study and trials)."""
     return cli("search", *args, "--runs", tmp_path / "runs", cwd=tmp_path)
@@ -85,12 +96,7 @@ def test_the_best_recipe_is_plain_and_trains_to_the_same_metric(tmp_path):
         pytest.approx(best_value, abs=5e-5)
 
 
-def test_trials_that_differ_in_run_time_values_share_one_kernel(tmp_path, monkeypatch):
-    from recipec.compiler.lower import cache
-    loaded = []
-    real = cache.load_path
-    monkeypatch.setattr(cache, "load_path",
-                        lambda path, source=None: loaded.append(path.stem) or real(path, source))
+def test_trials_that_differ_in_run_time_values_share_one_kernel(tmp_path, loaded):
     write(tmp_path, "r.recipe", """recipe shared
 data { source = digits  normalize = standard  validation = 0.2 }
 model { input [64] dense(16) relu dropout(uniform(0.1, 0.5)) dense(10) }
@@ -127,12 +133,7 @@ def test_trials_side_by_side_equal_the_same_trials_one_by_one(tmp_path):
     assert len(results[0]) == 4 and results[0] == results[1]
 
 
-def test_structural_choices_compile_once_per_distinct_structure(tmp_path, monkeypatch):
-    from recipec.compiler.lower import cache
-    loaded = []
-    real = cache.load_path
-    monkeypatch.setattr(cache, "load_path",
-                        lambda path, source=None: loaded.append(path.stem) or real(path, source))
+def test_structural_choices_compile_once_per_distinct_structure(tmp_path, loaded):
     write(tmp_path, "w.recipe", """recipe widths
 data { source = digits  normalize = standard  validation = 0.2 }
 model { input [64] dense(choice(8, 24)) relu dense(10) }
@@ -180,3 +181,10 @@ def test_search_without_a_space_is_refused(tmp_path):
                                                 "val_accuracy }\n", ""))
     out = search(tmp_path, tmp_path / "p.recipe")
     assert out.code == 2 and "has no search space" in out.err
+
+
+def test_a_storage_that_cannot_be_opened_is_named(tmp_path):
+    write(tmp_path, "g.recipe", GRID)
+    out = search(tmp_path, tmp_path / "g.recipe", "--storage", "nosuch://x")
+    assert out.code == 2 and "S002" in out.err and "nosuch://x" in out.err
+    assert "Traceback" not in out.err and "internal error" not in out.err

@@ -48,9 +48,6 @@ def search_command(args) -> int:
     if args.worker is not None:      # one of the processes a `--workers N` search started
         return _work(study, recipe, trials, args, f"worker {args.worker}: ")
     workers = args.workers or spec.workers
-    if workers < 1:
-        print(f"recipec: error: --workers {workers}: at least 1", file=sys.stderr)
-        return 2
     again = retry_cut_off(study)
     if spec.method == "grid":
         enqueue_grid(study, space, trials, spec.seed)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def sampler_of(spec, space, seed: int):
+def sampler_of(spec, seed: int):
     """A grid's points are queued in the study (enqueue_grid) rather than drawn by Optuna's
     GridSampler, which may hand one point to two workers at once; its sampler is then never
     asked for a point."""
@@ -78,9 +78,16 @@ def storage_of(url: str, folder: Path):
 
     if url:
         from optuna.storages import RetryFailedTrialCallback
-        return optuna.storages.RDBStorage(
-            url, heartbeat_interval=HEARTBEAT, grace_period=GRACE,
-            heartbeat_stale_trial_callback=RetryFailedTrialCallback(max_retry=1))
+
+        from ..errors import StudyError
+        try:
+            return optuna.storages.RDBStorage(
+                url, heartbeat_interval=HEARTBEAT, grace_period=GRACE,
+                heartbeat_stale_trial_callback=RetryFailedTrialCallback(max_retry=1))
+        except Exception as err:   # an unknown scheme, a missing driver, a server down
+            raise StudyError(f"--storage {url}: cannot be opened: {type(err).__name__}: "
+                             f"{err}", "S002", hint="a database URL such as postgresql://"
+                             "USER:PASSWORD@HOST/DB (pip install 'recipec[postgres]')") from None
     folder.mkdir(parents=True, exist_ok=True)
     return optuna.storages.JournalStorage(JournalFileBackend(str(folder / "study.journal")))
 
@@ -93,7 +100,7 @@ def open_study(name: str, spec, space, storage, direction: str, where: str):
     optuna.logging.set_verbosity(optuna.logging.WARNING)   # recipec prints its own lines
     try:
         study = optuna.create_study(study_name=name, storage=storage, load_if_exists=True,
-                                    sampler=sampler_of(spec, space, spec.seed),
+                                    sampler=sampler_of(spec, spec.seed),
                                     pruner=pruner_of(spec), direction=direction)
     except Exception as err:        # a server down, a URL without its driver, a bad file
         raise StudyError(f"the study {name!r} cannot be opened in {where}: "
@@ -121,7 +128,7 @@ def open_study(name: str, spec, space, storage, direction: str, where: str):
     # first process's points (TPE's random state is not in the storage; the random
     # sampler's draws follow the trial number)
     if study.trials and spec.method == "tpe":
-        study.sampler = sampler_of(spec, space, spec.seed + len(study.trials))
+        study.sampler = sampler_of(spec, spec.seed + len(study.trials))
     return study
 
 

@@ -85,34 +85,37 @@ def _update_emit(n, ctx):
 
 
 
-def _infer_emit(n, ctx):
-    x, gamma, beta, rm, rv, eps = (ctx.name(v) for v in n.inputs)
-    y = ctx.name(n.outputs[0])
-    b, c, s = _spatial(ctx, n.inputs[0])
-    xv, yv = ctx.fresh("xv"), ctx.fresh("yv")
-    return [f"{xv} = view({x}, ({b}, {c}, {s}))",
-            f"{yv} = view({y}, ({b}, {c}, {s}))",
+def _per_channel(ctx, src, dst, shape, factors: list[str], shift: str | None) -> list[str]:
+    """dst = src * scale (+ shift) for each channel of [b, c, s] views, `factors` the lines
+    that set `scale` (and `shift`) from the channel's statistics."""
+    b, c, s = shape
+    sv, dv = ctx.fresh("sv"), ctx.fresh("dv")
+    tail = " + shift" if shift else ""
+    return [f"{sv} = view({src}, ({b}, {c}, {s}))",
+            f"{dv} = view({dst}, ({b}, {c}, {s}))",
             f"for ch in {ctx.loop(b, c, s)}({c}):",
-            f"    inv = 1.0 / np.sqrt(np.float64({rv}[ch]) + {eps})",
-            f"    scale = np.float32(inv * {gamma}[ch])",
-            f"    shift = np.float32({beta}[ch] - {rm}[ch] * inv * {gamma}[ch])",
+            *(f"    {line}" for line in factors),
             f"    for bi in range({b}):",
             f"        for si in range({s}):",
-            f"            {yv}[bi, ch, si] = {xv}[bi, ch, si] * scale + shift"]
+            f"            {dv}[bi, ch, si] = {sv}[bi, ch, si] * scale{tail}"]
+
+
+def _infer_emit(n, ctx):
+    """A frozen (or predicting) batch norm: the running statistics, folded into one scale
+    and shift per channel."""
+    x, gamma, beta, rm, rv, eps = (ctx.name(v) for v in n.inputs)
+    return _per_channel(ctx, x, ctx.name(n.outputs[0]), _spatial(ctx, n.inputs[0]), [
+        f"inv = 1.0 / np.sqrt(np.float64({rv}[ch]) + {eps})",
+        f"scale = np.float32(inv * {gamma}[ch])",
+        f"shift = np.float32({beta}[ch] - {rm}[ch] * inv * {gamma}[ch])"], shift="shift")
 
 
 def _infer_grad_emit(n, ctx):
+    """Its input gradient: dy times the same per-channel scale."""
     dy, gamma, rv, eps = (ctx.name(v) for v in n.inputs)
-    dx = ctx.name(n.outputs[0])
-    b, c, s = _spatial(ctx, n.inputs[0])
-    dyv, dxv = ctx.fresh("dyv"), ctx.fresh("dxv")
-    return [f"{dyv} = view({dy}, ({b}, {c}, {s}))",
-            f"{dxv} = view({dx}, ({b}, {c}, {s}))",
-            f"for ch in {ctx.loop(b, c, s)}({c}):",
-            f"    scale = np.float32({gamma}[ch] / np.sqrt(np.float64({rv}[ch]) + {eps}))",
-            f"    for bi in range({b}):",
-            f"        for si in range({s}):",
-            f"            {dxv}[bi, ch, si] = {dyv}[bi, ch, si] * scale"]
+    return _per_channel(ctx, dy, ctx.name(n.outputs[0]), _spatial(ctx, n.inputs[0]), [
+        f"scale = np.float32({gamma}[ch] / np.sqrt(np.float64({rv}[ch]) + {eps}))"],
+        shift=None)
 
 
 emitter("batchnorm_train")(_train_emit)
