@@ -58,6 +58,28 @@ def test_toy_sources(name, rows, features, classes):
     assert name in d.source and str(rows) in d.source
 
 
+@pytest.mark.parametrize("name", ["iris", "digits", "wine", "breast_cancer"])
+def test_toy_files_read_as_scikit_learn_reads_them(name):
+    """The bundled files read with numpy (no sklearn import) equal scikit-learn's loader."""
+    from recipec.runtime.data.sources.toy import read_bundled, read_with_sklearn
+
+    mine, theirs = read_bundled(name), read_with_sklearn(name)
+    assert mine is not None, "scikit-learn's bundled file was not found or not understood"
+    assert mine[0].dtype == np.float64 and np.array_equal(mine[0], theirs[0])
+    assert np.array_equal(mine[1], theirs[1]) and mine[2] == theirs[2]
+
+
+def test_toy_file_laid_out_otherwise_falls_back_to_scikit_learn(tmp_path, monkeypatch):
+    from recipec.runtime.data.sources import toy
+
+    (tmp_path / "iris.csv").write_text("3,4,a,b\n1,2,3,4,0\n")     # header says 3 rows
+    monkeypatch.setattr(toy, "_data_folder", lambda: str(tmp_path))
+    assert toy.read_bundled("iris") is None
+    assert toy.read_bundled("digits") is None                           # no file at all
+    d = load_data(spec("iris"), "classification", seed=0)
+    assert d.train.x.shape == (150, 4)
+
+
 def test_toy_regression_targets():
     d = load_data(spec("iris", validation=0.2), "regression", seed=0)
     check_arrays(d, "regression")

@@ -79,6 +79,11 @@ class Executable:
             self.hypers[index[name]] = value
 
     # -- running ----------------------------------------------------------------------------
+    def limit_threads(self, most: int) -> None:
+        """Run every chunk on at most `most` threads from now on: the process trains other
+        models beside this one (trials side by side) and shares the cores with them. The
+        results do not change."""
+
     @contextlib.contextmanager
     def session(self):
         """Hold the machine the way this target wants while several chunks run (the CPU

@@ -157,12 +157,14 @@ def _work(study, recipe, trials: int, args, label: str) -> int:
         values = suggest(trial, space)
         table.started(trial.number, values)
         outcome = run_trial(trial, substitute(recipe.source, values), recipe.path,
-                            args, data, spec.metric, recipe.name)
+                            args, data, spec.metric, recipe.name,
+                            pruning=spec.pruner != "none", threads=share)
         table.ended(trial.number, outcome)
         return _result(trial, outcome)
 
     counted = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
     side_by_side = batch_trials(recipe)
+    share = max(1, _cores() // side_by_side) if side_by_side > 1 else None
     stop = _stop_trials_on_sigint() if side_by_side > 1 else contextlib.nullcontext()
     try:
         with stop:
@@ -183,8 +185,12 @@ def batch_trials(recipe) -> int:
     value = recipe.search.batch_trials
     if value != "auto":
         return int(value)
-    cores = int(os.environ.get("NUMBA_NUM_THREADS") or os.cpu_count() or 1)
-    return max(1, cores) if recipe.model.params < 1_000_000 else 1
+    return _cores() if recipe.model.params < 1_000_000 else 1
+
+
+def _cores() -> int:
+    """The cores this process trains on (a `--workers` process is given its share)."""
+    return max(1, int(os.environ.get("NUMBA_NUM_THREADS") or os.cpu_count() or 1))
 
 
 @contextlib.contextmanager
@@ -231,16 +237,29 @@ def _loop(study, objective, spec, trials, grid, counted, side_by_side, start, ar
             return
         if not grid and len(study.get_trials(deepcopy=False, states=counted)) >= trials:
             return
-        # a few trials per call (one, or `side_by_side` in threads), so that recipec decides
-        # when to stop (trials, timeout); a trial cut off by Ctrl-C is marked failed by
-        # Optuna itself
-        n = side_by_side
-        if grid:            # never more threads than queued points: no surplus asks
-            n = min(n, len(study.get_trials(deepcopy=False, states=(TrialState.WAITING,))))
-        else:
-            n = min(n, trials - len(study.get_trials(deepcopy=False, states=counted)))
-        study.optimize(objective, n_trials=max(1, n), n_jobs=max(1, n),
-                       gc_after_trial=False, catch=(_Surplus,))
+        # The trials still wanted, `side_by_side` at a time in Optuna's threads: a new trial
+        # starts as soon as one ends (rounds of K trials each waited for their slowest, and
+        # trials of batch 16 take three times those of batch 48). A callback stops the study
+        # when the count across every worker is reached; a trial cut off by Ctrl-C is marked
+        # failed by Optuna itself.
+        waiting = len(study.get_trials(deepcopy=False, states=(TrialState.WAITING,)))
+        wanted = waiting if grid else trials - len(study.get_trials(deepcopy=False,
+                                                                    states=counted))
+        left = None if spec.timeout is None else max(
+            0.0, spec.timeout - (time.perf_counter() - start))
+        study.optimize(objective, n_trials=max(1, wanted),
+                       n_jobs=max(1, min(side_by_side, wanted)), timeout=left,
+                       gc_after_trial=False, catch=(_Surplus,),
+                       callbacks=[] if grid else [_stop_at(trials, counted)])
+
+
+def _stop_at(trials: int, counted):
+    """An Optuna callback stopping the study once it holds `trials` counted trials (those
+    of other workers included): the running ones finish, no new one starts."""
+    def callback(study, trial):
+        if len(study.get_trials(deepcopy=False, states=counted)) >= trials:
+            study.stop()
+    return callback
 
 
 def _result(trial, outcome) -> float:

@@ -223,4 +223,5 @@ def exported(library_source: str) -> list[str]:
 
 def used(names: list[str], kernel_source: str) -> list[str]:
     """The exported names a kernel module's source calls."""
-    return [n for n in names if re.search(rf"(?<![\w.]){n}\(", kernel_source)]
+    called = set(re.findall(r"(?<![\w.])(\w+)\(", kernel_source))
+    return [n for n in names if n in called]

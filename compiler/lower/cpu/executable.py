@@ -16,7 +16,7 @@ from .. import abi
 from ..cache import load_source
 from ..executable import Executable
 from . import helper
-from .threads import chooser, compiled_region
+from .threads import FixedThreads, chooser, compiled_region
 
 
 class CpuExecutable(Executable):
@@ -36,6 +36,16 @@ class CpuExecutable(Executable):
         self._nthreads = self.threads.threads()
 
     # -- running ----------------------------------------------------------------------------
+    def limit_threads(self, most: int) -> None:
+        """A fixed count of min(most, the machine's) threads per chunk. The matrix products
+        keep being cut into `threads.most` blocks, so every product rounds as before. Why fixed:
+        two trainings of one process each opening 2-thread parallel regions on 2 cores wait at
+        every region's barrier for a thread the other one holds (measured on the digits
+        search: see runtime/search/command.py)."""
+        self.threads = FixedThreads(self.threads.most,
+                                    current=max(1, min(most, self.threads.most)))
+        self._nthreads = self.threads.threads()
+
     @contextlib.contextmanager
     def session(self):
         if self._depth:
