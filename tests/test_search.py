@@ -175,6 +175,35 @@ def test_a_continued_study_runs_a_cut_off_trial_again_and_repeats_nothing(tmp_pa
     assert later and later != first             # new draws, not the first process's again
 
 
+def test_a_cut_off_grid_point_is_trained_again(tmp_path):
+    """A grid point left running by a killed process is queued again as a grid point (not
+    taken for a surplus ask): the grid ends with each of its nine points complete once."""
+    write(tmp_path, "g.recipe", GRID)
+    assert search(tmp_path, tmp_path / "g.recipe", "--trials", "4").code == 0
+    from optuna.storages.journal import JournalFileBackend
+    storage = optuna.storages.JournalStorage(JournalFileBackend(
+        str(tmp_path / "runs" / "grid_iris" / "search" / "study.journal")))
+    study = optuna.load_study(study_name="grid_iris", storage=storage)
+    done = {tuple(sorted(t.params.items())) for t in study.trials}
+    point = next(p for p in ({"optimizer.lr": lr, "optimizer.momentum": m}
+                             for lr in ("0.01", "0.05", "0.2") for m in ("0.5", "0.8", "0.9"))
+                 if tuple(sorted(p.items())) not in done)
+    study.enqueue_trial(point, user_attrs={"grid_point": 99})
+    cut = study.ask()                   # running, as a killed worker leaves it
+    for name in point:
+        cut.suggest_categorical(name, ["0.01", "0.05", "0.2"] if name.endswith("lr")
+                                else ["0.5", "0.8", "0.9"])
+    out = search(tmp_path, tmp_path / "g.recipe")
+    assert out.code == 0, out.err
+    assert f"trial {cut.number} cut off, to run again" in out.err
+    assert "Traceback" not in out.err
+    trials = trials_of(tmp_path, "grid_iris")
+    complete = [tuple(sorted(t.params.items())) for t in trials if t.state.name == "COMPLETE"]
+    assert len(complete) == 9 and len(set(complete)) == 9
+    again = [t for t in trials if t.user_attrs.get("retry_of") == cut.number]
+    assert len(again) == 1 and again[0].params == point and again[0].state.name == "COMPLETE"
+
+
 def test_search_without_a_space_is_refused(tmp_path):
     write(tmp_path, "p.recipe", GRID.replace("choice(0.01, 0.05, 0.2)", "0.1").replace(
         "choice(0.5, 0.8, 0.9)", "0.9").replace("search { method = grid  metric = "

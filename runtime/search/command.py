@@ -48,7 +48,7 @@ def search_command(args) -> int:
     if args.worker is not None:      # one of the processes a `--workers N` search started
         return _work(study, recipe, trials, args, f"worker {args.worker}: ")
     workers = args.workers or spec.workers
-    again = retry_cut_off(study)
+    again = retry_cut_off(study, server=bool(url))
     if spec.method == "grid":
         enqueue_grid(study, space, trials, spec.seed)
     quiet = args.quiet

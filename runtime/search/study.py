@@ -9,6 +9,7 @@ continues it.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -70,6 +71,24 @@ def pruner_of(spec):
 HEARTBEAT, GRACE = 10, 60
 
 
+def heartbeat() -> tuple[int, int]:
+    """(interval, grace period) in seconds: HEARTBEAT, GRACE, or RECIPEC_SEARCH_HEARTBEAT
+    written "INTERVAL,GRACE" (a cluster that wants a killed worker noticed sooner; the
+    kill test). A grace shorter than two intervals would fail live trials."""
+    value = os.environ.get("RECIPEC_SEARCH_HEARTBEAT")
+    if not value:
+        return HEARTBEAT, GRACE
+    try:
+        interval, grace = (int(v) for v in value.split(","))
+    except ValueError:
+        raise ValueError(f"RECIPEC_SEARCH_HEARTBEAT must be INTERVAL,GRACE in seconds, "
+                         f"got {value!r}") from None
+    if interval < 1 or grace < 2 * interval:
+        raise ValueError(f"RECIPEC_SEARCH_HEARTBEAT={value}: the interval must be >= 1 s and "
+                         f"the grace period at least two intervals")
+    return interval, grace
+
+
 def storage_of(url: str, folder: Path):
     """The study's storage: an SQLAlchemy URL (postgresql://..., with heartbeats), or by
     default a journal file in `folder`."""
@@ -81,8 +100,9 @@ def storage_of(url: str, folder: Path):
 
         from ..errors import StudyError
         try:
+            interval, grace = heartbeat()
             return optuna.storages.RDBStorage(
-                url, heartbeat_interval=HEARTBEAT, grace_period=GRACE,
+                url, heartbeat_interval=interval, grace_period=grace,
                 heartbeat_stale_trial_callback=RetryFailedTrialCallback(max_retry=1))
         except Exception as err:   # an unknown scheme, a missing driver, a server down
             raise StudyError(f"--storage {url}: cannot be opened: {type(err).__name__}: "
@@ -97,7 +117,9 @@ def open_study(name: str, spec, space, storage, direction: str, where: str):
 
     from ..errors import StudyError
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)   # recipec prints its own lines
+    # recipec prints its own lines; Optuna's warnings would add a traceback for each grid
+    # trial asked beyond the queue (command.py's _Surplus) and for each trial recipec fails
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
     try:
         study = optuna.create_study(study_name=name, storage=storage, load_if_exists=True,
                                     sampler=sampler_of(spec, spec.seed),
@@ -132,19 +154,27 @@ def open_study(name: str, spec, space, storage, direction: str, where: str):
     return study
 
 
-def retry_cut_off(study) -> list[int]:
+def retry_cut_off(study, server: bool) -> list[int]:
     """Trials a killed process left running, or that failed without being retried: marked
-    failed, and their points queued to run again (once). Returns their numbers.
+    failed, and their points queued to run again (once), a grid point's with its grid index.
+    Returns their numbers.
 
     With a journal file (one machine, and this command starts every worker), a trial still
-    running now is a dead process's; with a server storage other machines may be running
-    theirs, so only those whose heartbeat stopped count (Optuna's fail_stale_trials)."""
+    running now is a dead process's; with a `server` storage other machines may be running
+    theirs, so only those whose heartbeat stopped count (Optuna's fail_stale_trials; its
+    callback queues the retry). Not `isinstance(study._storage, RDBStorage)`: Optuna wraps
+    the storage in a cache, and that test failed every other machine's live trials
+    (found by tests/test_search_postgres.py's kill test)."""
     import optuna
     from optuna.trial import TrialState
 
-    heartbeat = isinstance(study._storage, optuna.storages.RDBStorage)
+    heartbeat = server
+    stale = []
     if heartbeat:
+        running = {t.number for t in study.trials if t.state == TrialState.RUNNING}
         optuna.storages.fail_stale_trials(study)
+        stale = [t.number for t in study.trials
+                 if t.number in running and t.state == TrialState.FAIL]
     # run again already: by this function, or by Optuna's callback for a stale heartbeat
     retried = {t.user_attrs.get("retry_of") for t in study.trials} | \
         {t.system_attrs.get("failed_trial") for t in study.trials}
@@ -156,10 +186,12 @@ def retry_cut_off(study) -> list[int]:
             continue
         if t.number in retried or not t.params:
             continue
-        study.enqueue_trial(t.params, user_attrs={"retry_of": t.number},
-                            skip_if_exists=False)
+        again_attrs = {"retry_of": t.number}
+        if "grid_point" in t.user_attrs:       # else the objective takes it for a surplus ask
+            again_attrs["grid_point"] = t.user_attrs["grid_point"]
+        study.enqueue_trial(t.params, user_attrs=again_attrs, skip_if_exists=False)
         again.append(t.number)
-    return again
+    return sorted(set(again) | set(stale))
 
 
 def finished(study) -> int:
