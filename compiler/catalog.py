@@ -116,4 +116,8 @@ TRAIN_KEYS = (Opt("epochs", "int", None, min=1),
               # also best.safetensors, the epoch with the best value of this monitor (auto:
               # early_stop's monitor, else val_loss where there is a validation split)
               Opt("keep_best", "name", "auto",
-                  doc="auto, none, or the monitor whose best epoch is kept as best.safetensors"))
+                  doc="auto, none, or the monitor whose best epoch is kept as best.safetensors"),
+              # compiler/lower/: the Numba CPU kernels, or Numba CUDA (numba-cuda, a GPU or
+              # NUMBA_ENABLE_CUDASIM=1); `--target` on the command line overrides it
+              Opt("target", "enum", "cpu", choices=("cpu", "cuda"),
+                  doc="where the training step runs"))

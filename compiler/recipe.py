@@ -104,6 +104,7 @@ class TrainSpec:
     keep_best: str | None = None         # a monitor: its best epoch's checkpoint is kept too
                                          # (the checker resolves the recipe's `auto`/`none`)
     keep_best_mode: str = "min"          # "min" | "max"
+    target: str = "cpu"                  # "cpu" | "cuda" (compiler/lower/)
 
     def total_steps(self, steps_per_epoch: int) -> int:
         return self.steps if self.steps is not None else self.epochs * steps_per_epoch

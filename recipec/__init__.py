@@ -50,7 +50,7 @@ def check_data(recipe: Recipe, base_dir: str | Path | None = None, *, cache: boo
     return check(recipe, base_dir, cache=cache, fold=fold)
 
 
-def compile(recipe: Recipe, target: str = "cpu", base_dir: str | Path | None = None,
+def compile(recipe: Recipe, target: str | None = None, base_dir: str | Path | None = None,
             data=None):
     """A checked recipe as a `Program` with fit(), evaluate() and predict().
 
@@ -62,6 +62,8 @@ def compile(recipe: Recipe, target: str = "cpu", base_dir: str | Path | None = N
 
     if base_dir is None:
         base_dir = Path(recipe.path).parent if recipe.path else Path(".")
+    if target is None:                     # the recipe's `train { target = ... }`
+        target = recipe.train.target
     return Program(recipe, compile_recipe(recipe, target, lower=False), base_dir, data=data)
 
 

@@ -41,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("file")
     r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a recipe value, e.g. --set train.epochs=5")
+    r.add_argument("--target", choices=("cpu", "cuda"),
+                   help="where the training step runs (overrides `train { target = ... }`)")
     r.add_argument("--report", metavar="OUT.json", help="write final metrics and timings")
     r.add_argument("--quiet", action="store_true", help="no progress output")
     r.add_argument("--checkpoints", metavar="DIR",
@@ -71,6 +73,8 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("--emit", choices=("ir", "numba"), default="ir")
     k.add_argument("--dump-after", metavar="PASS", help="print the IR after this pass")
     k.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    k.add_argument("--target", choices=("cpu", "cuda"),
+                   help="where the training step runs (overrides `train { target = ... }`)")
     runs = sub.add_parser("runs", help="list the recorded runs (newest first); `runs show ID`, "
                                        "`runs compare A B ...`")
     runs.add_argument("--runs", metavar="DIR", help=RUNS_HELP)
@@ -112,6 +116,8 @@ def _parser() -> argparse.ArgumentParser:
     h = sub.add_parser("search", help="explore the recipe's search space (Optuna)")
     h.add_argument("file")
     h.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    h.add_argument("--target", choices=("cpu", "cuda"),
+                   help="where the training step runs (overrides `train { target = ... }`)")
     h.add_argument("--trials", type=_positive, metavar="N", help="trials in all (default: the "
                    "recipe's `search { trials = N }`)")
     h.add_argument("--storage", metavar="URL", help="the study's storage (default a journal "
@@ -212,9 +218,10 @@ def _compile(args) -> int:
     from ..compiler.pipeline import compile_recipe
 
     recipe = recipec.load(args.file, args.set)
+    target = recipe.train.target
     dumps = []  # main() has refused an unknown --dump-after stage
-    # the CPU target's passes, but no kernel: the IR and the source need no compile
-    compiled = compile_recipe(recipe, "cpu", lower=False, dump_after=args.dump_after,
+    # the target's passes, but no kernel: the IR and the source need no compile
+    compiled = compile_recipe(recipe, target, lower=False, dump_after=args.dump_after,
                               on_dump=lambda title, text: dumps.append((title, text)))
     if dumps:
         for title, text in dumps:
@@ -223,8 +230,8 @@ def _compile(args) -> int:
         print("# training step\n" + format_graph(compiled.graphs.train))
         print("\n# prediction\n" + format_graph(compiled.graphs.predict))
     else:
-        print(get_target("cpu").listing(compiled.graphs,
-                                        CompileOptions(batch=recipe.train.batch)))
+        print(get_target(target).listing(compiled.graphs,
+                                         CompileOptions(batch=recipe.train.batch)))
     return 0
 
 
@@ -281,8 +288,9 @@ def _refuse_bad_values(parser: argparse.ArgumentParser, args) -> None:
 
     command = parser.commands[args.command]
     stage = getattr(args, "dump_after", None)
-    if stage is not None and stage not in stage_names("cpu"):
-        stages = stage_names("cpu")
+    target = getattr(args, "target", None) or "cpu"
+    if stage is not None and stage not in stage_names(target):
+        stages = stage_names(target)
         command.error(f"argument --dump-after: unknown stage {stage!r}"
                       f"{_did_you_mean(stage, stages)}; the stages are {', '.join(stages)}")
 
@@ -292,10 +300,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     _refuse_bad_arguments(parser, argv)
     args = parser.parse_args(argv)
+    if getattr(args, "target", None):     # --target T is --set train.target=T, applied last
+        args.set = [*args.set, f"train.target={args.target}"]
     _refuse_bad_values(parser, args)
     from ..compiler.diagnostics import RecipeError, render, render_all
     from .errors import CodedError, DataError, TrainingDiverged
-    from ..compiler.lower import get_target
+    from ..compiler.lower import TargetUnavailable, get_target
 
     try:
         get_target("cpu").check_settings()
@@ -317,6 +327,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except TrainingDiverged as err:
         print(f"{_subject(args)}: {err.render()}", file=sys.stderr)
+        return 2
+    except TargetUnavailable as err:    # no numba-cuda, no GPU, an op without a kernel
+        print(f"recipec: {err.render()}", file=sys.stderr)
         return 2
     except CodedError as err:        # a checkpoint, a model folder, a study
         located = err.diagnostic()        # init = checkpoint(...): at that call

@@ -166,6 +166,12 @@ class Program:
     def state(self, state: TrainState) -> None:
         self.executable.load_state(state.as_dict(self.graphs))
 
+    @property
+    def step(self) -> int:
+        """The step counter (the executable's; reading `state` for it would copy every
+        tensor back from a device target)."""
+        return self.executable.counters["step"]
+
     # -- compilation --------------------------------------------------------------------
     def warm_up(self) -> float:
         """Load (or compile) both kernels now; returns the seconds spent."""
@@ -230,15 +236,15 @@ class Program:
         spe = full + (1 if rem else 0)
         if steps is None:
             steps = epochs * spe if epochs is not None else self.recipe.train.total_steps(spe)
-        target = self.state.step + steps
+        target = self.step + steps
         history = History()
         if progress:
             progress.start(self, -(-target // spe), spe)
         with self.executable.session():
             try:
-                while self.state.step < target:
-                    epoch, pos = divmod(self.state.step, spe)
-                    stop = min(spe, pos + target - self.state.step)
+                while self.step < target:
+                    epoch, pos = divmod(self.step, spe)
+                    stop = min(spe, pos + target - self.step)
                     record = self._run_epoch(x, y, epoch, pos, stop, full, rem, batch,
                                              progress)
                     history.epochs.append(record)
@@ -256,7 +262,7 @@ class Program:
                         if self.stop_requested:
                             raise Interrupted(self._checkpoint_now())
                         if self.checkpointer is not None and \
-                                self.checkpointer.due(self.state.step):
+                                self.checkpointer.due(self.step):
                             self.checkpointer.write(self)
                 self._restore_best(history)
             except TrainingDiverged:
@@ -264,7 +270,7 @@ class Program:
                     progress.stopped()
                 raise
             finally:    # also when a chunk diverged: the counters agree with the state
-                self.executable.counters["epoch"] = self.state.step // spe
+                self.executable.counters["epoch"] = self.step // spe
         if progress:
             progress.finish(history)
         return history
@@ -359,7 +365,8 @@ class Program:
         """Steps pos..stop-1 of `epoch`, in chunks sized to take about CHUNK_SECONDS each."""
         start_time = time.perf_counter()
         spe = full + (1 if rem else 0)
-        order = epoch_order(self.state.seed, epoch, len(x), self.recipe.data.shuffle)
+        order = epoch_order(self.executable.counters["seed"], epoch, len(x),
+                            self.recipe.data.shuffle)
         loss_sum = correct = seen = 0.0
         if pos > 0 and self._partial is not None and self._partial["epoch"] == epoch:
             loss_sum, correct, seen = (self._partial[k] for k in ("loss_sum", "correct", "seen"))
@@ -391,7 +398,7 @@ class Program:
             if step < spe:          # mid-epoch; at its end fit writes after the monitors
                 if self.stop_requested:
                     raise Interrupted(self._checkpoint_now())
-                if self.checkpointer is not None and self.checkpointer.due(self.state.step):
+                if self.checkpointer is not None and self.checkpointer.due(self.step):
                     self.checkpointer.write(self)
         train_metrics = {"loss": loss_sum / seen}
         if self.graphs.task.counts_correct:
@@ -400,7 +407,9 @@ class Program:
         validation = self.evaluate("validation") if self.data.validation is not None else None
         # the loss above is the data loss; the penalty the step also minimised is computed
         # from the weights the epoch ended with (compiler/regularize.py says why)
-        penalty = self.graphs.penalty(self.executable.state(), self.executable.hypers)
+        # (the state is not read without one: on a device target that is a copy to the host)
+        penalty = (self.graphs.penalty(self.executable.state(), self.executable.hypers)
+                   if self.graphs.penalties else None)
         return EpochRecord(epoch + 1, train_metrics, validation, seconds, stop - pos,
                            self._last_lr, penalty)
 

@@ -7,7 +7,14 @@ a kernel module fails (the guard below), so the tier cannot quietly start compil
 """
 from __future__ import annotations
 
+import os
+
 import pytest
+
+# The `cuda` tests run the CUDA kernels in Numba's simulator unless told otherwise (on a
+# machine with a GPU: NUMBA_ENABLE_CUDASIM=0). Numba reads this when it is first imported,
+# so it is set before any test module imports it.
+os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
 
 FRONTEND = {
     "test_syntax.py", "test_check.py", "test_diagnostics.py", "test_seam.py", "test_ir.py",

@@ -342,7 +342,8 @@ def _train(ctx: Ctx, st: ast.Stmt) -> TrainSpec | None:
                   "`steps` counts optimizer updates (Caffe's max_iter); `epochs` passes over the data")
         return None
     return TrainSpec(t["epochs"], t["batch"], t["seed"], st.span, steps=t["steps"],
-                     checkpoint=t["checkpoint"], keep=t["keep"], keep_best=t["keep_best"])
+                     checkpoint=t["checkpoint"], keep=t["keep"], keep_best=t["keep_best"],
+                     target=t["target"])
 
 
 def _choice(ctx: Ctx, found: dict, key: str, table: dict) -> Call | None:

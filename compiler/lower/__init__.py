@@ -16,6 +16,20 @@ from .cache import KernelModule, cache_dir, load_path, load_source  # noqa: F401
 from .executable import Executable  # noqa: F401
 
 
+class TargetUnavailable(Exception):
+    """The target cannot run on this machine, or cannot run this recipe: `code` T001 (a
+    package missing), T002 (no device or driver), T003 (an op the target has no kernel for);
+    `hint` says what to do instead. The command line prints it as `recipec: error[T00n]`."""
+
+    def __init__(self, message: str, code: str, hint: str | None = None):
+        super().__init__(message)
+        self.message, self.code, self.hint = message, code, hint
+
+    def render(self) -> str:
+        return f"error[{self.code}]: {self.message}" + (
+            f"\n  = help: {self.hint}" if self.hint else "")
+
+
 @dataclass(frozen=True)
 class CompileOptions:
     parallel: bool | None = None   # None: the target decides (the CPU: its threading layout)
@@ -36,6 +50,8 @@ class Target:
     # raises ValueError for a setting of this target's that cannot work (an environment value)
     check_settings: Callable[[], None] = lambda: None
     doc: str = ""
+    # ops the pipeline can leave that this target has no kernel for yet (refused with T003)
+    pending: frozenset = frozenset()
 
 
 def _cpu() -> Target:
@@ -46,7 +62,16 @@ def _cpu() -> Target:
                   "Numba @njit/cfunc kernels for the host CPU, parallel with prange")
 
 
-_FACTORIES: dict[str, Callable[[], Target]] = {"cpu": _cpu}
+def _cuda() -> Target:
+    from . import cuda
+
+    return Target("cuda", cuda.PASSES, cuda.compile, cuda.emitted_ops, cuda.listing,
+                  cuda.check_settings,
+                  "Numba CUDA kernels: each chunk of steps one cooperative kernel launch",
+                  cuda.PENDING)
+
+
+_FACTORIES: dict[str, Callable[[], Target]] = {"cpu": _cpu, "cuda": _cuda}
 _LOADED: dict[str, Target] = {}
 TARGETS = tuple(_FACTORIES)
 

@@ -1,0 +1,59 @@
+"""The Numba CUDA target: everything that knows Numba's CUDA backend lives in this package.
+
+  module.py      the recipe's train_chunk / predict_chunk, each ONE cooperative kernel
+  layout.py      every tensor a slice of a per-dtype arena (kernel parameters are 4 KiB)
+  emitters/      one device-code emitter per IR op name
+  rng.py         the counter RNG as device functions (the CPU's masks, bit for bit)
+  device.py      finding numba-cuda and a GPU (or the simulator), the launch shape
+  executable.py  the CUDA Executable: state and data resident on the device
+Importing this package imports no Numba CUDA: that happens when a recipe is compiled for it.
+"""
+from __future__ import annotations
+
+from ...passes import DCE, FUSE
+
+# the neutral passes only: the CPU's epilogue and winners passes fit its BLAS blocks and
+# AVX-512 rows; on this target each op is already one phase of one kernel
+PASSES = (DCE, FUSE)
+
+# Ops the pipeline can leave whose CUDA kernels are not written yet: a recipe using one is
+# refused with T003 (module.emit_body) before anything runs. tests/test_seam.py holds this
+# list to exactly what is missing, so it shrinks as kernels land.
+PENDING = frozenset({
+    "augment_flip", "augment_noise", "augment_rotate", "augment_shift",
+    "avgpool", "avgpool_grad", "maxpool", "maxpool_grad",
+    "conv", "conv_grad_input", "conv_grad_weight",
+    "batchnorm_grad", "batchnorm_infer", "batchnorm_infer_grad", "batchnorm_stats_update",
+    "batchnorm_train",
+    "adagrad_update", "nadam_update", "rmsprop_update",
+    "clip_norm_coef", "l1l2_penalty", "max_norm",
+    "huber", "huber_grad", "mae", "mae_grad", "multi_margin", "multi_margin_grad",
+    "softmax", "softmax_grad", "softmax_ce_ws", "softmax_ce_ws_grad",
+})
+
+
+def emitted_ops() -> set[str]:
+    from ...ops import OPS
+    from .emitters import EMITTERS
+
+    return set(EMITTERS) | {name for name, op in OPS.items() if op.elementwise}
+
+
+def listing(graphs, options) -> str:
+    from .module import emit_module
+
+    source, _, _ = emit_module(graphs.train, graphs.predict, graphs.hypers)
+    return "# ---- this recipe's CUDA kernels ----\n" + source
+
+
+def check_settings() -> None:
+    pass
+
+
+def compile(graphs, options):
+    """Generate and load the recipe's CUDA module; numba-cuda and a device (or the simulator)
+    are looked for here (device.py), so a missing one is a TargetUnavailable, not an import
+    error."""
+    from .executable import CudaExecutable
+
+    return CudaExecutable(graphs, options)

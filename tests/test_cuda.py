@@ -1,0 +1,175 @@
+"""The CUDA target (compiler/lower/cuda/) in Numba's simulator (NUMBA_ENABLE_CUDASIM=1, set by
+conftest.py unless a GPU run sets it to 0): each example recipe's first steps give the CPU
+target's losses and state within float32 tolerance, the same seed gives the same bits twice,
+data and state stay on the device (the transfers are counted), and a machine without a GPU,
+a missing package or an op without a CUDA kernel gets a diagnostic, never a traceback.
+
+The simulator runs one Python thread per CUDA thread: batches are a few rows and a chunk a
+few steps, so the whole file takes seconds.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import recipec
+from hostile import cli
+from recipec.compiler.check import check_source
+
+# the simulator runs the counter RNG's uint64 arithmetic in numpy, which warns where it wraps
+pytestmark = [pytest.mark.cuda,
+              pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")]
+
+ROOT = Path(__file__).resolve().parents[1]
+RECIPES = ROOT / "recipes"
+SHARED = ROOT.parent / "shared" / "data"
+
+STEPS = 3
+
+
+def _program(path: Path, target: str, sets=()):
+    text = path.read_text().replace("../../shared/data", str(SHARED))
+    recipe = check_source(text, str(path), ["train.batch=6", *sets])
+    return recipe, recipec.compile(recipe, target=target, base_dir=path.parent)
+
+
+def _steps(path: Path, target: str, sets=(), steps: int = STEPS):
+    """(losses, corrects, state) after `steps` training steps on the first rows."""
+    _, program = _program(path, target, sets)
+    x, y = program._arrays(program.load_data().train)
+    executable = program.executable
+    order = np.arange(len(x), dtype=np.int64)
+    lrs = np.full(steps, 0.01, np.float32)
+    losses, corrects = executable.train_chunk(x, y, order, 0, steps, 6, lrs)
+    state = {k: np.array(v, copy=True) for k, v in executable.state().items()}
+    return losses, corrects, state
+
+
+MLP_RECIPES = ["iris_mlp", "digits_mlp", "wine_adamw_cosine", "breast_cancer_bce",
+               "mnist1d_mlp", "mnist1d_logreg"]
+
+
+@pytest.mark.parametrize("name", MLP_RECIPES)
+def test_first_steps_match_the_cpu_target(name):
+    path = RECIPES / f"{name}.recipe"
+    if "shared/data" in path.read_text() and not SHARED.exists():
+        pytest.skip(f"{SHARED} is not here")
+    cpu = _steps(path, "cpu")
+    cuda = _steps(path, "cuda")
+    np.testing.assert_allclose(cuda[0], cpu[0], rtol=1e-5, atol=1e-6)
+    assert np.array_equal(cuda[1], cpu[1])
+    for tensor, value in cpu[2].items():
+        np.testing.assert_allclose(cuda[2][tensor], value, rtol=1e-4, atol=1e-6,
+                                   err_msg=tensor)
+
+
+def test_dropout_masks_are_the_cpu_targets():
+    """The counter RNG is the same integer arithmetic on both targets: a dropout layer drops
+    the same units, so the losses agree to float32 rounding, step after step."""
+    text = """recipe drop
+data { source = iris  normalize = standard }
+model { input [4] dense(16) relu dropout(0.5) dense(3) }
+loss = cross_entropy
+optimizer = sgd(lr = 0.1)
+train { epochs = 1  batch = 6  seed = 3 }
+"""
+    path = Path(os.environ.get("TMPDIR", "/tmp")) / "recipec_cuda_dropout.recipe"
+    path.write_text(text)
+    cpu, cuda = _steps(path, "cpu"), _steps(path, "cuda")
+    np.testing.assert_allclose(cuda[0], cpu[0], rtol=1e-5)
+    for tensor, value in cpu[2].items():
+        np.testing.assert_allclose(cuda[2][tensor], value, rtol=1e-4, atol=1e-6)
+
+
+def test_the_same_seed_gives_the_same_bits():
+    path = RECIPES / "digits_mlp.recipe"
+    first, second = _steps(path, "cuda"), _steps(path, "cuda")
+    assert np.array_equal(first[0], second[0])
+    for tensor, value in first[2].items():
+        assert np.array_equal(second[2][tensor], value), tensor
+
+
+def test_data_and_state_stay_on_the_device():
+    """Transfers happen at chunk boundaries only, never per step: the state once to the
+    device, each split's arrays and the hyperparameters once, each epoch's visiting order,
+    and per chunk its learning rates there and its losses and correct counts back. Twice the
+    steps per epoch (half the batch) costs not one transfer more."""
+    def run(batch: int, epochs: int) -> tuple[dict, int]:
+        recipe = check_source((RECIPES / "iris_mlp.recipe").read_text(), "iris.recipe",
+                              [f"train.batch={batch}", f"train.epochs={epochs}",
+                               "data.validation=0.0"])
+        program = recipec.compile(recipe, target="cuda", base_dir=RECIPES)
+        program.check_divergence = False       # it reads the state after every chunk
+        executable = program.executable
+        chunks = []
+        real = executable.train_chunk
+        executable.train_chunk = lambda *a: chunks.append(a[4]) or real(*a)
+        program.fit()
+        return dict(executable.copies), len(chunks), sum(chunks)
+
+    for batch, epochs in ((50, 1), (25, 1), (50, 2)):
+        copies, chunks, steps = run(batch, epochs)
+        assert steps == epochs * 150 // batch
+        assert copies == {"to_device": 1 + 3 + epochs + chunks,    # state; X, Y, hypers
+                          "to_host": 2 * chunks}, (batch, epochs, copies, chunks)
+
+
+def test_fit_and_predict_on_the_device_match_the_cpu():
+    def trained(target):
+        recipe = check_source((RECIPES / "iris_mlp.recipe").read_text(), "iris.recipe",
+                              ["train.epochs=2", "train.batch=25"])
+        program = recipec.compile(recipe, target=target, base_dir=RECIPES)
+        program.fit()
+        x = program.load_data().validation.x
+        return program.predict(x), program.evaluate("validation")
+
+    (p_cpu, m_cpu), (p_cuda, m_cuda) = trained("cpu"), trained("cuda")
+    np.testing.assert_allclose(p_cuda, p_cpu, rtol=1e-4, atol=1e-5)
+    assert m_cuda["accuracy"] == m_cpu["accuracy"]
+
+
+def test_recipe_and_command_line_choose_the_target(tmp_path):
+    out = cli("compile", RECIPES / "iris_mlp.recipe", "--target", "cuda", "--emit", "numba")
+    assert out.code == 0, out.err
+    assert "@cuda.jit" in out.out and "grid.sync()" in out.out
+    assert "def train_chunk(" in out.out and "def predict_chunk(" in out.out
+    text = (RECIPES / "iris_mlp.recipe").read_text().replace("seed = 0 }",
+                                                             "seed = 0  target = cuda }")
+    recipe = check_source(text, "iris.recipe", [])
+    assert recipe.train.target == "cuda"
+    bad = check_source.__globals__["RecipeError"]
+    with pytest.raises(bad) as err:
+        check_source(text.replace("target = cuda", "target = tpu"), "iris.recipe", [])
+    assert "tpu" in str(err.value)
+
+
+def test_an_op_without_a_cuda_kernel_is_a_diagnostic():
+    out = cli("run", RECIPES / "mnist1d_cnn.recipe", "--target", "cuda", "--no-store",
+              "--set", f"data.source.path={SHARED / 'mnist1d' / 'mnist1d_data.npz'}")
+    if not SHARED.exists():
+        pytest.skip(f"{SHARED} is not here")
+    assert out.code == 2, out.err
+    assert "error[T003]" in out.err and "--target cpu" in out.err
+    assert "Traceback" not in out.err
+
+
+def test_no_gpu_is_a_clear_message(tmp_path):
+    """Without the simulator and without a GPU (this machine), --target cuda names what is
+    missing and suggests --target cpu, exit code 2."""
+    env = {**os.environ, "NUMBA_ENABLE_CUDASIM": "0"}
+    proc = subprocess.run([sys.executable, "-m", "recipec", "run",
+                           str(RECIPES / "iris_mlp.recipe"), "--target", "cuda", "--no-store"],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    probe = subprocess.run([sys.executable, "-c", "from numba import cuda; "
+                            "print(cuda.is_available())"], capture_output=True, text=True,
+                           env=env)
+    if probe.stdout.strip() == "True":
+        pytest.skip("this machine has a GPU")
+    assert proc.returncode == 2, proc.stderr
+    assert "error[T00" in proc.stderr and "--target cpu" in proc.stderr
+    assert "Traceback" not in proc.stderr
