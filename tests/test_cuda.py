@@ -86,6 +86,50 @@ train { epochs = 1  batch = 6  seed = 3 }
         np.testing.assert_allclose(cuda[2][tensor], value, rtol=1e-4, atol=1e-6)
 
 
+TINY = """recipe tiny
+data {{ source = iris  normalize = standard }}
+model {{ input [4] dense(8{layer}) relu dense({outputs}{head}) }}
+loss = {loss}
+optimizer = {optimizer}
+train {{ epochs = 1  batch = 6  seed = 1 }}
+{extra}
+"""
+
+# one row per op family the CUDA target emits beyond the example recipes' (optimizers,
+# losses, regularisation): the same first steps on both targets
+OP_CASES = {
+    "rmsprop": dict(optimizer="rmsprop(lr = 0.01, momentum = 0.9, centered = true)"),
+    "rmsprop_plain": dict(optimizer="rmsprop(lr = 0.01, weight_decay = 0.01)"),
+    "adagrad": dict(optimizer="adagrad(lr = 0.1, lr_decay = 0.01, weight_decay = 0.001)"),
+    "nadam": dict(optimizer="nadam(lr = 0.01, weight_decay = 0.001)"),
+    "sgd_nesterov": dict(optimizer="sgd(lr = 0.1, momentum = 0.9, nesterov = true)"),
+    "adamw": dict(optimizer="adamw(lr = 0.01, weight_decay = 0.1)"),
+    "l1_l2_max_norm": dict(layer=", l1 = 0.001, l2 = 0.01, max_norm = 0.5"),
+    "clip_norm": dict(extra="clip = norm(0.1)"),
+    "clip_value": dict(extra="clip = value(0.01)"),
+    "smoothing_weights": dict(loss="cross_entropy(label_smoothing = 0.1, "
+                                   "class_weights = [1, 2, 0.5])"),
+    "hinge": dict(loss="hinge(margin = 1.5)"),
+    "mae": dict(loss="mae", outputs="1"),
+    "huber": dict(loss="huber(delta = 0.3)", outputs="1"),
+    "softmax_hinge": dict(loss="hinge", head=") softmax ("),
+}
+
+
+@pytest.mark.parametrize("case", sorted(OP_CASES))
+def test_op_families_match_the_cpu_target(case, tmp_path):
+    """(mae and huber fit iris' class index as a number: the task follows the loss)"""
+    options = {**dict(layer="", outputs="3", head="", loss="cross_entropy",
+                      optimizer="sgd(lr = 0.1)", extra=""), **OP_CASES[case]}
+    path = tmp_path / f"{case}.recipe"
+    path.write_text(TINY.format(**options).replace(" softmax ()", " softmax"))
+    cpu, cuda = _steps(path, "cpu"), _steps(path, "cuda")
+    np.testing.assert_allclose(cuda[0], cpu[0], rtol=1e-5, atol=1e-6)
+    for tensor, value in cpu[2].items():
+        np.testing.assert_allclose(cuda[2][tensor], value, rtol=1e-4, atol=1e-6,
+                                   err_msg=tensor)
+
+
 def test_the_same_seed_gives_the_same_bits():
     path = RECIPES / "digits_mlp.recipe"
     first, second = _steps(path, "cuda"), _steps(path, "cuda")

@@ -40,4 +40,34 @@ def single(body: list[str]) -> list[str]:
     return ["if tid == 0:"] + ["    " + ln for ln in body]
 
 
+# Sums over many elements (a gradient norm, a weight penalty) are cut into this many pieces
+# of fixed extent, whatever the grid: each piece is summed by one thread in order, then
+# thread 0 adds the pieces in order, so the bits do not depend on how many threads ran.
+PIECES = 256
+
+
+def fixed_sum(ctx, total: str, term, into: str) -> list[str]:
+    """Lines leaving `into` = the float64 sum of term(k) for k in [0, total), in PIECES
+    fixed pieces; every thread sees the result after the lines (they end with a barrier).
+    `term(k)` is a float64 expression of the flat index k."""
+    parts = ctx.scratch([str(PIECES)], "float64")
+    result = ctx.scratch(["1"], "float64")
+    size = ctx.fresh("piece")
+    return [f"{size} = ({total} + {PIECES - 1}) // {PIECES}",
+            f"for pc in range(tid, {PIECES}, nth):",
+            "    acc = 0.0",
+            f"    for k in range(pc * {size}, min({total}, (pc + 1) * {size})):",
+            f"        acc += {term('k')}",
+            f"    {parts.at('pc')} = acc",
+            SYNC,
+            "if tid == 0:",
+            "    acc = 0.0",
+            f"    for pc in range({PIECES}):",
+            f"        acc += {parts.at('pc')}",
+            f"    {result.at('0')} = acc",
+            SYNC,
+            f"{into} = {result.at('0')}"]
+
+
 from . import binary, elementwise, linalg, losses, optim  # noqa: E402,F401  (registration)
+from . import regularize, extra_losses  # noqa: E402,F401
