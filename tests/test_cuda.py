@@ -88,7 +88,7 @@ train { epochs = 1  batch = 6  seed = 3 }
 
 TINY = """recipe tiny
 data {{ source = iris  normalize = standard }}
-model {{ input [4] dense(8{layer}) relu dense({outputs}{head}) }}
+model {{ input [4] dense(8{layer}){after} relu dense({outputs}{head}) }}
 loss = {loss}
 optimizer = {optimizer}
 train {{ epochs = 1  batch = 6  seed = 1 }}
@@ -113,16 +113,42 @@ OP_CASES = {
     "mae": dict(loss="mae", outputs="1"),
     "huber": dict(loss="huber(delta = 0.3)", outputs="1"),
     "softmax_hinge": dict(loss="hinge", head=") softmax ("),
+    # (SGD: the bias before a batch norm has a zero gradient up to rounding noise, which
+    # Adam would scale up to full steps of either sign)
+    "batchnorm": dict(after=" batchnorm(momentum = 0.5)"),
+    "frozen_batchnorm": dict(after=" batchnorm(freeze = true)"),
 }
 
 
 @pytest.mark.parametrize("case", sorted(OP_CASES))
 def test_op_families_match_the_cpu_target(case, tmp_path):
     """(mae and huber fit iris' class index as a number: the task follows the loss)"""
-    options = {**dict(layer="", outputs="3", head="", loss="cross_entropy",
+    options = {**dict(layer="", after="", outputs="3", head="", loss="cross_entropy",
                       optimizer="sgd(lr = 0.1)", extra=""), **OP_CASES[case]}
     path = tmp_path / f"{case}.recipe"
     path.write_text(TINY.format(**options).replace(" softmax ()", " softmax"))
+    cpu, cuda = _steps(path, "cpu"), _steps(path, "cuda")
+    np.testing.assert_allclose(cuda[0], cpu[0], rtol=1e-5, atol=1e-6)
+    for tensor, value in cpu[2].items():
+        np.testing.assert_allclose(cuda[2][tensor], value, rtol=1e-4, atol=1e-6,
+                                   err_msg=tensor)
+
+
+AUGMENTED = """recipe aug
+data {{ source = digits  reshape = [1, 8, 8]  normalize = standard  augment = [{augment}] }}
+model {{ input [1, 8, 8] flatten dense(10) }}
+loss = cross_entropy
+optimizer = sgd(lr = 0.1)
+train {{ epochs = 1  batch = 6  seed = 2 }}
+"""
+
+
+@pytest.mark.parametrize("augment", ["shift(2)", "flip(horizontal = true, vertical = true)",
+                                     "rotate(30)", "noise(0.3)"])
+def test_augmentations_draw_what_the_cpu_draws(augment, tmp_path):
+    """Same seed, same step: the same offsets, flips, angles and normals on both targets."""
+    path = tmp_path / "aug.recipe"
+    path.write_text(AUGMENTED.format(augment=augment))
     cpu, cuda = _steps(path, "cpu"), _steps(path, "cuda")
     np.testing.assert_allclose(cuda[0], cpu[0], rtol=1e-5, atol=1e-6)
     for tensor, value in cpu[2].items():

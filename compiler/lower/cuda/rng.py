@@ -27,4 +27,28 @@ def _dropout_keep(key, flat, threshold):
 @cuda.jit(device=True)
 def _dropout_threshold(rate):
     return np.int64(round(rate * {float(1 << BITS)!r}))
+
+
+@cuda.jit(device=True)
+def _rng_bits(key, counter):
+    return _mix64(key + np.uint64(counter) * np.uint64({GOLDEN:#x}))
+
+
+@cuda.jit(device=True)
+def _uniform(bits):
+    return np.float64(bits >> np.uint64({64 - BITS})) * {1.0 / (1 << BITS)!r}
+
+
+@cuda.jit(device=True)
+def _randint(bits, n):
+    return np.int64(((bits >> np.uint64({64 - BITS})) * np.uint64(n)) >> np.uint64({BITS}))
+
+
+@cuda.jit(device=True)
+def _normal_pair(bits):
+    u1 = (np.float64(bits >> np.uint64({64 - BITS})) + 1.0) * {1.0 / (1 << BITS)!r}
+    u2 = np.float64((bits >> np.uint64({64 - 2 * BITS})) & np.uint64({(1 << BITS) - 1:#x})) * {1.0 / (1 << BITS)!r}
+    r = math.sqrt(-2.0 * math.log(u1))
+    t = 2.0 * math.pi * u2
+    return r * math.cos(t), r * math.sin(t)
 '''
