@@ -70,7 +70,9 @@ def _parser() -> argparse.ArgumentParser:
                                   "copy kept from an earlier run (and keep none)")
     k = sub.add_parser("compile", help="print the IR or the generated Numba source")
     k.add_argument("file")
-    k.add_argument("--emit", choices=("ir", "numba"), default="ir")
+    k.add_argument("--emit", choices=("ir", "numba", "ptx"), default="ir",
+                   help="the IR, the generated Numba source, or (--target cuda) the kernels "
+                        "compiled to PTX for sm_90 (needs libNVVM, no GPU)")
     k.add_argument("--dump-after", metavar="PASS", help="print the IR after this pass")
     k.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     k.add_argument("--target", choices=("cpu", "cuda"),
@@ -229,6 +231,14 @@ def _compile(args) -> int:
     elif args.emit == "ir":
         print("# training step\n" + format_graph(compiled.graphs.train))
         print("\n# prediction\n" + format_graph(compiled.graphs.predict))
+    elif args.emit == "ptx":
+        if target != "cuda":
+            print("recipec: error: --emit ptx is the CUDA target's: add --target cuda",
+                  file=sys.stderr)
+            return 2
+        from ..compiler.lower.cuda.ptx import compile_ptx
+        for name, ptx in compile_ptx(compiled.graphs).items():
+            print(f"// ---- {name} ----\n{ptx}")
     else:
         print(get_target(target).listing(compiled.graphs,
                                          CompileOptions(batch=recipe.train.batch)))

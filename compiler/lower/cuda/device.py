@@ -21,7 +21,8 @@ def simulated() -> bool:
     return os.environ.get("NUMBA_ENABLE_CUDASIM", "0") not in ("", "0")
 
 
-def cuda():
+def cuda_package():
+    """numba.cuda, whether or not a GPU is present (compiling to PTX needs none)."""
     if importlib.util.find_spec("numba_cuda") is None and not simulated():
         raise TargetUnavailable(
             "the CUDA target needs the numba-cuda package, which is not installed", "T001",
@@ -32,6 +33,12 @@ def cuda():
         raise TargetUnavailable(f"the CUDA target cannot import numba.cuda: {err}", "T001",
                                 "pip install 'recipec[cuda]', or run with --target cpu") \
             from None
+    return numba_cuda
+
+
+def cuda():
+    """numba.cuda with a GPU (or the simulator) to run on; TargetUnavailable otherwise."""
+    numba_cuda = cuda_package()
     if simulated():
         return numba_cuda
     try:

@@ -158,7 +158,9 @@ def _indent(lines: list[str], depth: int) -> list[str]:
 
 def _kernel(name: str, prologue: list[str], steps: list[str], ctx: EmitContext) -> str:
     params = list(abi.names(name)) + ["F", "I", "D", "BMAX"]
-    head = [f"@cuda.jit",
+    # cache=True: Numba CUDA keeps the compiled kernel beside the module in the kernel cache
+    # (one large kernel takes 5-30 s to compile: tests/test_cuda_ptx.py)
+    head = ["@cuda.jit(cache=True)",
             f"def {name}({', '.join(params)}):",
             "    grid = cuda.cg.this_grid()",
             "    tid = cuda.grid(1)",
