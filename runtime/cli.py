@@ -231,14 +231,13 @@ def _compile(args) -> int:
     elif args.emit == "ir":
         print("# training step\n" + format_graph(compiled.graphs.train))
         print("\n# prediction\n" + format_graph(compiled.graphs.predict))
-    elif args.emit == "ptx":
-        if target != "cuda":
-            print("recipec: error: --emit ptx is the CUDA target's: add --target cuda",
-                  file=sys.stderr)
+    elif args.emit != "numba":               # a target's other form of its code (ptx)
+        emit = get_target(target).emits.get(args.emit)
+        if emit is None:
+            print(f"recipec: error: --emit {args.emit} is not a form of the {target} target's "
+                  "code (--emit ptx needs --target cuda)", file=sys.stderr)
             return 2
-        from ..compiler.lower.cuda.ptx import compile_ptx
-        for name, ptx in compile_ptx(compiled.graphs).items():
-            print(f"// ---- {name} ----\n{ptx}")
+        print(emit(compiled.graphs))
     else:
         print(get_target(target).listing(compiled.graphs,
                                          CompileOptions(batch=recipe.train.batch)))

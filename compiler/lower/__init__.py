@@ -52,6 +52,8 @@ class Target:
     doc: str = ""
     # ops the pipeline can leave that this target has no kernel for yet (refused with T003)
     pending: frozenset = frozenset()
+    # other forms of its code `recipec compile --emit KIND` prints: KIND -> (graphs) -> text
+    emits: dict[str, Callable[..., str]] = field(default_factory=dict)
 
 
 def _cpu() -> Target:
@@ -68,7 +70,7 @@ def _cuda() -> Target:
     return Target("cuda", cuda.PASSES, cuda.compile, cuda.emitted_ops, cuda.listing,
                   cuda.check_settings,
                   "Numba CUDA kernels: each chunk of steps one cooperative kernel launch",
-                  cuda.PENDING)
+                  cuda.PENDING, {"ptx": cuda.ptx_listing})
 
 
 _FACTORIES: dict[str, Callable[[], Target]] = {"cpu": _cpu, "cuda": _cuda}

@@ -41,6 +41,13 @@ def listing(graphs, options) -> str:
     return "# ---- this recipe's CUDA kernels ----\n" + source
 
 
+def ptx_listing(graphs) -> str:
+    """Both kernels compiled to PTX for sm_90 (ptx.py): no GPU needed, libNVVM is."""
+    from .ptx import compile_ptx
+
+    return "\n".join(f"// ---- {name} ----\n{ptx}" for name, ptx in compile_ptx(graphs).items())
+
+
 def check_settings() -> None:
     pass
 
