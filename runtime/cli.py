@@ -348,6 +348,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("recipec: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:            # `recipec compile ... | head`: the reader left
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except Exception as err:  # a bug in recipec, not in the user's input
         if os.environ.get("RECIPEC_DEBUG"):
             traceback.print_exc()
