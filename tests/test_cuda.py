@@ -243,3 +243,43 @@ def test_no_gpu_is_a_clear_message(tmp_path):
     assert proc.returncode == 2, proc.stderr
     assert "error[T00" in proc.stderr and "--target cpu" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def _iris_program(*sets):
+    recipe = check_source((RECIPES / "iris_mlp.recipe").read_text(), "iris.recipe",
+                          ["train.batch=50", *sets])
+    return recipec.compile(recipe, target="cuda", base_dir=RECIPES)
+
+
+def test_state_round_trips_through_the_host_and_training_continues_exactly():
+    """state() / load_state() on the device target: two fits of one epoch equal one of two,
+    and a fresh executable given the state after one epoch continues to the same bits
+    (checkpoints and --resume rest on exactly this)."""
+    straight = _iris_program()
+    straight.fit(epochs=2)
+    halves = _iris_program()
+    halves.fit(epochs=1)
+    saved = {k: np.array(v, copy=True) for k, v in halves.executable.state().items()}
+    halves.fit(epochs=1)
+    resumed = _iris_program()
+    resumed.executable.load_state(saved)
+    resumed.fit(epochs=1)
+    want = straight.executable.state()
+    for program in (halves, resumed):
+        got = program.executable.state()
+        for name in want:
+            assert np.array_equal(got[name], want[name]), name
+
+
+def test_a_run_on_the_cuda_target_is_recorded_and_resumable(tmp_path):
+    runs = tmp_path / "runs"
+    first = cli("run", RECIPES / "iris_mlp.recipe", "--target", "cuda", "--runs", runs,
+                "--set", "train.epochs=2", "--set", "train.batch=50", "--set",
+                "train.checkpoint=1 epochs", "--quiet")
+    assert first.code == 0, first.err
+    again = cli("run", RECIPES / "iris_mlp.recipe", "--target", "cuda", "--runs", runs,
+                "--set", "train.epochs=3", "--set", "train.batch=50", "--set",
+                "train.checkpoint=1 epochs", "--resume", "--force", "--quiet")
+    assert again.code == 0, again.err
+    listed = cli("runs", "--runs", runs)
+    assert listed.code == 0 and listed.out.count("iris_mlp") >= 2, listed.out
