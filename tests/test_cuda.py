@@ -283,3 +283,29 @@ def test_a_run_on_the_cuda_target_is_recorded_and_resumable(tmp_path):
     assert again.code == 0, again.err
     listed = cli("runs", "--runs", runs)
     assert listed.code == 0 and listed.out.count("iris_mlp") >= 2, listed.out
+
+
+def test_a_search_runs_its_trials_on_the_cuda_target(tmp_path, monkeypatch):
+    """Trials are runs: with --target cuda each trains on the device, and trials that differ
+    only in run-time values share one generated module, as on the CPU."""
+    from recipec.compiler.lower import cache
+    loaded: list[str] = []
+    real = cache.load_path
+    monkeypatch.setattr(cache, "load_path",
+                        lambda path, source=None: loaded.append(path.stem) or real(path, source))
+    recipe = tmp_path / "s.recipe"
+    recipe.write_text("""recipe cuda_search
+data { source = iris  normalize = standard  validation = 0.3 }
+model { input [4] dense(8) relu dense(3) }
+loss = cross_entropy
+optimizer = sgd(lr = choice(0.05, 0.2))
+train { epochs = 2  batch = 35 }
+search { method = grid  metric = val_accuracy  batch_trials = 1 }
+""")
+    out = cli("search", recipe, "--target", "cuda", "--runs", tmp_path / "runs",
+              "--no-plots")
+    assert out.code == 0, out.err
+    assert out.err.count("val_accuracy") >= 2, out.err          # a line per trial
+    assert {name for name in loaded if name.startswith("recipec_cuda")} and \
+        not any(name.startswith("recipec_cpu_") for name in loaded), loaded
+    assert len({name for name in loaded if name.startswith("recipec_cuda")}) == 1, loaded
