@@ -51,6 +51,9 @@ def parse_args(argv=None):
     p.add_argument("--recipes", action="store_true",
                    help="with --contend: the example recipes too, trained as recipec run does")
     p.add_argument("--out", default=str(RESULTS), help="folder for latest.json / latest.png")
+    p.add_argument("--target", choices=("cpu", "cuda"), default="cpu",
+                   help="cuda: recipec's CUDA target against PyTorch CUDA eager and CUDA "
+                        "graphs (bench/cuda.py)")
     return p.parse_args(argv)
 
 
@@ -208,6 +211,10 @@ def load_data(args):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.target == "cuda":
+        from .cuda import main as cuda_main
+        return cuda_main(["--epochs", str(args.epochs)]
+                         + (["--cases", args.cases] if args.cases else []))
     if args.smoke:
         args.epochs, args.no_compile_times = 1, True
     torch_ok = not args.no_torch

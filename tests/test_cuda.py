@@ -309,3 +309,17 @@ search { method = grid  metric = val_accuracy  batch_trials = 1 }
     assert {name for name in loaded if name.startswith("recipec_cuda")} and \
         not any(name.startswith("recipec_cpu_") for name in loaded), loaded
     assert len({name for name in loaded if name.startswith("recipec_cuda")}) == 1, loaded
+
+
+def test_the_gpu_benchmark_says_why_it_cannot_run_here():
+    """`python -m bench --target cuda` needs a GPU and torch's CUDA build; without them it
+    names what is missing and exits 0 (no GPU figure is ever estimated)."""
+    env = {**os.environ, "NUMBA_ENABLE_CUDASIM": "0"}
+    probe = subprocess.run([sys.executable, "-c", "import torch; print(torch.cuda.is_available())"],
+                           capture_output=True, text=True, env=env)
+    if probe.stdout.strip() == "True":
+        pytest.skip("this machine has a GPU: the benchmark would run for minutes")
+    out = subprocess.run([sys.executable, "-m", "bench", "--target", "cuda"], cwd=ROOT,
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "skipped:" in out.stdout and "Traceback" not in out.stderr
