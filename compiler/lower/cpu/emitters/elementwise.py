@@ -9,40 +9,18 @@ from __future__ import annotations
 from ....ir import Node
 from ....ops import get_op
 from ....ops.formula import Expr
+from ...render import Syntax, render as render_with
 from . import emitter
 
-_BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/", "gt": ">"}
 # Numba types each of these float32 -> float32. NumPy has no erf: math.erf is the one Numba
 # compiles, so a kernel module that renders it imports math (lower/cpu/module.py).
-_UNARY = {"exp": "np.exp", "expm1": "np.expm1", "log1p": "np.log1p", "tanh": "np.tanh",
-          "erf": "math.erf"}
+SYNTAX = Syntax("CPU", {"exp": "np.exp", "expm1": "np.expm1", "log1p": "np.log1p",
+                        "tanh": "np.tanh", "erf": "math.erf"})
 
 
 def render(e: Expr) -> str:
     """Numba source of one formula."""
-    if e.op in ("input", "flat"):
-        return e.value
-    if e.op == "const":
-        number, kind = e.value
-        if kind == "int":
-            return str(int(number))
-        return repr(float(number)) if kind == "f64" else f"np.float32({float(number)!r})"
-    args = [render(a) for a in e.args]
-    if e.op in _BINARY:
-        return f"({args[0]} {_BINARY[e.op]} {args[1]})"
-    if e.op == "neg":
-        return f"(-{args[0]})"
-    if e.op in ("max", "min"):
-        return f"{e.op}({args[0]}, {args[1]})"
-    if e.op == "where":
-        return f"({args[1]} if {args[0]} else {args[2]})"
-    if e.op in _UNARY:
-        return f"{_UNARY[e.op]}({args[0]})"
-    if e.op == "f32":
-        return f"np.float32({args[0]})"
-    if e.op == "call":        # the counter RNG's helpers, in the library (lower/cpu/rng.py)
-        return f"_{e.value}({', '.join(args)})"
-    raise NotImplementedError(f"the CPU target cannot render formula op {e.op!r}")
+    return render_with(e, SYNTAX)
 
 
 def _index(dims_out: list[str], shape_in: tuple, names: list[str]) -> str:

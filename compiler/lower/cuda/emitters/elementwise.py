@@ -10,37 +10,15 @@ from __future__ import annotations
 from ....ir import Node
 from ....ops import get_op
 from ....ops.formula import Expr, flat as flat_index, input_
+from ...render import Syntax, render as render_with
 from . import emitter, grid_loop
 
-_BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/", "gt": ">"}
-_UNARY = {"exp": "math.exp", "expm1": "math.expm1", "log1p": "math.log1p",
-          "tanh": "math.tanh", "erf": "math.erf"}
+SYNTAX = Syntax("CUDA", {"exp": "math.exp", "expm1": "math.expm1", "log1p": "math.log1p",
+                         "tanh": "math.tanh", "erf": "math.erf"}, keep_f32=True)
 
 
 def render(e: Expr) -> str:
-    if e.op in ("input", "flat"):
-        return e.value
-    if e.op == "const":
-        number, kind = e.value
-        if kind == "int":
-            return str(int(number))
-        return repr(float(number)) if kind == "f64" else f"np.float32({float(number)!r})"
-    args = [render(a) for a in e.args]
-    if e.op in _BINARY:
-        return f"({args[0]} {_BINARY[e.op]} {args[1]})"
-    if e.op == "neg":
-        return f"(-{args[0]})"
-    if e.op in ("max", "min"):
-        return f"{e.op}({args[0]}, {args[1]})"
-    if e.op == "where":
-        return f"({args[1]} if {args[0]} else {args[2]})"
-    if e.op in _UNARY:
-        return f"np.float32({_UNARY[e.op]}({args[0]}))"
-    if e.op == "f32":
-        return f"np.float32({args[0]})"
-    if e.op == "call":        # the counter RNG's device functions (lower/cuda/rng.py)
-        return f"_{e.value}({', '.join(args)})"
-    raise NotImplementedError(f"the CUDA target cannot render formula op {e.op!r}")
+    return render_with(e, SYNTAX)
 
 
 def emit_elementwise(body: list[Node], external: set[int], ctx) -> list[str]:
