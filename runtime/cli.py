@@ -5,6 +5,7 @@
     recipec compile FILE --emit ir|numba [--dump-after PASS]
     recipec eval MODEL [--data PATH] [--split test|validation|train] [--report out.json]
     recipec predict MODEL INPUT.csv|INPUT.npz|INPUT.npy -o out.csv
+    recipec export MODEL --format onnx|npz|safetensors [-o OUT]
     recipec plot RUN... -o curves.png [--confusion]
     recipec runs [--recipe NAME] [--status S] [-n N]    the recorded runs, newest first
     recipec runs show ID | runs compare A B ...
@@ -23,7 +24,7 @@ import sys
 import traceback
 
 
-COMMANDS = ("check", "run", "compile", "plot", "eval", "predict", "search", "runs")
+COMMANDS = ("check", "run", "compile", "plot", "eval", "predict", "export", "search", "runs")
 RUN_STATUSES = ("running", "finished", "failed", "interrupted", "diverged", "lost", "pruned")
 RUNS_HELP = "the runs folder, holding the run store runs.sqlite (default $RECIPEC_RUNS or ./runs)"
 
@@ -104,13 +105,19 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--split", choices=("test", "validation", "train"),
                    help="a split of the recipe's own data (default test, else validation)")
     e.add_argument("--report", metavar="OUT.json", help="write the metrics as JSON")
+    x = sub.add_parser("export", help="a trained model for other runtimes: ONNX (raw inputs "
+                                      "in, predict()'s outputs out), npz or safetensors")
+    x.add_argument("model", metavar="MODEL", help="a model folder, or a run: its id, `last` "
+                   "or `last-N`")
+    x.add_argument("--format", choices=("onnx", "npz", "safetensors"), default="onnx")
+    x.add_argument("-o", "--output", metavar="OUT", help="the file (default <recipe>.<format>)")
     q = sub.add_parser("predict", help="write a trained model's predictions for new inputs")
     q.add_argument("model", metavar="MODEL", help="a model folder, or a run: its id, `last` "
                    "or `last-N`")
     q.add_argument("input", metavar="INPUT", help="samples: a .csv, .npz (array x) or .npy file")
     q.add_argument("-o", "--output", metavar="OUT.csv", required=True,
                    help="where the predictions go (CSV)")
-    for command in (e, q):
+    for command in (e, q, x):
         command.add_argument("--runs", metavar="DIR", help="the runs folder a run id is looked "
                              "up in (default $RECIPEC_RUNS, else ./runs)")
     from .plot.command import add_parser as plot_parser    # matplotlib is not imported
@@ -137,7 +144,7 @@ def _parser() -> argparse.ArgumentParser:
                    "figures (PNG in runs/<recipe>/search)")
     # for usage errors found after parsing
     p.commands = {"check": c, "run": r, "compile": k, "plot": g, "eval": e, "predict": q,
-                  "search": h, "runs": runs}
+                  "export": x, "search": h, "runs": runs}
     return p
 
 
@@ -254,6 +261,11 @@ def _search(args) -> int:
     return search_command(args)
 
 
+def _export(args) -> int:
+    from .export.command import export_command
+    return export_command(args)
+
+
 def _eval(args) -> int:
     from .eval_command import eval_command
     return eval_command(args)
@@ -324,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return {"check": _check, "run": _run, "compile": _compile, "plot": _plot,
-                "eval": _eval, "predict": _predict, "search": _search,
+                "eval": _eval, "predict": _predict, "export": _export, "search": _search,
                 "runs": _runs}[args.command](args)
     except RecipeError as err:
         print(render_all(err), file=sys.stderr)
@@ -337,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     except TrainingDiverged as err:
         print(f"{_subject(args)}: {err.render()}", file=sys.stderr)
         return 2
-    except TargetUnavailable as err:    # no numba-cuda, no GPU, an op without a kernel
+    except TargetUnavailable as err:    # X001-X003: no numba-cuda, no GPU, an op with no kernel
         print(f"recipec: {err.render()}", file=sys.stderr)
         return 2
     except CodedError as err:        # a checkpoint, a model folder, a study

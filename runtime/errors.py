@@ -184,6 +184,7 @@ MODEL_CODES = {
     "M002": "model artefact damaged, half-written or foreign",
     "M003": "inputs that do not fit the model",
     "M004": "the model folder cannot be written",
+    "M005": "the model cannot be exported to that format",
 }
 
 

@@ -224,7 +224,7 @@ def test_an_op_without_a_cuda_kernel_is_a_diagnostic():
     if not SHARED.exists():
         pytest.skip(f"{SHARED} is not here")
     assert out.code == 2, out.err
-    assert "error[T003]" in out.err and "--target cpu" in out.err
+    assert "error[X003]" in out.err and "--target cpu" in out.err
     assert "Traceback" not in out.err
 
 
@@ -241,7 +241,7 @@ def test_no_gpu_is_a_clear_message(tmp_path):
     if probe.stdout.strip() == "True":
         pytest.skip("this machine has a GPU")
     assert proc.returncode == 2, proc.stderr
-    assert "error[T00" in proc.stderr and "--target cpu" in proc.stderr
+    assert "error[X00" in proc.stderr and "--target cpu" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 

@@ -17,9 +17,9 @@ from .executable import Executable  # noqa: F401
 
 
 class TargetUnavailable(Exception):
-    """The target cannot run on this machine, or cannot run this recipe: `code` T001 (a
-    package missing), T002 (no device or driver), T003 (an op the target has no kernel for);
-    `hint` says what to do instead. The command line prints it as `recipec: error[T00n]`."""
+    """The target cannot run on this machine, or cannot run this recipe: `code` X001 (a
+    package missing), X002 (no device or driver), X003 (an op the target has no kernel for);
+    `hint` says what to do instead. The command line prints it as `recipec: error[X00n]`."""
 
     def __init__(self, message: str, code: str, hint: str | None = None):
         super().__init__(message)
@@ -50,7 +50,7 @@ class Target:
     # raises ValueError for a setting of this target's that cannot work (an environment value)
     check_settings: Callable[[], None] = lambda: None
     doc: str = ""
-    # ops the pipeline can leave that this target has no kernel for yet (refused with T003)
+    # ops the pipeline can leave that this target has no kernel for yet (refused with X003)
     pending: frozenset = frozenset()
     # other forms of its code `recipec compile --emit KIND` prints: KIND -> (graphs) -> text
     emits: dict[str, Callable[..., str]] = field(default_factory=dict)

@@ -17,7 +17,7 @@ from ...passes import DCE, FUSE
 PASSES = (DCE, FUSE)
 
 # Ops the pipeline can leave whose CUDA kernels are not written yet: a recipe using one is
-# refused with T003 (module.emit_body) before anything runs. tests/test_seam.py holds this
+# refused with X003 (module.emit_body) before anything runs. tests/test_seam.py holds this
 # list to exactly what is missing, so it shrinks as kernels land.
 PENDING = frozenset({
     "avgpool", "avgpool_grad", "maxpool", "maxpool_grad",

@@ -25,12 +25,12 @@ def cuda_package():
     """numba.cuda, whether or not a GPU is present (compiling to PTX needs none)."""
     if importlib.util.find_spec("numba_cuda") is None and not simulated():
         raise TargetUnavailable(
-            "the CUDA target needs the numba-cuda package, which is not installed", "T001",
+            "the CUDA target needs the numba-cuda package, which is not installed", "X001",
             "pip install 'recipec[cuda]', or run with --target cpu")
     try:
         from numba import cuda as numba_cuda
     except ImportError as err:
-        raise TargetUnavailable(f"the CUDA target cannot import numba.cuda: {err}", "T001",
+        raise TargetUnavailable(f"the CUDA target cannot import numba.cuda: {err}", "X001",
                                 "pip install 'recipec[cuda]', or run with --target cpu") \
             from None
     return numba_cuda
@@ -48,7 +48,7 @@ def cuda():
     else:
         why = "no CUDA driver or no GPU was found"
     if not available:
-        raise TargetUnavailable(f"the CUDA target cannot run here: {why}", "T002",
+        raise TargetUnavailable(f"the CUDA target cannot run here: {why}", "X002",
                                 "run with --target cpu (or set NUMBA_ENABLE_CUDASIM=1 to "
                                 "run the CUDA kernels in Numba's simulator, slowly)")
     return numba_cuda

@@ -127,7 +127,7 @@ def emit_body(g: Graph, ctx: EmitContext) -> list[str]:
                 raise NotImplementedError(f"the CUDA target has no kernel for the op "
                                           f"{node.op!r} yet")
         except NotImplementedError as err:
-            raise TargetUnavailable(str(err), "T003", "run this recipe with --target cpu") \
+            raise TargetUnavailable(str(err), "X003", "run this recipe with --target cpu") \
                 from None
         lines.append(SYNC)
     return lines

@@ -58,7 +58,7 @@ def compile_ptx(graphs, cc: tuple[int, int] = DEFAULT_CC, optimize: bool = True
                 ) -> dict[str, str]:
     """{kernel name: PTX} for compute capability `cc` (`optimize=False`: NVVM's optimiser
     off; measured hardly faster, 5.1 s against 6.6 s for the iris kernels: the time goes to
-    typing and lowering the one large kernel). Raises TargetUnavailable (T001) where
+    typing and lowering the one large kernel). Raises TargetUnavailable (X001) where
     numba-cuda or libNVVM is missing, or under the simulator, which has no compiler."""
     from .. import TargetUnavailable
     from ..cache import load_source
@@ -67,7 +67,7 @@ def compile_ptx(graphs, cc: tuple[int, int] = DEFAULT_CC, optimize: bool = True
 
     if device.simulated():
         raise TargetUnavailable("PTX cannot be compiled under NUMBA_ENABLE_CUDASIM=1 (the "
-                                "simulator has no compiler)", "T001",
+                                "simulator has no compiler)", "X001",
                                 "unset NUMBA_ENABLE_CUDASIM")
     cuda = device.cuda_package()
     source, _, _ = emit_module(graphs.train, graphs.predict, graphs.hypers)
@@ -80,7 +80,7 @@ def compile_ptx(graphs, cc: tuple[int, int] = DEFAULT_CC, optimize: bool = True
                                                 cc=cc, opt=optimize)
             except Exception as err:        # no libNVVM: numba-cuda says which file it sought
                 if "NVVM" in type(err).__name__ or "nvvm" in str(err).lower():
-                    raise TargetUnavailable(f"PTX needs libNVVM: {err}", "T001",
+                    raise TargetUnavailable(f"PTX needs libNVVM: {err}", "X001",
                                             "pip install 'numba-cuda[cu12]'") from None
                 raise
     return out
