@@ -41,6 +41,23 @@ optimizer = nadam(lr = 0.01)
 clip = norm(1.0)
 train { epochs = 1  batch = 8 }
 """,
+    # every conv and pool kernel, 2-D and 1-D, with padding, strides and overlapping windows
+    "convnet": """recipe convnet
+data { source = digits  reshape = [1, 8, 8]  normalize = standard }
+model { input [1, 8, 8] conv2d(3, 3, padding = same) relu maxpool2d(3, stride = 2)
+        conv2d(4, 2, stride = 2, padding = 1) avgpool2d(2, stride = 1) flatten dense(10) }
+loss = cross_entropy
+optimizer = adam(lr = 0.01)
+train { epochs = 1  batch = 8 }
+""",
+    "conv1d": """recipe conv1d
+data { source = digits  reshape = [4, 16]  normalize = standard }
+model { input [4, 16] conv1d(3, 4, padding = same) relu maxpool1d(3, stride = 2)
+        conv1d(4, 3, stride = 2, padding = 1) avgpool1d(2) flatten dense(10) }
+loss = cross_entropy
+optimizer = sgd(lr = 0.1)
+train { epochs = 1  batch = 8 }
+""",
     "rmsprop_hinge": SMALL.format(outputs=3, loss="hinge",
                                   optimizer="rmsprop(lr = 0.01, momentum = 0.9, centered = true)"),
     "adagrad_mae": SMALL.format(outputs=1, loss="mae", optimizer="adagrad(lr = 0.1)"),

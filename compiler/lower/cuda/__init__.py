@@ -20,8 +20,6 @@ PASSES = (DCE, FUSE)
 # refused with X003 (module.emit_body) before anything runs. tests/test_seam.py holds this
 # list to exactly what is missing, so it shrinks as kernels land.
 PENDING = frozenset({
-    "avgpool", "avgpool_grad", "maxpool", "maxpool_grad",
-    "conv", "conv_grad_input", "conv_grad_weight",
     # no step graph holds it (the runtime computes the reported penalty from the weights)
     "l1l2_penalty",
 })

@@ -70,4 +70,4 @@ def fixed_sum(ctx, total: str, term, into: str) -> list[str]:
 
 
 from . import binary, elementwise, linalg, losses, optim  # noqa: E402,F401  (registration)
-from . import augment, batchnorm, extra_losses, regularize  # noqa: E402,F401
+from . import augment, batchnorm, conv, extra_losses, pool, regularize  # noqa: E402,F401
