@@ -23,6 +23,11 @@ def export_command(args) -> int:
               file=sys.stderr)
         return 2
     if args.format == "onnx":
+        import importlib.util
+        if importlib.util.find_spec("onnx") is None:
+            print("recipec: error: --format onnx needs the onnx package: pip install "
+                  "'recipec[export]'", file=sys.stderr)
+            return 2
         from .onnx_model import onnx_model
         blob = onnx_model(model).SerializeToString()
     else:
