@@ -6,6 +6,7 @@
     recipec eval MODEL [--data PATH] [--split test|validation|train] [--report out.json]
     recipec predict MODEL INPUT.csv|INPUT.npz|INPUT.npy -o out.csv
     recipec export MODEL --format onnx|npz|safetensors [-o OUT]
+    recipec ensemble MODEL... [--weights W,...] [--split test|validation|train]
     recipec plot RUN... -o curves.png [--confusion]
     recipec runs [--recipe NAME] [--status S] [-n N]    the recorded runs, newest first
     recipec runs show ID | runs compare A B ...
@@ -24,7 +25,8 @@ import sys
 import traceback
 
 
-COMMANDS = ("check", "run", "compile", "plot", "eval", "predict", "export", "search", "runs")
+COMMANDS = ("check", "run", "compile", "plot", "eval", "predict", "export", "ensemble", "search",
+            "runs")
 RUN_STATUSES = ("running", "finished", "failed", "interrupted", "diverged", "lost", "pruned")
 RUNS_HELP = "the runs folder, holding the run store runs.sqlite (default $RECIPEC_RUNS or ./runs)"
 
@@ -111,13 +113,20 @@ def _parser() -> argparse.ArgumentParser:
                    "or `last-N`")
     x.add_argument("--format", choices=("onnx", "npz", "safetensors"), default="onnx")
     x.add_argument("-o", "--output", metavar="OUT", help="the file (default <recipe>.<format>)")
+    n = sub.add_parser("ensemble", help="average several trained models' probabilities and "
+                                        "print the ensemble's metrics beside each member's")
+    n.add_argument("models", metavar="MODEL", nargs="+", help="model folders, or runs: ids, "
+                   "`last` or `last-N`")
+    n.add_argument("--weights", metavar="W1,W2,...", help="one weight per model (default equal)")
+    n.add_argument("--split", choices=("test", "validation", "train"),
+                   help="the members' split (default test, else validation, else train)")
     q = sub.add_parser("predict", help="write a trained model's predictions for new inputs")
     q.add_argument("model", metavar="MODEL", help="a model folder, or a run: its id, `last` "
                    "or `last-N`")
     q.add_argument("input", metavar="INPUT", help="samples: a .csv, .npz (array x) or .npy file")
     q.add_argument("-o", "--output", metavar="OUT.csv", required=True,
                    help="where the predictions go (CSV)")
-    for command in (e, q, x):
+    for command in (e, q, x, n):
         command.add_argument("--runs", metavar="DIR", help="the runs folder a run id is looked "
                              "up in (default $RECIPEC_RUNS, else ./runs)")
     from .plot.command import add_parser as plot_parser    # matplotlib is not imported
@@ -144,7 +153,7 @@ def _parser() -> argparse.ArgumentParser:
                    "figures (PNG in runs/<recipe>/search)")
     # for usage errors found after parsing
     p.commands = {"check": c, "run": r, "compile": k, "plot": g, "eval": e, "predict": q,
-                  "export": x, "search": h, "runs": runs}
+                  "export": x, "ensemble": n, "search": h, "runs": runs}
     return p
 
 
@@ -261,6 +270,11 @@ def _search(args) -> int:
     return search_command(args)
 
 
+def _ensemble(args) -> int:
+    from .ensemble_command import ensemble_command
+    return ensemble_command(args)
+
+
 def _export(args) -> int:
     from .export.command import export_command
     return export_command(args)
@@ -336,7 +350,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return {"check": _check, "run": _run, "compile": _compile, "plot": _plot,
-                "eval": _eval, "predict": _predict, "export": _export, "search": _search,
+                "eval": _eval, "predict": _predict, "export": _export,
+                "ensemble": _ensemble, "search": _search,
                 "runs": _runs}[args.command](args)
     except RecipeError as err:
         print(render_all(err), file=sys.stderr)
