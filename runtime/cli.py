@@ -7,6 +7,7 @@
     recipec predict MODEL INPUT.csv|INPUT.npz|INPUT.npy -o out.csv
     recipec export MODEL --format onnx|npz|safetensors [-o OUT]
     recipec ensemble MODEL... [--weights W,...] [--split test|validation|train]
+    recipec explain MODEL [--split S] [--repeats N] [-o importance.png]
     recipec plot RUN... -o curves.png [--confusion]
     recipec runs [--recipe NAME] [--status S] [-n N]    the recorded runs, newest first
     recipec runs show ID | runs compare A B ...
@@ -25,8 +26,8 @@ import sys
 import traceback
 
 
-COMMANDS = ("check", "run", "compile", "plot", "eval", "predict", "export", "ensemble", "search",
-            "runs")
+COMMANDS = ("check", "run", "compile", "plot", "eval", "predict", "export", "ensemble", "explain",
+            "search", "runs")
 RUN_STATUSES = ("running", "finished", "failed", "interrupted", "diverged", "lost", "pruned")
 RUNS_HELP = "the runs folder, holding the run store runs.sqlite (default $RECIPEC_RUNS or ./runs)"
 
@@ -120,13 +121,23 @@ def _parser() -> argparse.ArgumentParser:
     n.add_argument("--weights", metavar="W1,W2,...", help="one weight per model (default equal)")
     n.add_argument("--split", choices=("test", "validation", "train"),
                    help="the members' split (default test, else validation, else train)")
+    xp = sub.add_parser("explain", help="permutation importance of a tabular model's input "
+                                        "features (a table, and a bar chart with -o)")
+    xp.add_argument("model", metavar="MODEL", help="a model folder, or a run: its id, `last` "
+                    "or `last-N`")
+    xp.add_argument("--split", choices=("test", "validation", "train"),
+                    help="the split (default test, else validation, else train)")
+    xp.add_argument("--repeats", type=_positive, default=5, metavar="N",
+                    help="shuffles per feature (default 5)")
+    xp.add_argument("--seed", type=int, default=0)
+    xp.add_argument("-o", "--output", metavar="FIG.png", help="also draw the bar chart")
     q = sub.add_parser("predict", help="write a trained model's predictions for new inputs")
     q.add_argument("model", metavar="MODEL", help="a model folder, or a run: its id, `last` "
                    "or `last-N`")
     q.add_argument("input", metavar="INPUT", help="samples: a .csv, .npz (array x) or .npy file")
     q.add_argument("-o", "--output", metavar="OUT.csv", required=True,
                    help="where the predictions go (CSV)")
-    for command in (e, q, x, n):
+    for command in (e, q, x, n, xp):
         command.add_argument("--runs", metavar="DIR", help="the runs folder a run id is looked "
                              "up in (default $RECIPEC_RUNS, else ./runs)")
     from .plot.command import add_parser as plot_parser    # matplotlib is not imported
@@ -153,7 +164,7 @@ def _parser() -> argparse.ArgumentParser:
                    "figures (PNG in runs/<recipe>/search)")
     # for usage errors found after parsing
     p.commands = {"check": c, "run": r, "compile": k, "plot": g, "eval": e, "predict": q,
-                  "export": x, "ensemble": n, "search": h, "runs": runs}
+                  "export": x, "ensemble": n, "explain": xp, "search": h, "runs": runs}
     return p
 
 
@@ -270,6 +281,11 @@ def _search(args) -> int:
     return search_command(args)
 
 
+def _explain(args) -> int:
+    from .explain.command import explain_command
+    return explain_command(args)
+
+
 def _ensemble(args) -> int:
     from .ensemble_command import ensemble_command
     return ensemble_command(args)
@@ -351,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"check": _check, "run": _run, "compile": _compile, "plot": _plot,
                 "eval": _eval, "predict": _predict, "export": _export,
-                "ensemble": _ensemble, "search": _search,
+                "ensemble": _ensemble, "explain": _explain, "search": _search,
                 "runs": _runs}[args.command](args)
     except RecipeError as err:
         print(render_all(err), file=sys.stderr)

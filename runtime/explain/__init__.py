@@ -1,0 +1,2 @@
+"""`recipec explain`: what a trained model's predictions rest on (importance.py: permutation
+feature importance for tabular inputs)."""
