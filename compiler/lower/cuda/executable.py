@@ -32,6 +32,7 @@ class CudaExecutable(Executable):
         self.blocks, self.threads = device.launch_shape(self.cuda)
         self.copies = {"to_device": 0, "to_host": 0}
         self._capacity = 0                # rows the arenas' buffers hold (BMAX)
+        self._batch = max(1, int(options.batch))  # the recipe's: the arenas' first capacity
         self._arenas: dict[str, object] = {}
         self._resident: dict[int, tuple] = {}    # id(owner) -> (weakref, key, device array)
         self._device_newer = False        # the device state changed since the last pull
@@ -174,7 +175,24 @@ class CudaExecutable(Executable):
         flat[rows] = result[rows]
 
     def warm_up(self) -> None:
-        """Compile both kernels now (the simulator compiles nothing)."""
+        """Compile (or load from Numba's cache) both kernels now, by launching each for zero
+        steps on a one-row stand-in: the first chunk would otherwise pay for it (5-30 s for
+        one large kernel) and the chunk sizer would take that for a step time."""
+        import math
+
+        train = self.graphs.train
+        feature = math.prod(int(d) for d in train.input_named("x").shape[1:])
+        x = np.zeros((1, feature), np.float32)
+        label = train.input_named("y").type
+        y = np.zeros((1,) + tuple(int(d) for d in label.shape[1:]), label.dtype)
+        order = np.zeros(1, np.int64)
+        shape = self.graphs.predict.outputs["output"].shape[1:]
+        out = np.zeros((1,) + tuple(int(d) for d in shape), np.float32)
+        step, batch = self.counters["step"], self._batch
+        self.train_chunk(x, y, order, 0, 0, batch, np.zeros(0, np.float32))
+        self.predict_chunk(x, order, 0, 0, batch, out)
+        self.counters["step"] = step
+        self._device_newer = False        # zero steps changed nothing
 
     def listing(self) -> str:
         return "# ---- this recipe's CUDA kernels ----\n" + self.kernels.source
