@@ -87,6 +87,10 @@ DATA_KEYS = (Opt("source", "call", required=True),
              Opt("validation", "float_or_call", 0.0, min=0.0, max=1.0, max_inclusive=False,
                  doc="a held-out fraction, or kfold(k): k trainings, each fold held out once"),
              Opt("shuffle", "bool", True),
+             # the validation/k-fold split's seed; default the train seed. Runs that differ
+             # only in train.seed (initial weights, order, dropout) then hold the same rows
+             Opt("split_seed", "int", None, min=0,
+                 doc="seed of the validation split (default: train.seed)"),
              Opt("augment", "call_list", (), doc="random transforms of each training batch, "
                  "in order: shift(p), flip(), rotate(deg), noise(std); training only"),
              # How stored samples become the model's `input` (runtime/data/layout.py): data

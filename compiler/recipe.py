@@ -85,6 +85,7 @@ class DataSpec:
     folds: int | None = None       # validation = kfold(k): k trainings (validation = 1/k)
     impute: Call | None = None     # missing values (compiler/cleaning.py); None: refused
     outliers: Call | None = None   # clip / drop / iqr, fitted on the training split
+    split_seed: int | None = None  # the split's seed; None: the train seed (Recipe.split_seed)
     key_spans: tuple[tuple[str, Span], ...] = ()  # (key, span of its value) for each key given
 
     def span_of(self, key: str) -> Span:
@@ -157,6 +158,12 @@ class Recipe:
     search: SearchSpec | None = None
     overrides: tuple[str, ...] = field(default=(), repr=False)   # the --set values it was
                                    # checked with ("key=value"), so a model artefact rebuilds it
+
+    @property
+    def split_seed(self) -> int:
+        """The seed of the data's validation / k-fold split: `data { split_seed }`, else the
+        train seed."""
+        return self.data.split_seed if self.data.split_seed is not None else self.train.seed
 
     @property
     def metric_names(self) -> tuple[str, ...]:

@@ -75,3 +75,21 @@ def test_members_that_cannot_be_averaged_are_refused(members, tmp_path):
     out = cli("ensemble", *members, "--split", "test")          # their data has none
     assert out.code == 2 and "Traceback" not in out.err and "test" in out.err
     accepted(cli("ensemble", *members))                          # default: validation
+
+
+def test_runs_of_one_recipe_with_other_seeds_and_one_split_seed_form_an_ensemble(tmp_path):
+    """`data { split_seed }` keeps the validation rows while train.seed changes the initial
+    weights: the runs `recipec run` leaves are then an ensemble's members, by run id."""
+    recipe = write(tmp_path, "d.recipe", TEXT.format(units=16, seed=0))
+    runs = tmp_path / "runs"
+    for seed in (1, 2):
+        accepted(cli("run", recipe, "--runs", runs, "--quiet", "--set", f"train.seed={seed}",
+                     "--set", "data.split_seed=0"))
+    out = cli("ensemble", "last", "last-1", "--runs", runs)
+    accepted(out)
+    assert out.out.strip().splitlines()[-1].startswith("ensemble of 2 (validation")
+    # without it the two runs split their data differently: refused, saying so
+    for seed in (3, 4):
+        accepted(cli("run", recipe, "--runs", runs, "--quiet", "--set", f"train.seed={seed}"))
+    out = cli("ensemble", "last", "last-1", "--runs", runs)
+    assert out.code == 2 and "not the rows" in out.err

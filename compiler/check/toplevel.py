@@ -279,7 +279,7 @@ def _data(ctx: Ctx, st: ast.Stmt) -> DataSpec | None:
                     test=d["test"], scale=d["scale"], augment=d["augment"],
                     reshape=d["reshape"], layout=d["layout"], memory=d["memory"],
                     impute=_unless_none(d["impute"]), outliers=_unless_none(d["outliers"]),
-                    key_spans=given)
+                    split_seed=d["split_seed"], key_spans=given)
 
 
 def _unless_none(call):

@@ -1,6 +1,6 @@
 """Training data: read a recipe's `data` source, split it (seeded) and normalize it.
 
-    data = load_data(recipe.data, task=graphs.task, seed=recipe.train.seed,
+    data = load_data(recipe.data, task=graphs.task, seed=recipe.split_seed,
                      base_dir=Path(recipe.path).parent)    # or task="classification"
     data.train.x   # float32 [N, *feature_shape]     data.train.y  # int64 [N]
     data.test                                       # Split or None (`test = ...`, mnist, npz x_test)

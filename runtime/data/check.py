@@ -35,7 +35,7 @@ def check_data(recipe: Recipe, base_dir: str | Path | None = None, *,
         base_dir = Path(recipe.path).parent if recipe.path else Path(".")
     task = catalog.LOSSES[recipe.loss.kind].task
     with located(recipe):
-        data = load_data(recipe.data, task, recipe.train.seed, base_dir, cache=cache,
+        data = load_data(recipe.data, task, recipe.split_seed, base_dir, cache=cache,
                          fold=fold)
         check_fits(data, recipe.model, task)
         check_schedule(data, recipe)

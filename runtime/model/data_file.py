@@ -74,7 +74,7 @@ def read_data_file(path: str, recipe: Recipe, prep: Data, labels: str | None = N
             i = int(np.argmax((y >= classes) | (y < 0)))
             raise DataError(f"{raw.origin}: label {int(y[i])} at row {i} is not one of the "
                             f"model's {classes} classes (0 to {classes - 1})", D004, raw.path)
-    data = build_data(replace(raw, y=y), task, recipe.train.seed, normalize=prep.normalize,
+    data = build_data(replace(raw, y=y), task, recipe.split_seed, normalize=prep.normalize,
                       scale=prep.scale, reshape=getattr(spec, "reshape", None),
                       layout=getattr(spec, "layout", "chw"),
                       memory=getattr(spec, "memory", "auto"), impute=getattr(spec, "impute", None),

@@ -123,7 +123,7 @@ class LoadedModel:
 
             fold = self.manifest.get("fold")
             with located(self.recipe):
-                self._splits = load_data(self.recipe.data, self.task, self.recipe.train.seed,
+                self._splits = load_data(self.recipe.data, self.task, self.recipe.split_seed,
                                          self.program.base_dir, fold=fold, fitted=self._prep)
         return self._splits
 
