@@ -179,3 +179,10 @@ def test_least_recently_used_entries_go_beyond_the_limit(tmp_path, cache, monkey
     data(make(sub, rows=200, seed=3))
     assert made[1] not in entries(cache)        # the least recently used
     assert {made[0], made[2]} <= set(entries(cache)) and len(entries(cache)) == 3
+
+
+def test_the_columns_names_survive_the_cache(tmp_path, cache, reads):
+    path = make(tmp_path)
+    first, second = data(path), data(path)
+    assert reads["n"] == 1                                 # the second came from the cache
+    assert first.feature_names == second.feature_names == ("a", "b", "c")

@@ -203,6 +203,7 @@ def build_data(raw: RawData, task: Task | str, seed: int, *, validation: float =
         cleaning=cleaning,
         categories=categories,
         notes=tuple(notes),
+        feature_names=raw.feature_names if conv.identity and raw.x.ndim == 2 else None,
     )
 
 

@@ -30,7 +30,7 @@ import numpy as np
 
 from .raw import RawData
 
-FORMAT = 1                      # bump when a reader's output for the same file changes
+FORMAT = 2                      # bump when a reader's output for the same file changes
 EDGE_BYTES = 1 << 20            # hashed at each end of a file for its fingerprint
 ARRAYS = ("x", "y", "x_test", "y_test")
 
@@ -124,10 +124,11 @@ def _load(entry: Path) -> RawData | None:
     except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError):
         shutil.rmtree(entry, ignore_errors=True)   # damaged: read the source again
         return None
-    names = meta.get("class_names")
+    names, columns = meta.get("class_names"), meta.get("feature_names")
     return RawData(arrays["x"], arrays["y"], tuple(names) if names is not None else None,
                    meta.get("num_classes"), meta["description"], meta["origin"],
-                   meta.get("path"), arrays.get("x_test"), arrays.get("y_test"))
+                   meta.get("path"), arrays.get("x_test"), arrays.get("y_test"),
+                   feature_names=tuple(columns) if columns else None)
 
 
 def _store(root: Path, key: str, raw: RawData) -> None:
@@ -146,7 +147,8 @@ def _store(root: Path, key: str, raw: RawData) -> None:
             present.append(name)
         meta = {"format": FORMAT, "arrays": present, "description": raw.description,
                 "origin": raw.origin, "path": raw.path, "num_classes": raw.num_classes,
-                "class_names": list(raw.class_names) if raw.class_names is not None else None}
+                "class_names": list(raw.class_names) if raw.class_names is not None else None,
+                "feature_names": list(raw.feature_names) if raw.feature_names else None}
         with open(tmp / "meta.json", "w") as f:
             json.dump(meta, f)
             f.flush()

@@ -47,6 +47,8 @@ class Data:
                                             # the training split; applied before normalizing
     categories: tuple = ()                  # categorical.Category per one-hot encoded column
     notes: tuple[str, ...] = ()             # what the preparation did (rows left out ...)
+    feature_names: tuple[str, ...] | None = None  # the source's columns (text ones before
+                                            # their one-hot encoding), where it names them
 
     @property
     def source_shape(self) -> tuple[int, ...]:

@@ -39,6 +39,7 @@ class RawData:
     x_test: np.ndarray | None = None    # the source's own test split (mnist, npz x_test), same
     y_test: np.ndarray | None = None    # encoding as x / y; None when it has none
     text: tuple[TextColumn, ...] = ()   # text feature columns of x (csv, parquet, feather)
+    feature_names: tuple[str, ...] | None = None   # x's columns by name (a header), if known
 
 
 def resolve_path(path: str, base_dir: str | Path = ".", what: str = "data file") -> Path:

@@ -24,10 +24,23 @@ class Importance:
 
 
 def feature_groups(model) -> list[tuple[str, list[int]]]:
-    """(name, columns of the prepared rows) per feature: a text column's one-hot block is one."""
+    """(name, columns of the prepared rows) per feature: a text column's one-hot block is one.
+    Named by the source's columns (a CSV header, a parquet schema) where it names them, else
+    by position."""
+    data = model._prep
     width = int(np.prod(model.program.recipe.model.input_shape))
+    blocks = {c.name: c for c in data.categories}
+    names = data.feature_names
+    if names is not None:               # walk the source's columns: text ones take a block
+        groups, start = [], 0
+        for name in names:
+            span = len(blocks[name].values) if name in blocks else 1
+            groups.append((name, list(range(start, start + span))))
+            start += span
+        if start == width:
+            return groups
     taken, groups = set(), []
-    for category in model._prep.categories:
+    for category in data.categories:
         cols = list(range(category.start, category.start + len(category.values)))
         groups.append((category.name, cols))
         taken.update(cols)

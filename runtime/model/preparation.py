@@ -42,6 +42,7 @@ def to_state(data: Data) -> tuple[dict[str, np.ndarray], dict]:
                        for c in data.categories],
         "cleaning": data.cleaning is not None,
         "source": data.source,
+        "feature_names": list(data.feature_names) if data.feature_names else None,
     }
     return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in arrays.items()}, meta
 
@@ -74,4 +75,7 @@ def from_state(arrays: dict[str, np.ndarray], meta: dict) -> Data:
             conv["layout"]),
         cleaning=cleaning,
         categories=tuple(Category(c["name"], int(c["start"]), tuple(c["values"]))
-                         for c in meta["categories"]))
+                         for c in meta["categories"]),
+        # (absent from models saved before it was stored)
+        feature_names=tuple(str(n) for n in meta["feature_names"])
+        if meta.get("feature_names") else None)

@@ -30,4 +30,5 @@ def finish(table: Columns, path: str, kind: str, source: str, task: Task | str,
                                        where=lambda i: f"row {i}", min_classes=min_classes)
     x = table.features_array()
     desc = f"{source} {path} ({x.shape[0]} rows, {x.shape[1]} features)"
-    return RawData(x, y, class_names, k, desc, path, path, text=table.text_columns())
+    return RawData(x, y, class_names, k, desc, path, path, text=table.text_columns(),
+                   feature_names=tuple(table.names[j] for j in table.features))

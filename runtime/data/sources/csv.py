@@ -128,7 +128,9 @@ def _read_with_arrow(file: Path, path: str, label: str, header: bool, task: Task
     desc = f"csv {path} ({x.shape[0]} rows, {x.shape[1]} features)"
     text_columns = tuple(replace(c, name=names[j] if names else f"column {j + 1}")
                          for c, j in zip(text_columns, text))
-    return RawData(x, y, class_names, k, desc, path, path, text=text_columns)
+    return RawData(x, y, class_names, k, desc, path, path, text=text_columns,
+                   feature_names=tuple(names[j] for j in range(ncols) if j != li)
+                   if names else None)
 
 
 def _stream(file: Path, columns: list[str], li: int, types: dict, header: bool,
@@ -235,7 +237,9 @@ def _read_with_python(file: Path, path: str, label: str, header: bool, task: Tas
                                        where=lambda i: f"line {lines[i]}",
                                        min_classes=min_classes)
     desc = f"csv {path} ({x.shape[0]} rows, {x.shape[1]} features)"
-    return RawData(x, y, class_names, k, desc, origin, path, text=text)
+    return RawData(x, y, class_names, k, desc, origin, path, text=text,
+                   feature_names=tuple(names[j] for j in feat_cols)
+                   if names is not None else None)
 
 
 def _features(feats: np.ndarray, feat_cols: list[int], names: list[str] | None,
