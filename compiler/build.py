@@ -53,11 +53,13 @@ class ParamInfo:
 
 @dataclass(frozen=True)
 class StatInfo:
-    """Non-trained state a layer keeps (batchnorm's running statistics)."""
+    """Non-trained state a layer keeps (batchnorm's running statistics), or a pruned
+    weight's mask (compiler/prune.py), which the step reads and the runtime sets."""
 
-    name: str                 # "batchnorm_1.running_mean"
+    name: str                 # "batchnorm_1.running_mean", "dense_1.weight:mask"
     shape: tuple[int, ...]
     initial: float
+    mask_of: str = ""         # a mask: the parameter it masks ("dense_1.weight")
 
 
 class BuildContext:

@@ -20,7 +20,7 @@ from .sources import SOURCES
 __all__ = ["LOSSES", "METRICS", "SOURCES", "OPTIMIZERS", "SCHEDULES", "AUGMENTS",
            "IMAGE_AUGMENTS", "IMPUTE", "OUTLIERS", "NORMALIZE", "LAYOUTS", "SECTIONS",
            "ASSIGNMENTS", "DATA_KEYS", "TRAIN_KEYS", "EARLY_STOP_KEYS", "MONITOR", "MODE",
-           "REGULARIZE_KEYS", "CLIPS", "SEARCH_KEYS"]
+           "REGULARIZE_KEYS", "CLIPS", "SEARCH_KEYS", "PRUNE_KEYS", "PRUNE_SCHEDULES"]
 
 # the optimizers' own registry (compiler/optimizers/, one file each) holds their schemas
 OPTIMIZERS = {name: Choice(name, d.opts, d.doc) for name, d in _OPTIMIZER_DEFS.items()}
@@ -41,7 +41,7 @@ VALIDATION_CALLS = {"kfold": Choice("kfold", (Opt("k", "int", 5, min=2, max=1000
 LAYOUTS = ("chw", "hwc")
 
 # Sections and top-level keys; the checker uses this list for did-you-mean on unknown names.
-SECTIONS = ("data", "model", "train", "early_stop", "regularize", "search")
+SECTIONS = ("data", "model", "train", "early_stop", "regularize", "search", "prune")
 ASSIGNMENTS = ("loss", "optimizer", "schedule", "metrics", "clip")
 # `search { method = tpe  trials = 30 ... }`: how `recipec search` explores the recipe's search
 # space (uniform(a, b), loguniform, int, choice written in place of values: compiler/search/)
@@ -73,6 +73,35 @@ CLIPS = {"norm": Choice("norm", (Opt("max_norm", "float", required=True, min=0.0
          "value": Choice("value", (Opt("clip_value", "float", required=True, min=0.0,
                                        min_inclusive=False, positional=True),),
                          "clamps each gradient element to [-clip_value, clip_value]")}
+# `prune { sparsity = 0.8  schedule = gradual(over = 5 epochs) }`: magnitude pruning after the
+# recipe's training, masks in the training step (compiler/prune.py, runtime/prune.py).
+# gradual is Zhu & Gupta's (2017) cubic ramp, tfmot's PolynomialDecay: the mask is recomputed
+# every `every` steps from `from` to `sparsity` over `over`; oneshot prunes once, at the start.
+PRUNE_SCHEDULES = {
+    "gradual": Choice("gradual", (
+        Opt("from", "float", 0.0, min=0.0, max=1.0, max_inclusive=False,
+            doc="the sparsity of the first mask"),
+        Opt("over", "duration", required=True, positional=True,
+            doc="how long the sparsity takes to reach its target"),
+        Opt("every", "duration", None, doc="the mask is recomputed this often "
+            "(default 100 steps, tfmot's frequency)")),
+        "s(t) = s + (from - s)(1 - t/over)^3, the mask recomputed every `every` steps"),
+    "oneshot": Choice("oneshot", (), "the whole sparsity at once, then fine-tuning"),
+}
+PRUNE_KEYS = (Opt("method", "enum", "magnitude", choices=("magnitude",),
+                  doc="magnitude: the weights of smallest |w| (unstructured)"),
+              Opt("sparsity", "float", required=True, min=0.0, max=1.0, max_inclusive=False,
+                  doc="the fraction of each pruned weight set to zero at the end"),
+              Opt("schedule", "call", None, doc="gradual(over = 5 epochs) | oneshot "
+                  "(default oneshot)"),
+              Opt("scope", "enum", "per_layer", choices=("per_layer", "global"),
+                  doc="per_layer: each weight to the sparsity; global: one threshold over all"),
+              Opt("layers", "name_list", None,
+                  doc="the layers whose weights are pruned (default: every trained one)"),
+              Opt("finetune", "duration", None,
+                  doc="training at the final sparsity after the schedule (default none)"),
+              Opt("lr", "float", None, min=0.0, min_inclusive=False,
+                  doc="the phase's learning rate (default: the training's last)"))
 DATA_KEYS = (Opt("source", "call", required=True),
              Opt("test", "call", None, doc="source of the test split; overrides a test split "
                  "that `source` itself provides (mnist, npz with x_test)"),

@@ -138,6 +138,30 @@ class EarlyStopSpec:
 
 
 @dataclass(frozen=True)
+class PruneSpec:
+    """`prune { ... }`, checked (compiler/check/prune.py): a phase after the recipe's training
+    that zeroes `sparsity` of each pruned weight and fine-tunes what is left, the masks held
+    in the training step (compiler/prune.py) and updated by the runtime (runtime/prune.py)."""
+    method: str                    # "magnitude"
+    sparsity: float                # the final fraction of zeros, 0 <= s < 1
+    schedule: str                  # "gradual" | "oneshot"
+    initial: float                 # gradual's `from`: the first mask's sparsity
+    over: Duration | None          # gradual: how long the ramp takes (None: oneshot)
+    every: Duration                # the mask is recomputed this often during the ramp
+    scope: str                     # "per_layer" | "global"
+    weights: tuple[str, ...]       # the pruned parameters, "dense_1.weight", in model order
+    finetune: Duration | None      # training at the final sparsity after the ramp
+    lr: float | None               # the phase's constant learning rate (None: training's last)
+    span: Span
+
+    def steps(self, steps_per_epoch: int) -> tuple[int, int]:
+        """(ramp, whole phase) in steps."""
+        ramp = self.over.in_steps(steps_per_epoch) if self.over is not None else 0
+        tail = self.finetune.in_steps(steps_per_epoch) if self.finetune is not None else 0
+        return ramp, ramp + tail
+
+
+@dataclass(frozen=True)
 class Recipe:
     name: str
     path: str
@@ -156,6 +180,7 @@ class Recipe:
     # them; the other fields hold the space's first point (first choices, low ends)
     space: tuple = ()
     search: SearchSpec | None = None
+    prune: PruneSpec | None = None     # `prune { ... }`: a phase after the training
     overrides: tuple[str, ...] = field(default=(), repr=False)   # the --set values it was
                                    # checked with ("key=value"), so a model artefact rebuilds it
 

@@ -20,6 +20,7 @@ from .losses import LOSSES, LossDef
 from .ops.regularize import penalty_value
 from .optimizers import OPTIMIZERS, Update
 from .passes.autodiff import grad
+from .prune import mask_gradients
 from .recipe import Recipe
 from .regularize import PenaltyInfo, attach_max_norms, attach_penalties, clip_gradients
 from .tasks import Task
@@ -120,7 +121,9 @@ def build_step_graphs(recipe: Recipe, on_stage=None) -> StepGraphs:
     objective, penalties = attach_penalties(g, fwd.ctx, recipe, loss)
     # frozen parameters (`freeze = true`) are inputs the step reads and never differentiates
     params = [p for p, info in zip(g.by_role("param"), fwd.ctx.params) if not info.frozen]
-    grads = clip_gradients(g, fwd.ctx, recipe, params, grad(g, objective, params))
+    # pruned weights' gradients masked (compiler/prune.py) before the clipping norm sees them
+    grads = mask_gradients(g, fwd.ctx, recipe, params, grad(g, objective, params))
+    grads = clip_gradients(g, fwd.ctx, recipe, params, grads)
     slots = _attach_optimizer(g, fwd.ctx, recipe, grads)
     attach_max_norms(g, fwd.ctx, recipe)
     if on_stage:

@@ -108,6 +108,14 @@ class Program:
         # stop at the first non-finite loss or state tensor (fit's docstring; its cost was
         # measured at 0.1-0.2 % of a step: runtime/divergence.py)
         self.check_divergence = True
+        # a phase after the recipe's training (runtime/prune.py) sets these for its fit():
+        # `step_hook` is called at the chunk boundaries it asks for (`next_step(step)`) and
+        # may change the state there; `fixed_lr` replaces the schedule; with `monitoring`
+        # off, early stopping, plateau and best.safetensors sit the phase out
+        self.step_hook = None
+        self.phase: dict | None = None      # where the phase started (JSON; checkpointed)
+        self.fixed_lr: float | None = None
+        self.monitoring = True
 
     def _transfer(self) -> None:
         """The fresh state's tensors of the layers `init` names, taken from its file."""
@@ -194,9 +202,12 @@ class Program:
         """Run `count` steps of `batch` rows starting at order[first]; one compiled call.
         Streamed rows are read and prepared first, in that order, so the kernel sees the
         same batches as it would in memory."""
-        lrs = learning_rates(self.recipe.optimizer, self.recipe.schedule,
-                             self.executable.counters["step"], count, steps_per_epoch,
-                             self.recipe.train.total_steps(steps_per_epoch), self.lr_scale)
+        if self.fixed_lr is not None:
+            lrs = np.full(count, self.fixed_lr, np.float32)
+        else:
+            lrs = learning_rates(self.recipe.optimizer, self.recipe.schedule,
+                                 self.executable.counters["step"], count, steps_per_epoch,
+                                 self.recipe.train.total_steps(steps_per_epoch), self.lr_scale)
         self._last_lr = float(lrs[-1])
         if isinstance(x, StoredRows):
             rows = order[first:first + count * batch]
@@ -255,7 +266,7 @@ class Program:
                     if stop == spe:
                         self._partial = None
                         stop_now = self._epoch_end(record, history)
-                        if self.checkpointer is not None:       # best.safetensors
+                        if self.checkpointer is not None and self.monitoring:   # best.safetensors
                             self.checkpointer.epoch_end(self, record)
                         if stop_now:
                             break
@@ -281,7 +292,8 @@ class Program:
         state = self.executable.state()
         tensors = {k: np.asarray(v) for k, v in state.items() if k not in COUNTERS}
         meta = {"counters": {k: int(state[k]) for k in COUNTERS},
-                "partial": self._partial, "early_stop": None, "plateau": None}
+                "partial": self._partial, "early_stop": None, "plateau": None,
+                "phase": self.phase}
         if self._early is not None:
             e = self._early
             meta["early_stop"] = {"best": e.best, "best_epoch": e.best_epoch, "wait": e.wait,
@@ -314,6 +326,7 @@ class Program:
                                       "C003")
         self.executable.load_state({**own, **meta["counters"]})
         self._partial = meta.get("partial")
+        self.phase = meta.get("phase")
         if self._early is not None and meta.get("early_stop"):
             e, m = self._early, meta["early_stop"]
             e.best, e.best_epoch, e.wait, e.stopped_epoch = (m["best"], m["best_epoch"],
@@ -338,6 +351,8 @@ class Program:
 
     def _epoch_end(self, record: EpochRecord, history: History) -> bool:
         """After a whole epoch: plateau's reduction, then early stopping (True: stop)."""
+        if not self.monitoring:
+            return False
         if self._plateau is not None:
             before = len(self._plateau.reductions)
             self._plateau.epoch_end(record)
@@ -352,7 +367,8 @@ class Program:
 
     def _restore_best(self, history: History) -> None:
         early = self._early
-        if early is None or not early.spec.restore_best or early.snapshot is None:
+        if early is None or not early.spec.restore_best or early.snapshot is None or \
+                not self.monitoring:
             return
         last = history.epochs[-1].epoch if history.epochs else None
         if early.best_epoch != last:
@@ -373,8 +389,14 @@ class Program:
         step = pos
         while step < stop:
             t0 = time.perf_counter()
+            limit = stop - step
+            if self.step_hook is not None:      # its steps start chunks of their own
+                self.step_hook.at(self)
+                upcoming = self.step_hook.next_step(self.step)
+                if upcoming is not None:
+                    limit = min(limit, upcoming - self.step)
             if step < full:
-                count = min(self._chunk.steps, full - step, stop - step)
+                count = min(self._chunk.steps, full - step, limit)
                 if isinstance(x, StoredRows):       # a chunk's rows fit the memory budget
                     count = max(1, min(count, self._stream_rows() // batch))
                 losses, hits = self.train_steps(x, y, order, step * batch, count, batch, spe)

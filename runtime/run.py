@@ -193,6 +193,9 @@ def _train(recipe, args, fold: int | None, prefix: str, record, tracker=None) ->
                                                      tracker))
             history = program.fit(progress=progress, steps=steps) if steps != 0 \
                 else _nothing_left()
+            pruned = None
+            if recipe.prune is not None:
+                pruned = _prune(program, history, progress, args)
         except TrainingDiverged as err:
             if checkpointer is not None and checkpointer.last_path is not None:
                 err.hint += (f"; the last good checkpoint is {checkpointer.last_path} (step "
@@ -228,6 +231,8 @@ def _train(recipe, args, fold: int | None, prefix: str, record, tracker=None) ->
     if "confusion" in details[shown]:
         print(confusion_table(details[shown]["confusion"], program.data.class_names, shown))
     report = run_report(program, history, final, loading, details)
+    if pruned is not None:
+        report["prune"] = pruned
     from .model import save_model
     model = save_model(program, _model_folder(recipe, args, fold, record.id), tuple(args.set),
                        fold)
@@ -244,6 +249,23 @@ def _train(recipe, args, fold: int | None, prefix: str, record, tracker=None) ->
         # the run's folder keeps its report too: `recipec plot RUN-ID` reads it
         from .report import write_json_atomic
         write_json_atomic(model.parent / "report.json", report)
+    return report
+
+
+def _prune(program, history, progress, args) -> dict:
+    """The prune phase after the training (runtime/prune.py): its epochs join `history`;
+    returns its report (masks, sparsity per layer, metrics before and after)."""
+    from .prune import run_phase
+
+    def evaluate():
+        splits = [s for s in ("validation", "test") if getattr(program.data, s) is not None]
+        return {s: program.evaluate(s) for s in splits or ["train"]}
+
+    say = None if args.quiet else (lambda line: print(line, file=sys.stderr))
+    phase, report = run_phase(program, progress, say, evaluate)
+    history.epochs += phase.epochs
+    history.train_seconds += phase.train_seconds
+    history.steps += phase.steps
     return report
 
 
@@ -372,7 +394,9 @@ def _resume(program, recipe, args, checkpointer) -> int:
     checkpointer.resumed_from = path
     checkpointer.restore_best_record(meta)
     total = recipe.train.total_steps(program.steps_per_epoch)
-    left = 0 if meta.get("finished") else max(0, total - program.state.step)
+    # a checkpoint of the prune phase: its training is over (run_phase goes on from there)
+    over = meta.get("finished") or program.phase is not None
+    left = 0 if over else max(0, total - program.state.step)
     if not args.quiet:
         print(f"resumed from {path} at step {program.state.step} of {total}"
               + ("; that run had finished" if meta.get("finished") else ""), file=sys.stderr)

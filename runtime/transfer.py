@@ -122,8 +122,10 @@ def initial_tensors(recipe: Recipe, model_tensors: dict[str, tuple[int, ...]],
 
 
 def shapes_of(params, stats) -> dict[str, tuple[int, ...]]:
-    """This model's tensors an `init` may copy: parameters and statistics, by name."""
-    return {t.name: tuple(t.shape) for t in list(params) + list(stats)}
+    """This model's tensors an `init` may copy: parameters and statistics, by name (not a
+    pruning mask: the prune phase sets it, compiler/prune.py)."""
+    return {t.name: tuple(t.shape) for t in list(params) + list(stats)
+            if not getattr(t, "mask_of", "")}
 
 
 def describe(path: Path, tensors: dict[str, np.ndarray]) -> str:

@@ -16,6 +16,7 @@ from ..syntax import ast
 from ..tasks import Task
 from .memory import check_memory
 from .model import check_model
+from .prune import check_prune
 from .search import check_search
 from .values import MISSING, Ctx, check_choice, check_value, option_span
 
@@ -74,13 +75,24 @@ def check_ast(ctx: Ctx, file: ast.File, text: str) -> Recipe | None:
     regularize = _keyed(ctx, found["regularize"], catalog.REGULARIZE_KEYS, {}) \
         if "regularize" in found else None
     clip = _choice(ctx, found, "clip", catalog.CLIPS)
+    prune = None
+    if "prune" in found and model is not None:
+        st = found["prune"]
+        keyed = _keyed(ctx, st, catalog.PRUNE_KEYS, {"schedule": catalog.PRUNE_SCHEDULES})
+        if keyed is not None:
+            prune = check_prune(ctx, st, keyed, model.layers)
+        if "search" in found or ctx.space:
+            ctx.error(st.name_span, "E201", "prune: a search trial trains without the "
+                      "prune phase, so its score would not be the pruned model's",
+                      "search the recipe without `prune`, then prune the chosen point with "
+                      "`recipec run`")
     if ctx.diagnostics:
         return None
     return Recipe(name=file.name or Path(ctx.file).stem, path=ctx.file, data=data, model=model,
                   loss=loss, optimizer=optimizer, schedule=schedule, train=train,
                   metrics=metrics, source=text, early_stop=early_stop,
                   regularize=regularize, clip=clip, space=tuple(sorted(ctx.space, key=lambda d: (d.span.line, d.span.col))),
-                  search=search)
+                  search=search, prune=prune)
 
 
 def available_monitors(task: Task, metrics: tuple[Call, ...]) -> dict[str, bool]:
