@@ -77,3 +77,23 @@ def test_digits_search_finds_a_trial_past_098_that_its_best_recipe_reproduces(tm
     assert again.code == 0, again.err
     assert float(re.search(r"validation: .*accuracy (\S+)", again.out)[1]) == \
         pytest.approx(best, abs=5e-5)
+
+
+@pytest.mark.slow
+def test_lenet_pruned_to_80_percent_keeps_its_accuracy():
+    """Issue 17: Caffe's LeNet, magnitude-pruned to 80 % sparsity in every weight after its
+    training and fine-tuned, keeps test accuracy >= 0.985."""
+    from recipec.runtime.prune import run_phase
+
+    program = recipec.compile(recipec.load(RECIPES / "mnist_lenet_pruned.recipe"))
+    try:
+        program.load_data()
+    except DataError as err:
+        pytest.skip(str(err))
+    program.fit()
+    _, report = run_phase(program, evaluate=lambda: {"test": program.evaluate("test")})
+    before, after = report["before"]["test"]["accuracy"], report["after"]["test"]["accuracy"]
+    print(f"mnist_lenet_pruned: test accuracy {before:.4f} dense, {after:.4f} at sparsity "
+          f"{report['sparsity']:.3f}")
+    assert all(abs(v["sparsity"] - 0.8) < 1e-3 for v in report["layers"].values())
+    assert after >= 0.985

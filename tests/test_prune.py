@@ -247,3 +247,34 @@ def test_an_interrupted_phase_resumes_bitwise_and_the_pruned_model_ships(tmp_pat
     model = recipec.load_model(tmp_path / "whole")
     assert model.evaluate("validation")["accuracy"] == pytest.approx(
         report["after"]["validation"]["accuracy"])
+
+
+@pytest.mark.cpu
+def test_a_pruned_model_exports_its_weights_sparse_and_runs_in_onnxruntime(tmp_path):
+    onnx = pytest.importorskip("onnx", reason="onnx is in the test extra")
+    ort = pytest.importorskip("onnxruntime", reason="onnxruntime is in the test extra")
+    from recipec.runtime.model import save_model
+
+    pruned = recipec.loads(recipe_text("sparsity = 0.9  layers = [dense_1, dense_2]"),
+                           "p.recipe")
+    program = recipec.compile(pruned)
+    program.fit()
+    run_phase(program)                          # oneshot: masks set, no step after them
+    folder = save_model(program, tmp_path / "model")
+    out = tmp_path / "p.onnx"
+    accepted(cli("export", folder, "--format", "onnx", "-o", out))
+    model = onnx.load(str(out))
+    onnx.checker.check_model(model, full_check=True)
+    sparse = [a.sparse_tensor for n in model.graph.node if n.op_type == "Constant"
+              for a in n.attribute if a.name == "sparse_value"]
+    assert len(sparse) == 2                     # dense_3 is not pruned: a dense initialiser
+    named = program.state.named(program.graphs)
+    for t in sparse:
+        assert t.values.dims[0] == np.count_nonzero(
+            named["dense_1.weight" if list(t.dims) == [64, 24] else "dense_2.weight"])
+    from sklearn.datasets import load_digits
+    x = load_digits().data[::37].astype(np.float32)           # raw, as predict() takes them
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    got = session.run(None, {session.get_inputs()[0].name: x})[0]
+    want = recipec.load_model(folder).predict(x)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)

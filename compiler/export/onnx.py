@@ -43,6 +43,25 @@ class Builder:
         self.initializers.append(numpy_helper.from_array(np.asarray(array), name))
         return name
 
+    def weight(self, array, stem: str) -> str:
+        """A parameter: a sparse tensor (COO, linear int64 indices) where that is the
+        smaller form, a pruned weight's (12 bytes per non-zero against 4 per entry: below a
+        third non-zero), else a dense initialiser. The sparse one is a Constant node's
+        `sparse_value` rather than a graph sparse_initializer, which ONNX's type inference
+        (checker's full check) does not see; onnxruntime makes it dense at load."""
+        array = np.ascontiguousarray(array)
+        nonzero = np.flatnonzero(array)
+        if array.ndim < 2 or 3 * nonzero.size >= array.size:
+            return self.constant(array, stem)
+        from onnx import numpy_helper
+        name = self.fresh(stem)
+        values = numpy_helper.from_array(array.ravel()[nonzero], name + "_values")
+        indices = numpy_helper.from_array(nonzero.astype(np.int64), name + "_indices")
+        sparse = self.onnx.helper.make_sparse_tensor(values, indices, list(array.shape))
+        self.nodes.append(self.onnx.helper.make_node("Constant", [], [name],
+                                                     sparse_value=sparse))
+        return name
+
     def scalar(self, value: float) -> str:
         return self.constant(np.array(value, np.float32), "k")
 
@@ -166,8 +185,9 @@ def lower_predict(b: Builder, g: Graph, tensors: dict[str, np.ndarray], hypers: 
             names[v.id] = x_name
         elif v.role in ("param", "stat"):
             array = np.asarray(tensors[v.name], np.float32)
-            names[v.id] = b.constant(array.reshape(tuple(int(d) for d in v.shape)),
-                                     v.name.replace(".", "_").replace(":", "_"))
+            add = b.weight if v.role == "param" else b.constant
+            names[v.id] = add(array.reshape(tuple(int(d) for d in v.shape)),
+                              v.name.replace(".", "_").replace(":", "_"))
         elif v.role == "hyper":
             names[("value", v.id)] = hypers[v.name]
             names[v.id] = b.scalar(hypers[v.name])
