@@ -89,5 +89,17 @@ def summary(recipe: Recipe) -> str:
               if recipe.regularize is not None else []),
             f"train      {'epochs' if t.steps is None else 'steps'} = "
             f"{t.epochs if t.steps is None else t.steps}, batch = {t.batch}, seed = {t.seed}",
-            f"metrics    {_metrics(recipe.metrics)}"]
+            f"metrics    {_metrics(recipe.metrics)}",
+            *([_prune_line(recipe.prune)] if recipe.prune is not None else [])]
     return "\n".join(out)
+
+
+def _prune_line(p) -> str:
+    """`prune      magnitude to 0.8 (per layer): gradual(from = 0, over = 3 epochs, every =
+    100 steps), finetune 2 epochs; conv2d_1.weight, ...`"""
+    how = (f"gradual(from = {p.initial:g}, over = {p.over}, every = {p.every})"
+           if p.schedule == "gradual" else "oneshot")
+    tail = f", finetune {p.finetune}" if p.finetune is not None else ""
+    lr = f", lr = {p.lr:g}" if p.lr is not None else ""
+    return (f"prune      {p.method} to {p.sparsity:g} ({p.scope.replace('_', ' ')}): {how}"
+            f"{tail}{lr}; {', '.join(p.weights)}")

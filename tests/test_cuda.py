@@ -491,3 +491,32 @@ def test_the_gpu_benchmark_says_why_it_cannot_run_here():
                          capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr
     assert "skipped:" in out.stdout and "Traceback" not in out.stderr
+
+
+def test_pruning_masks_hold_on_the_cuda_target(tmp_path):
+    """The masks are state like batch norm's statistics (compiler/prune.py): set through
+    load_state on the device, the masked weights stay 0 and the steps are the CPU's."""
+    from recipec.runtime.prune import set_masks
+
+    path = tmp_path / "pruned.recipe"
+    path.write_text(TINY.format(layer="", after="", outputs="3", head="", loss="cross_entropy",
+                                optimizer="sgd(lr = 0.1, momentum = 0.9)",
+                                extra="prune { sparsity = 0.5 }"))
+    results = []
+    for target in ("cpu", "cuda"):
+        recipe, program = _program(path, target)
+        x, y = program._arrays(program.load_data().train)
+        set_masks(program, recipe.prune, 0.5)
+        losses, _ = program.executable.train_chunk(
+            x, y, np.arange(len(x), dtype=np.int64), 0, STEPS, 6, np.full(STEPS, 0.1, np.float32))
+        state = {k: np.array(v, copy=True) for k, v in program.executable.state().items()}
+        for weight in recipe.prune.weights:
+            mask = state[f"{weight}:mask"]
+            assert mask.sum() == mask.size // 2
+            assert not state[weight][mask == 0].any()
+            assert not state[f"{weight}:velocity"][mask == 0].any()
+        results.append((losses, state))
+    (cpu_losses, cpu), (cuda_losses, cuda) = results
+    np.testing.assert_allclose(cuda_losses, cpu_losses, rtol=1e-5, atol=1e-6)
+    for tensor, value in cpu.items():
+        np.testing.assert_allclose(cuda[tensor], value, rtol=1e-4, atol=1e-6, err_msg=tensor)

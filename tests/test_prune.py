@@ -99,6 +99,16 @@ def test_the_checked_section_names_the_weights_in_model_order():
     assert frozen.prune.weights == ("dense_1.weight", "dense_3.weight")
 
 
+@pytest.mark.frontend
+def test_recipec_check_prints_the_prune_section(tmp_path):
+    text = recipe_text("sparsity = 0.8  schedule = gradual(over = 2 epochs)  finetune = 1 "
+                       "epochs  layers = [dense_2]  lr = 0.01")
+    out = cli("check", write(tmp_path, "p.recipe", text))
+    accepted(out)
+    assert ("prune      magnitude to 0.8 (per layer): gradual(from = 0, over = 2 epochs, "
+            "every = 100 steps), finetune 1 epochs, lr = 0.01; dense_2.weight") in out.out
+
+
 # -- the schedule ----------------------------------------------------------------------------
 def _spec(sparsity=0.8, initial=0.0, over=Duration(10, "steps"), every=Duration(3, "steps"),
           finetune=Duration(5, "steps")):
