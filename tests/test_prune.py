@@ -288,3 +288,16 @@ def test_a_pruned_model_exports_its_weights_sparse_and_runs_in_onnxruntime(tmp_p
     got = session.run(None, {session.get_inputs()[0].name: x})[0]
     want = recipec.load_model(folder).predict(x)
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.frontend
+def test_set_overrides_the_prune_section():
+    text = recipe_text("sparsity = 0.5  schedule = gradual(2 epochs)")
+    recipe = recipec.loads(text, "p.recipe", ["prune.sparsity=0.9", "prune.scope=global",
+                                              "prune.schedule.over=3epochs",
+                                              "prune.layers=[dense_3]"])
+    spec = recipe.prune
+    assert (spec.sparsity, spec.scope, spec.over, spec.weights) == \
+        (0.9, "global", Duration(3, "epochs"), ("dense_3.weight",))
+    with pytest.raises(recipec.RecipeError, match="sparsity must be in"):
+        recipec.loads(text, "p.recipe", ["prune.sparsity=1.5"])

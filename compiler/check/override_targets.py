@@ -20,7 +20,7 @@ _CALL_TABLES = {"optimizer": catalog.OPTIMIZERS, "schedule": catalog.SCHEDULES,
                 "loss": catalog.LOSSES, "source": catalog.SOURCES, "test": catalog.SOURCES,
                 "clip": catalog.CLIPS}
 _SECTION_KEYS = {"data": catalog.DATA_KEYS, "train": catalog.TRAIN_KEYS,
-                 "regularize": catalog.REGULARIZE_KEYS}
+                 "regularize": catalog.REGULARIZE_KEYS, "prune": catalog.PRUNE_KEYS}
 
 
 def target_option(file: ast.File, parts: list[str]) -> Opt | None:
@@ -54,7 +54,8 @@ def _call_option(body: tuple, key: str, option: str) -> Opt | None:
     value = next((s.value for s in body if isinstance(s, ast.Assign) and s.key == key), None)
     name = value.name if isinstance(value, ast.Call) else \
         value.value if isinstance(value, ast.Name) else None
-    choice = _CALL_TABLES.get(key, {}).get(name) if name is not None else None
+    choice = (_CALL_TABLES.get(key, {}).get(name) or (catalog.PRUNE_SCHEDULES.get(name)
+              if key == "schedule" else None)) if name is not None else None
     return None if choice is None else _named(choice.opts, option)
 
 

@@ -1,6 +1,6 @@
 """`--set path=value` overrides, applied to the AST before checking.
 
-Paths: `data.KEY`, `train.KEY`, `regularize.KEY`, `loss`, `optimizer`, `schedule`, `metrics`,
+Paths: `data.KEY`, `train.KEY`, `regularize.KEY`, `prune.KEY`, `loss`, `optimizer`, `schedule`, `metrics`,
 `clip`, an option of a call (`optimizer.momentum`, `clip.max_norm`), a layer's option by the layer's name as `recipec check` prints it
 (`model.dropout_1.rate`, `model.dense_2.units`) and an option of an augment entry named the
 same way (`data.augment.rotate_1.degrees`, compiler/augment.py). These are also the names of
@@ -34,9 +34,9 @@ FILE = "<--set>"
 _TABLES = {"optimizer": catalog.OPTIMIZERS, "schedule": catalog.SCHEDULES,
            "loss": catalog.LOSSES, "source": catalog.SOURCES,
            "test": catalog.SOURCES, "clip": catalog.CLIPS}
-_SECTIONED = ("data", "train", "regularize")     # `head.KEY`: a key of a `{ }` section
+_SECTIONED = ("data", "train", "regularize", "prune")  # `head.KEY`: a key of a `{ }` section
 _HEADS = _SECTIONED + ("model",) + catalog.ASSIGNMENTS
-_FORMS = ("use `data.KEY`, `train.KEY`, `regularize.KEY`, `loss`, `optimizer`, `schedule`, "
+_FORMS = ("use `data.KEY`, `train.KEY`, `regularize.KEY`, `prune.KEY`, `loss`, `optimizer`, `schedule`, "
           "`metrics`, `clip`, `optimizer.OPTION`, `clip.OPTION`, `model.LAYER.OPTION` or `data.augment.ENTRY.OPTION`")
 
 
@@ -152,7 +152,9 @@ def _set(ctx: Ctx, body: tuple, key: str, option: str | None, value: ast.Value,
 
 def _set_arg(call: ast.Call, key: str, option: str, value: ast.Value,
              name_span: Span) -> tuple:
-    choice = _TABLES.get(key, {}).get(call.name)
+    # (`prune.schedule.over`: prune's gradual, whose names no learning-rate schedule has)
+    choice = _TABLES.get(key, {}).get(call.name) or \
+        (catalog.PRUNE_SCHEDULES.get(call.name) if key == "schedule" else None)
     return _with_arg(call.args, choice.opts if choice is not None else (), option, value,
                      name_span)
 
