@@ -263,6 +263,12 @@ def _prune(program, history, progress, args) -> dict:
 
     say = None if args.quiet else (lambda line: print(line, file=sys.stderr))
     phase, report = run_phase(program, progress, say, evaluate)
+    if history.epochs and phase.epochs and phase.epochs[0].epoch == history.epochs[-1].epoch:
+        # the epoch the training stopped in part way, finished by the phase: one record
+        # (the later one's metrics cover the whole epoch: fit carries its running sums)
+        first, last = phase.epochs[0], history.epochs.pop()
+        first.steps += last.steps
+        first.seconds += last.seconds
     history.epochs += phase.epochs
     history.train_seconds += phase.train_seconds
     history.steps += phase.steps

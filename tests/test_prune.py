@@ -301,3 +301,21 @@ def test_set_overrides_the_prune_section():
         (0.9, "global", Duration(3, "epochs"), ("dense_3.weight",))
     with pytest.raises(recipec.RecipeError, match="sparsity must be in"):
         recipec.loads(text, "p.recipe", ["prune.sparsity=1.5"])
+
+
+@pytest.mark.cpu
+def test_an_epoch_the_phase_finishes_is_one_row_of_the_run_store(tmp_path):
+    """`steps = 70` stops the training part way through epoch 2 (45 steps an epoch); the
+    phase finishes it: one epoch record and one row, the steps summed."""
+    import sqlite3
+
+    text = recipe_text("sparsity = 0.5  finetune = 40 steps").replace("epochs = 2", "steps = 70")
+    path = write(tmp_path, "p.recipe", text)
+    out = cli("run", path, "--runs", tmp_path / "runs", "--report", tmp_path / "r.json")
+    accepted(out)
+    history = json.loads((tmp_path / "r.json").read_text())["history"]
+    assert [h["epoch"] for h in history] == [1, 2, 3]
+    (store,) = (tmp_path / "runs").glob("*.sqlite*")
+    with sqlite3.connect(store) as conn:
+        rows = conn.execute("SELECT epoch, steps FROM epochs ORDER BY epoch").fetchall()
+    assert rows == [(1, 45), (2, 45), (3, 20)]

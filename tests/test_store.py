@@ -99,8 +99,12 @@ def test_a_run_and_its_epochs_round_trip(tmp_path):
                      "train": {"loss": 0.5, "accuracy": 0.8},
                      "validation": {"loss": 0.6, "accuracy": 0.7}}
     assert second["train"]["loss"] is None and second["lr"] is None
-    with pytest.raises(sqlite3.IntegrityError):        # an epoch is recorded once
-        w.add_epoch(store, run, _epoch(2))
+    # an epoch two fits share (a prune phase finishing the training's last epoch) is one
+    # row: the steps and seconds summed, the later record's metrics (the whole epoch's)
+    w.add_epoch(store, run, _epoch(2))
+    _, merged = epochs_of(store, run)
+    assert merged["steps"] == 14 and merged["seconds"] == pytest.approx(0.04)
+    assert merged["train"] == {"loss": 0.5, "accuracy": 0.8} and merged["lr"] == 0.01
     store.close()
 
 

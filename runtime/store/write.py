@@ -50,16 +50,22 @@ def open_run(store: Store, **fields) -> int:
 
 
 def add_epoch(store: Store, run: int, record) -> None:
-    """One EpochRecord (runtime/program.py): its row and one row per split and metric."""
+    """One EpochRecord (runtime/program.py): its row and one row per split and metric.
+    An epoch that two fits share (one stopped part way, the next finished it: a prune phase
+    after a training of `steps`) stays one row: its steps and seconds summed, its metrics
+    the later record's, which cover the whole epoch."""
     metrics = [(run, record.epoch, split, key, _number(value))
                for split, values in (("train", record.train),
                                      ("validation", record.validation))
                for key, value in (values or {}).items()]
     with store.write() as conn:
-        conn.execute("INSERT INTO epochs VALUES (?, ?, ?, ?, ?, ?)",
+        conn.execute("INSERT INTO epochs VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (run, epoch) "
+                     "DO UPDATE SET steps = steps + excluded.steps, seconds = seconds + "
+                     "excluded.seconds, lr = excluded.lr, penalty = excluded.penalty",
                      (run, record.epoch, record.steps, record.seconds, _number(record.lr),
                       _number(record.penalty)))
-        conn.executemany("INSERT INTO metrics VALUES (?, ?, ?, ?, ?)", metrics)
+        conn.executemany("INSERT INTO metrics VALUES (?, ?, ?, ?, ?) ON CONFLICT (run, "
+                         "epoch, split, metric) DO UPDATE SET value = excluded.value", metrics)
 
 
 def set_fields(store: Store, run: int, **fields) -> None:
