@@ -319,3 +319,32 @@ def test_an_epoch_the_phase_finishes_is_one_row_of_the_run_store(tmp_path):
     with sqlite3.connect(store) as conn:
         rows = conn.execute("SELECT epoch, steps FROM epochs ORDER BY epoch").fetchall()
     assert rows == [(1, 45), (2, 45), (3, 20)]
+
+
+@pytest.mark.cpu
+def test_after_early_stopping_the_phase_prunes_the_restored_best_state(tmp_path):
+    """early_stop ends the training and puts back its best epoch; the phase starts there,
+    with early stopping off (it would otherwise stop the fine-tuning at once)."""
+    text = recipe_text("sparsity = 0.5  finetune = 2 epochs").replace(
+        "epochs = 2", "epochs = 40") + "early_stop { monitor = val_loss  patience = 0 }\n"
+    recipe = recipec.loads(text, "p.recipe")
+    program = recipec.compile(recipe)
+    history = program.fit()
+    assert history.stopped_epoch is not None and history.stopped_epoch < 40
+    stopped = program.step
+    phase, report = run_phase(program)
+    assert report["start_step"] == stopped and phase.steps == 90 and phase.stopped_epoch is None
+    assert program.step == stopped + 90
+
+
+@pytest.mark.cpu
+def test_each_fold_of_a_kfold_recipe_is_pruned(tmp_path):
+    text = recipe_text("sparsity = 0.5").replace("validation = 0.2", "validation = kfold(3)")
+    out = cli("run", write(tmp_path, "p.recipe", text), "--no-store", "--quiet",
+              "--model", tmp_path / "m", "--report", tmp_path / "r.json")
+    accepted(out)
+    runs = json.loads((tmp_path / "r.json").read_text())["runs"]
+    assert len(runs) == 3
+    for run in runs:
+        assert run["prune"]["sparsity"] == pytest.approx(0.5, abs=1e-2)
+        assert run["prune"]["after"]["validation"] == run["final"]["validation"]
