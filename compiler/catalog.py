@@ -88,8 +88,10 @@ PRUNE_SCHEDULES = {
         "s(t) = s + (from - s)(1 - t/over)^3, the mask recomputed every `every` steps"),
     "oneshot": Choice("oneshot", (), "the whole sparsity at once, then fine-tuning"),
 }
-PRUNE_KEYS = (Opt("method", "enum", "magnitude", choices=("magnitude",),
-                  doc="magnitude: the weights of smallest |w| (unstructured)"),
+PRUNE_KEYS = (Opt("method", "enum", "magnitude", choices=("magnitude", "l1_filters"),
+                  doc="magnitude: the weights of smallest |w| (unstructured); l1_filters: "
+                      "whole dense units / conv filters of smallest L1 norm, removed from "
+                      "the saved model"),
               Opt("sparsity", "float", required=True, min=0.0, max=1.0, max_inclusive=False,
                   doc="the fraction of each pruned weight set to zero at the end"),
               Opt("schedule", "call", None, doc="gradual(over = 5 epochs) | oneshot "

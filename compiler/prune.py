@@ -28,12 +28,18 @@ def mask_name(weight: str) -> str:
     return f"{weight}:{MASK}"
 
 
+def bias_of(weight: str) -> str:
+    return weight[: -len("weight")] + "bias"
+
+
 def mask_gradients(g: Graph, ctx: BuildContext, recipe: Recipe, params: list[Value],
                    grads: dict[int, Value]) -> dict[int, Value]:
     """The gradients with every pruned weight's multiplied by its mask."""
     if recipe.prune is None:
         return grads
     pruned = set(recipe.prune.weights)
+    if recipe.prune.method == "l1_filters":     # a removed unit's bias goes with it
+        pruned |= {bias_of(w) for w in recipe.prune.weights}
     out = dict(grads)
     for p in params:
         if p.name in pruned:

@@ -142,7 +142,7 @@ class PruneSpec:
     """`prune { ... }`, checked (compiler/check/prune.py): a phase after the recipe's training
     that zeroes `sparsity` of each pruned weight and fine-tunes what is left, the masks held
     in the training step (compiler/prune.py) and updated by the runtime (runtime/prune.py)."""
-    method: str                    # "magnitude"
+    method: str                    # "magnitude" | "l1_filters" (whole units / filters)
     sparsity: float                # the final fraction of zeros, 0 <= s < 1
     schedule: str                  # "gradual" | "oneshot"
     initial: float                 # gradual's `from`: the first mask's sparsity

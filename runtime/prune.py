@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..compiler.prune import bias_of
 from ..compiler.recipe import PruneSpec
 from .schedule import learning_rates
 
@@ -103,9 +104,10 @@ def set_masks(program, spec: PruneSpec, sparsity: float) -> None:
             at += n
     else:
         masks = {w: _smallest(scores[w], _count(sparsity, scores[w].size)) for w in weights}
+    if spec.method == "l1_filters":
+        masks = _unit_masks(graphs, state, mask_names, weights, sparsity)
     update = {}
-    for w in weights:
-        mask = masks[w]
+    for w, mask in masks.items():
         update[mask_names[w]] = mask
         update[w] = np.asarray(state[w]) * mask
         for slot in graphs.slots:
@@ -114,17 +116,44 @@ def set_masks(program, spec: PruneSpec, sparsity: float) -> None:
     program.executable.load_state(update)
 
 
+def _unit_masks(graphs, state, mask_names, weights, sparsity) -> dict[str, np.ndarray]:
+    """l1_filters: per layer, the output units (a dense weight's columns, a conv's filters)
+    of smallest L1 norm, their weights and bias masked whole; never every unit."""
+    axes = {p.name: p.out_axis for p in graphs.params}
+    masks = {}
+    for w in weights:
+        axis, mask = axes[w], state[mask_names[w]]
+        other = tuple(i for i in range(mask.ndim) if i != axis)
+        alive = np.asarray(mask).any(axis=other)
+        norms = np.abs(np.asarray(state[w], np.float64)).sum(axis=other)
+        units = np.where(alive, norms, -1.0)
+        keep = _smallest(units, min(_count(sparsity, units.size), units.size - 1))
+        shape = [1] * mask.ndim
+        shape[axis] = units.size
+        masks[w] = np.broadcast_to(keep.reshape(shape), mask.shape).astype(np.float32)
+        bias = bias_of(w)
+        if bias in mask_names:
+            masks[bias] = keep.reshape(state[bias].shape[:1] + (1,) * (state[bias].ndim - 1)) \
+                * np.ones(state[bias].shape, np.float32)
+    return masks
+
+
 def layer_sparsity(program) -> dict[str, dict]:
     """Each pruned weight's zeros (masked entries) and size."""
     graphs = program.graphs
     state = program.executable.state()
     out = {}
+    axes = {p.name: p.out_axis for p in graphs.params}
     for s in graphs.stats:
-        if s.mask_of:
+        if s.mask_of and s.mask_of.endswith(".weight"):
             mask = np.asarray(state[s.name])
             zeros = int(mask.size - np.count_nonzero(mask))
             out[s.mask_of] = {"zeros": zeros, "size": int(mask.size),
                               "sparsity": zeros / mask.size}
+            if program.recipe.prune.method == "l1_filters":
+                axis = axes[s.mask_of]
+                alive = mask.any(axis=tuple(i for i in range(mask.ndim) if i != axis))
+                out[s.mask_of]["units"] = [int(alive.sum()), int(alive.size)]
     return out
 
 

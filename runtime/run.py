@@ -234,8 +234,11 @@ def _train(recipe, args, fold: int | None, prefix: str, record, tracker=None) ->
     if pruned is not None:
         report["prune"] = pruned
     from .model import save_model
-    model = save_model(program, _model_folder(recipe, args, fold, record.id), tuple(args.set),
-                       fold)
+    overrides, tensors = tuple(args.set), None
+    if recipe.prune is not None and recipe.prune.method == "l1_filters":
+        overrides, tensors = _shrunk(program, overrides, pruned, args)
+    model = save_model(program, _model_folder(recipe, args, fold, record.id), overrides,
+                       fold, tensors)
     if not args.quiet:
         print(f"{prefix}model {model} (use it: recipec eval {model}; recipec predict {model} "
               f"INPUT.csv -o out.csv)", file=sys.stderr)
@@ -273,6 +276,28 @@ def _prune(program, history, progress, args) -> dict:
     history.train_seconds += phase.train_seconds
     history.steps += phase.steps
     return report
+
+
+def _shrunk(program, overrides: tuple, pruned: dict, args):
+    """An l1_filters model without its removed units (runtime/prune_shrink.py): the
+    overrides that give its shapes and its tensors; the report's prune part says how."""
+    import math
+    from .prune_shrink import shrink
+
+    graphs = program.graphs
+    state = program.executable.state()
+    tensors = {t.name: state[t.name] for t in (*graphs.params, *graphs.stats)}
+    extra, smaller, notes = shrink(program, tensors)
+    params = {p.name for p in graphs.params}
+    before = sum(math.prod(tensors[n].shape) for n in params)
+    after = sum(math.prod(smaller[n].shape) for n in params)
+    pruned["shrunk"] = {"overrides": extra, "notes": notes, "parameters": [before, after]}
+    if not args.quiet:
+        for note in notes:
+            print(f"prune: {note}", file=sys.stderr)
+        print(f"prune: the saved model has {after:,} parameters ({before:,} before)",
+              file=sys.stderr)
+    return overrides + tuple(extra), smaller if extra else None
 
 
 def _model_folder(recipe, args, fold: int | None, run: int | None = None):

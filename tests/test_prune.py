@@ -53,7 +53,7 @@ def recipe_text(prune="sparsity = 0.6  schedule = gradual(over = 30 steps, every
      "a mask only grows"),
     ("sparsity = 0.5  schedule = gradual(over = 3)", "E201", "3)", "add a unit"),
     ("sparsity = 0.5  schedule = cubic(over = 3 epochs)", "E104", "cubic", "gradual"),
-    ("sparsity = 0.5  method = l1_filter", "E104", "l1_filter", "magnitude"),
+    ("sparsity = 0.5  method = l1_filter", "E104", "l1_filter", "l1_filters"),
     ("sparsity = 0.5  scope = all", "E104", "all", "per_layer"),
     ("sparsity = 0.5  finetune = 0 epochs", "E202", "0 epochs", ">= 1"),
     ("sparsity = 0.5  lr = 0", "E202", "0 }", "lr must be > 0"),
@@ -348,3 +348,84 @@ def test_each_fold_of_a_kfold_recipe_is_pruned(tmp_path):
     for run in runs:
         assert run["prune"]["sparsity"] == pytest.approx(0.5, abs=1e-2)
         assert run["prune"]["after"]["validation"] == run["final"]["validation"]
+
+
+# -- l1_filters: whole units, cut out of the saved model -----------------------------------
+IMAGES = """\
+recipe s
+data {{ source = digits()  reshape = [1, 8, 8]  normalize = standard  validation = 0.2 }}
+model {{ input [1, 8, 8] conv2d(6, 3, padding = same) relu maxpool2d(2) flatten
+        dense(16){between} relu dense(10) }}
+loss = cross_entropy
+optimizer = sgd(lr = 0.05, momentum = 0.9)
+train {{ epochs = 2  batch = 32  seed = 3 }}
+prune {{ method = l1_filters  sparsity = 0.5  schedule = gradual(20 steps, every = 5 steps)
+        finetune = 20 steps{more} }}
+"""
+
+
+@pytest.mark.frontend
+@pytest.mark.parametrize("more, code, mentions", [
+    ("  scope = global", "E201", "per_layer"),
+    ("  layers = [dense_2]", "E102", "model's outputs"),
+])
+def test_l1_filters_is_refused_where_it_cannot_remove_units(tmp_path, more, code, mentions):
+    text = IMAGES.format(between="", more=more)
+    refused(cli("check", write(tmp_path, "s.recipe", text)), code, mentions=mentions)
+
+
+@pytest.mark.frontend
+def test_l1_filters_prunes_every_layer_but_the_output_one_by_default():
+    recipe = recipec.loads(IMAGES.format(between="", more=""), "s.recipe")
+    assert recipe.prune.weights == ("conv2d_1.weight", "dense_1.weight")
+
+
+@pytest.mark.cpu
+def test_l1_filters_removes_whole_units_and_the_saved_model_is_smaller(tmp_path):
+    from sklearn.datasets import load_digits
+    from recipec.runtime.model import save_model
+    from recipec.runtime.prune_shrink import shrink
+
+    program = recipec.compile(recipec.loads(IMAGES.format(between="", more=""), "s.recipe"))
+    program.fit()
+    _, report = run_phase(program)
+    assert report["layers"]["conv2d_1.weight"]["units"] == [3, 6]
+    assert report["layers"]["dense_1.weight"]["units"] == [8, 16]
+    named = program.state.named(program.graphs)
+    filters = named["conv2d_1.weight:mask"].reshape(6, -1)
+    assert set(filters.min(axis=1)) == {0.0, 1.0}
+    assert (filters.min(axis=1) == filters.max(axis=1)).all()        # whole filters
+    gone = filters[:, 0] == 0
+    assert not named["conv2d_1.weight"][gone].any() and not named["conv2d_1.bias"][gone].any()
+    assert not named["conv2d_1.weight:velocity"][gone].any()
+    tensors = {t.name: named[t.name] for t in (*program.graphs.params, *program.graphs.stats)}
+    overrides, smaller, notes = shrink(program, tensors)
+    assert overrides == ["model.conv2d_1.filters=3", "model.dense_1.units=8"]
+    assert smaller["dense_1.weight"].shape == (3 * 16, 8)      # 3 filters of 4x4 after the pool
+    folder = save_model(program, tmp_path / "m", overrides, tensors=smaller)
+    x = load_digits().data[::23]
+    model = recipec.load_model(folder)
+    np.testing.assert_allclose(model.predict(x), program.predict(x), rtol=1e-5, atol=1e-6)
+    onnx = pytest.importorskip("onnx", reason="onnx is in the test extra")
+    ort = pytest.importorskip("onnxruntime", reason="onnxruntime is in the test extra")
+    out = tmp_path / "s.onnx"
+    accepted(cli("export", folder, "--format", "onnx", "-o", out))
+    onnx.checker.check_model(onnx.load(str(out)), full_check=True)
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    got = session.run(None, {session.get_inputs()[0].name: x.astype(np.float32)})[0]
+    np.testing.assert_allclose(got, program.predict(x), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.cpu
+def test_units_before_a_batch_norm_stay_masked_and_the_run_says_so(tmp_path):
+    text = IMAGES.format(between=" batchnorm", more="  layers = [dense_1]")
+    path = write(tmp_path, "s.recipe", text)
+    out = cli("run", path, "--no-store", "--model", tmp_path / "m", "--report",
+              tmp_path / "r.json")
+    accepted(out)
+    assert "dense_1: its 8 removed units stay, masked: batchnorm_1 (batchnorm) does not map " \
+           "0 to 0" in out.err
+    shrunk = json.loads((tmp_path / "r.json").read_text())["prune"]["shrunk"]
+    assert shrunk["overrides"] == [] and shrunk["parameters"][0] == shrunk["parameters"][1]
+    model = json.loads((tmp_path / "m" / "model.json").read_text())
+    assert model["tensors"]["dense_1.weight"] == [96, 16]

@@ -70,12 +70,50 @@ def check_prune(ctx: Ctx, st: ast.Stmt, keyed: dict, layers: tuple[LayerSpec, ..
                       f"above the target {keyed['sparsity']:g}: a mask only grows",
                       "lower `from`, or raise `sparsity`")
             ok = False
+    if keyed["method"] == "l1_filters":
+        ok = _structured(ctx, st, given, keyed, layers, names) and ok
     if not ok:
         return None
     order = [n for n in candidates if n in names]          # model order, whatever the list's
     return PruneSpec(keyed["method"], keyed["sparsity"], schedule.kind, initial, over, every,
                      keyed["scope"], tuple(f"{n}.weight" for n in order), keyed["finetune"],
                      keyed["lr"], st.span)
+
+
+def _structured(ctx: Ctx, st: ast.Stmt, given: dict, keyed: dict,
+                layers: tuple[LayerSpec, ...], names: list[str]) -> bool:
+    """l1_filters removes whole output units: per layer (a global threshold over filters of
+    different sizes means little), on top-level layers (a block's body keeps its shapes)
+    that another weight layer reads (the last one's units are the model's outputs)."""
+    ok = True
+    if keyed["scope"] != "per_layer":
+        ctx.error(given["scope"].value.span, "E201", "prune: l1_filters prunes each layer "
+                  "to the sparsity on its own (scope = per_layer)", "remove `scope = global`")
+        ok = False
+    top = [s.name for s in layers]
+    with_weight = [s.name for s in layers if "l1" in s.options]
+    at = given["layers"].value.span if "layers" in given else st.name_span
+    for name in list(names):
+        if name not in top and "layers" not in given:
+            names.remove(name)                 # by default: the top-level layers
+        elif name not in top:
+            ctx.error(at, "E102", f"prune: l1_filters cannot remove units of `{name}`, a "
+                      "layer inside a block (the block's shapes are fixed)",
+                      "list top-level layers in `layers = [...]`")
+            ok = False
+        elif name == with_weight[-1]:
+            if "layers" in given:
+                ctx.error(at, "E102", f"prune: l1_filters cannot remove units of `{name}`: "
+                          "its units are the model's outputs",
+                          "leave the last layer with a weight out of `layers`")
+                ok = False
+            else:
+                names.remove(name)             # by default: every layer but the output one
+    if ok and not names:
+        ctx.error(at, "E102", "prune: l1_filters has no layer to remove units of: only the "
+                  "output layer has a weight")
+        ok = False
+    return ok
 
 
 def _listing(names: list[str]) -> str:

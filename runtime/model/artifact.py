@@ -50,17 +50,21 @@ class Artifact:
     prep: dict[str, np.ndarray]         # the preparation's arrays (prep/...)
 
 
-def save_model(program, folder, overrides=None, fold: int | None = None) -> Path:
+def save_model(program, folder, overrides=None, fold: int | None = None,
+               tensors: dict | None = None) -> Path:
     """Write `program`'s trained model into `folder` (replacing a model there); returns the
     folder. `overrides`: the --set values (default: those the recipe was checked with);
-    `fold`: the 0-based fold held out, for a `validation = kfold(k)` recipe's training."""
+    `fold`: the 0-based fold held out, for a `validation = kfold(k)` recipe's training;
+    `tensors`: the parameters and statistics to store instead of the program's (a model
+    made smaller, runtime/prune_shrink.py, with the overrides that give its shapes)."""
     from ...compiler.losses.cross_entropy import RESOLVED
 
     folder = Path(folder)
     recipe, graphs = program.recipe, program.graphs
     data = program.load_data()
-    state = program.executable.state()
-    tensors = {t.name: np.asarray(state[t.name]) for t in (*graphs.params, *graphs.stats)}
+    if tensors is None:
+        state = program.executable.state()
+        tensors = {t.name: np.asarray(state[t.name]) for t in (*graphs.params, *graphs.stats)}
     arrays, preparation = to_state(data)
     text = recipe.source.encode("utf-8")
     overrides = list(recipe.overrides if overrides is None else overrides)
