@@ -68,6 +68,11 @@ class TorchCuda:
         self.loss_fn = nn.CrossEntropyLoss()
         self.batch = case.batch
         self.graph = None
+        self.schedule = None
+        if case.inv and not graph:              # a captured step would bake in one lr
+            gamma, power = case.inv
+            self.schedule = torch.optim.lr_scheduler.LambdaLR(
+                self.opt, lambda it: (1.0 + gamma * it) ** -power)
         if graph:
             self._capture()
 
@@ -104,6 +109,8 @@ class TorchCuda:
                 loss = self.loss
             else:
                 loss = self._step(rows)
+                if self.schedule is not None:
+                    self.schedule.step()
             if record:
                 losses.append(float(loss.item()))
         torch.cuda.synchronize()
@@ -155,11 +162,60 @@ def run_case(case, x, y, epochs: int) -> dict:
             "parity_worst_relative": worst}
 
 
+def accuracy_torch(side: TorchCuda, x, y) -> float:
+    torch = side.torch
+    side.model.eval()
+    with torch.no_grad():
+        logits = side.model(torch.from_numpy(x).view(-1, 1, 28, 28).cuda())
+    return float((logits.argmax(1).cpu().numpy() == y).mean())
+
+
+def run_lenet(data) -> dict:
+    """Caffe's LeNet, 10000 iterations of batch 64 in file order (its inv schedule, biases at
+    2x lr) on both systems from the same weights: wall time of the training (the untimed
+    compile and warm-up aside) and test accuracy. Torch eager only: a captured graph would
+    bake in one learning rate."""
+    import recipec
+
+    from .cases import LENET_CASE as case, LENET_ITERATIONS
+    from .recipec_side import fresh_state
+    recipe = recipec.loads(case.recipe_text(), f"{case.key}.recipe")
+    program = recipec.compile(recipe, target="cuda")
+    program.warm_up()
+    names, arrays = fresh_state(program)
+    n, batch = len(data.x), case.batch
+    per_epoch = n // batch
+    order = np.arange(n, dtype=np.int64)
+    out = {"case": case.key, "iterations": LENET_ITERATIONS, "data": data.source}
+    torch_side = TorchCuda(case, names, arrays, data.x, data.y, graph=False)
+    torch_side.steps(order, 5)                      # warm-up: cuDNN's choice, cuBLAS handles
+    torch_side = TorchCuda(case, names, arrays, data.x, data.y, graph=False)
+    for side in ("recipec", "torch_eager"):
+        left, start = LENET_ITERATIONS, time.perf_counter()
+        while left:
+            count = min(left, per_epoch)
+            if side == "recipec":
+                program.train_steps(data.x, data.y, order, 0, count, batch, LENET_ITERATIONS)
+            else:
+                torch_side.steps(order, count)
+            left -= count
+        seconds = time.perf_counter() - start
+        acc = (float((program.outputs(data.x_test).argmax(1) == data.y_test).mean())
+               if side == "recipec" else accuracy_torch(torch_side, data.x_test, data.y_test))
+        out[side] = {"seconds": seconds, "test_accuracy": acc}
+    out["time_ratio"] = out["recipec"]["seconds"] / out["torch_eager"]["seconds"]
+    return out
+
+
 def main(argv=None) -> int:
     from .cases import CASES
     p = argparse.ArgumentParser(prog="python -m bench.cuda", description=__doc__.split("\n\n")[0])
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--cases", default="", help="comma-separated case keys (default: all)")
+    p.add_argument("--lenet", action="store_true",
+                   help="also Caffe's LeNet for 10000 iterations on MNIST (../shared/data/mnist "
+                        "or --mnist), wall time and test accuracy of both systems")
+    p.add_argument("--mnist", default=None, help="folder of the MNIST IDX files")
     args = p.parse_args(argv)
     why = _missing()
     if why is not None:
@@ -189,9 +245,22 @@ def main(argv=None) -> int:
               f"graph {s['torch_graph']:,.0f} samples/s  -> {r['vs_eager']:.2f}x eager, "
               f"{r['vs_graph']:.2f}x graph (first losses within "
               f"{r['parity_worst_relative']:.1e})")
+    lenet = None
+    if args.lenet:
+        from .mnist import DEFAULT_DIR, load_mnist
+        mnist = load_mnist(args.mnist or DEFAULT_DIR)
+        if mnist is None:
+            print(f"  lenet: skipped: no MNIST IDX files in {args.mnist or DEFAULT_DIR}")
+        else:
+            lenet = run_lenet(mnist)
+            r, t = lenet["recipec"], lenet["torch_eager"]
+            print(f"  Caffe LeNet 10000 it: recipec {r['seconds']:.1f} s (test "
+                  f"{r['test_accuracy']:.4f}), torch eager {t['seconds']:.1f} s (test "
+                  f"{t['test_accuracy']:.4f}) -> {lenet['time_ratio']:.2f} of torch's time")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "cuda.json").write_text(json.dumps({"gpu": torch.cuda.get_device_name(),
-                                                   "results": results}, indent=2) + "\n")
+                                                   "results": results, "lenet": lenet},
+                                                  indent=2) + "\n")
     return 0
 
 

@@ -245,7 +245,7 @@ def _run_op(op: str, arrays, **attrs):
     ctx = module.EmitContext(g, lay, ())
     body = module.emit_body(g, ctx)
     lines = ["grid = cuda.cg.this_grid()", "tid = cuda.grid(1)", "nth = cuda.gridsize(1)",
-             *ctx.offset_lines(), *body]
+             *ctx.declarations(), *body]
     source = (module.HEADER + "\n\n@cuda.jit\ndef one_op(F, I, D, BMAX):\n"
               + "\n".join("    " + ln for ln in lines) + "\n")
     kernel = load_source(source, "cuda", "_op").module.one_op
@@ -254,7 +254,8 @@ def _run_op(op: str, arrays, **attrs):
     for v, a in zip(ins, arrays):
         arena, where = lay.offsets[v.id]
         arenas[arena][where.at(0):where.at(0) + a.size] = a.ravel()
-    kernel[1, 8](arenas["F"], arenas["I"], arenas["D"], 0)
+    from recipec.compiler.lower.cuda.device import block_threads
+    kernel[1, block_threads()](arenas["F"], arenas["I"], arenas["D"], 0)
     arena, where = lay.offsets[out.id]
     shape = tuple(int(d) for d in out.shape)
     got = arenas[arena][where.at(0):where.at(0) + int(np.prod(shape))].reshape(shape)
@@ -520,3 +521,39 @@ def test_pruning_masks_hold_on_the_cuda_target(tmp_path):
     np.testing.assert_allclose(cuda_losses, cpu_losses, rtol=1e-5, atol=1e-6)
     for tensor, value in cpu.items():
         np.testing.assert_allclose(cuda[tensor], value, rtol=1e-4, atol=1e-6, err_msg=tensor)
+
+
+# (A shape, B shape, trans_a, trans_b): sizes that are not multiples of the tiles (the
+# simulator's are 4 x 8 with 32 contraction steps), a contraction shorter than one step,
+# each transposition the backward pass asks for
+MATMUL_SHAPES = [((5, 37), (37, 9), False, False), ((37, 6), (37, 11), True, False),
+                 ((7, 40), (10, 40), False, True), ((3, 70), (70, 17), False, False)]
+
+
+@pytest.mark.parametrize("ashape, bshape, ta, tb", MATMUL_SHAPES)
+def test_tiled_and_plain_products_give_the_same_bits(ashape, bshape, ta, tb, monkeypatch):
+    rng = np.random.default_rng(sum(ashape) + sum(bshape))
+    a = rng.standard_normal(ashape).astype(np.float32)
+    b = rng.standard_normal(bshape).astype(np.float32)
+    got = {}
+    for choice in ("plain", "tiled"):
+        monkeypatch.setenv("RECIPEC_CUDA_MATMUL", choice)
+        got[choice], want = _run_op("matmul", [a, b], trans_a=ta, trans_b=tb)
+    np.testing.assert_allclose(got["tiled"], want, rtol=1e-5, atol=1e-5)
+    assert np.array_equal(got["tiled"], got["plain"])
+
+
+def test_a_weight_gradient_contracts_over_the_batch_in_tiles(monkeypatch):
+    """dW = X^T dY: the contraction is the batch, known only at run time; tiled and plain
+    agree bit for bit through a recipe's first steps."""
+    from recipec.compiler.lower.cuda.emitters.linalg import matmul_choice
+
+    assert matmul_choice("B") == "tiled" and matmul_choice("10") == "plain"
+    path = RECIPES / "digits_mlp.recipe"
+    runs = {}
+    for choice in ("plain", "tiled"):
+        monkeypatch.setenv("RECIPEC_CUDA_MATMUL", choice)
+        runs[choice] = _steps(path, "cuda")
+    assert np.array_equal(runs["plain"][0], runs["tiled"][0])
+    for tensor, value in runs["plain"][2].items():
+        assert np.array_equal(runs["tiled"][2][tensor], value), tensor

@@ -54,6 +54,12 @@ def cuda():
     return numba_cuda
 
 
+def block_threads() -> int:
+    """Threads per block, a constant of the generated kernels (the tiled products lay their
+    tiles out for it)."""
+    return SIMULATED_THREADS if simulated() else THREADS_PER_BLOCK
+
+
 def launch_shape(numba_cuda) -> tuple[int, int]:
     """(blocks, threads per block) of a cooperative grid: one block per multiprocessor, which
     is always co-resident (a grid barrier needs every block resident at once); the simulator's
@@ -61,7 +67,7 @@ def launch_shape(numba_cuda) -> tuple[int, int]:
     if simulated():
         return 1, SIMULATED_THREADS
     device = numba_cuda.get_current_device()
-    return int(device.MULTIPROCESSOR_COUNT), THREADS_PER_BLOCK
+    return int(device.MULTIPROCESSOR_COUNT), block_threads()
 
 
 def describe(numba_cuda) -> str:

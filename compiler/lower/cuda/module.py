@@ -50,6 +50,7 @@ class EmitContext:
         self.graph, self.layout = graph, lay
         self.hyper_index = {name: k for k, name in enumerate(hypers)}
         self.offset_names: dict[tuple[str, str], str] = {}
+        self.shared: dict[str, tuple[int, ...]] = {}     # float32 shared-memory tiles
         self._fresh = 0
 
     def fresh(self, prefix: str) -> str:
@@ -107,8 +108,18 @@ class EmitContext:
         start = self.layout.reserve(arena, dims)
         return Slot(arena, self._offset(arena, start))
 
-    def offset_lines(self) -> list[str]:
-        return [f"{name} = {expr}" for (arena, expr), name in self.offset_names.items()]
+    def shared_tile(self, name: str, shape: tuple[int, ...]) -> str:
+        """A float32 shared-memory array declared once at the kernel's head (every phase
+        that tiles reuses it: the ops run one after the other, a barrier between)."""
+        assert self.shared.get(name, shape) == shape, name
+        self.shared[name] = shape
+        return name
+
+    def declarations(self) -> list[str]:
+        """The kernel head's lines: shared tiles, then the arena offsets."""
+        return ([f"{name} = cuda.shared.array({shape}, np.float32)"
+                 for name, shape in self.shared.items()]
+                + [f"{name} = {expr}" for (arena, expr), name in self.offset_names.items()])
 
 
 def emit_body(g: Graph, ctx: EmitContext) -> list[str]:
@@ -166,7 +177,7 @@ def _kernel(name: str, prologue: list[str], steps: list[str], ctx: EmitContext) 
             "    tid = cuda.grid(1)",
             "    nth = cuda.gridsize(1)",
             "    B = batch"]
-    return "\n".join(head + _indent(prologue + ctx.offset_lines(), 1)
+    return "\n".join(head + _indent(prologue + ctx.declarations(), 1)
                      + ["    for it in range(nsteps):"] + _indent(steps, 2)) + "\n"
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+from ....types import BATCH
+
 EMITTERS: dict[str, Callable] = {}
 
 SYNC = "grid.sync()"
@@ -67,6 +69,53 @@ def fixed_sum(ctx, total: str, term, into: str) -> list[str]:
             f"    {result.at('0')} = acc",
             SYNC,
             f"{into} = {result.at('0')}"]
+
+
+# A sum of many terms per output element (a conv's weight or bias gradient: batch x positions
+# terms for each of a few hundred outputs) would leave most of the grid idle behind a few
+# long serial loops. It is cut instead into pieces of PIECE_TERMS consecutive terms: one
+# thread sums each (output, piece) in order, then one thread per output adds its pieces in
+# order. Piece boundaries depend only on the term count, so the bits do not depend on the grid.
+PIECE_TERMS = 256
+
+
+def fixed_value(expr: str) -> int | None:
+    """The value of a size expression (integers and '*'), None when it holds the batch."""
+    try:
+        return int(eval(expr, {"__builtins__": {}}))    # noqa: S307 - digits, '*', '(' only
+    except NameError:
+        return None
+
+
+def pieced_sum(ctx, outputs: str, terms: str, terms_per_row: int, term, store,
+               name: str) -> list[str]:
+    """Lines computing, for every c in [0, outputs), the float64 sum over t in [0, terms) of
+    term(c, t) and ending with store(c, sum). `term(c, t)` returns (lines, expression): lines
+    that may `continue` to skip a term, then the float64 term. When `terms` holds the batch it
+    counts B rows of `terms_per_row` terms (the scratch is sized for BMAX rows)."""
+    pieces = ctx.fresh(f"{name}_pieces")
+    if fixed_value(terms) is not None:
+        bound = [str(-(-fixed_value(terms) // PIECE_TERMS))]
+    else:
+        bound = [BATCH, str(-(-terms_per_row // PIECE_TERMS))]  # ceil(B*Q/L) <= B*ceil(Q/L)
+    parts = ctx.scratch([outputs, *bound], "float64")
+    lines, value = term("pc_c", "pc_t")
+    return [f"{pieces} = ({terms} + {PIECE_TERMS - 1}) // {PIECE_TERMS}",
+            f"for pc_e in range(tid, {outputs} * {pieces}, nth):",
+            f"    pc_c = pc_e // {pieces}",
+            f"    pc_p = pc_e - pc_c * {pieces}",
+            "    pc_acc = 0.0",
+            f"    for pc_t in range(pc_p * {PIECE_TERMS}, min({terms}, "
+            f"(pc_p + 1) * {PIECE_TERMS})):",
+            *["        " + ln for ln in lines],
+            f"        pc_acc += {value}",
+            f"    {parts.at('pc_e')} = pc_acc",
+            SYNC,
+            f"for pc_c in range(tid, {outputs}, nth):",
+            "    pc_acc = 0.0",
+            f"    for pc_p in range({pieces}):",
+            f"        pc_acc += {parts.at(f'pc_c * {pieces} + pc_p')}",
+            f"    {store('pc_c', 'pc_acc')}"]
 
 
 from . import binary, elementwise, linalg, losses, optim  # noqa: E402,F401  (registration)

@@ -6,7 +6,7 @@ result does not depend on the grid and is the reference's up to the order of a f
 - conv:             y[b, f, oh, ow] sums x * w over (c, ki, kj), in that order;
 - conv_grad_input:  dx[b, c, ih, iw] gathers, for each tap (ki, kj), the output position whose
                     window puts that tap on (ih, iw), if there is one (no scatter, no atomics);
-- conv_grad_weight: dw[f, c, ki, kj] sums x * dy over (b, oh, ow).
+- conv_grad_weight: dw[f, c, ki, kj] sums x * dy over (b, oh, ow), in fixed pieces.
 A 1-D problem [B, C, L] is the 2-D one with H = 1 (kernel height 1, stride 1, no padding), as
 in the references; sizes are constants of the kernel, bounds tests are written only where the
 geometry can leave the input. Names are prefixed `cv_` so that none shadows a kernel-level
@@ -14,7 +14,7 @@ name (`F`, `B` and `base` are the arena, the batch and the gather's row).
 """
 from __future__ import annotations
 
-from . import emitter, grid_loop
+from . import emitter, grid_loop, pieced_sum
 
 
 def _lift(v, fill) -> tuple:
@@ -128,19 +128,23 @@ def _conv_grad_input(n, ctx):
 
 @emitter("conv_grad_weight")
 def _conv_grad_weight(n, ctx):
+    """dw[f, c, ki, kj] sums x * dy over (b, oh, ow): batch x positions terms for each of a
+    few hundred outputs, so the sum is cut into fixed pieces (emitters.pieced_sum)."""
     x, dy = n.inputs
     dw = n.outputs[0]
     g = _conv_geometry(n, ctx, x, dy, n.attrs["kernel"])
     x_at = ctx.at(x, f"((cv_b * {g.C} + cv_c) * {g.H} + cv_ih) * {g.W} + cv_iw")
     dy_at = ctx.at(dy, f"((cv_b * {g.F} + cv_f) * {g.HO} + cv_oh) * {g.WO} + cv_ow")
-    return grid_loop("cv_e", str(g.F * g.C * g.KH * g.KW), [
-        *unflat("cv_e", ["cv_f", "cv_c", "cv_ki", "cv_kj"], [g.F, g.C, g.KH, g.KW]),
-        "cv_acc = 0.0",
-        f"for cv_b in range({g.B}):",
-        f"    for cv_oh in range({g.HO}):",
-        f"        cv_ih = cv_oh * {g.SH} + cv_ki - {g.PH}",
-        f"        for cv_ow in range({g.WO}):",
-        f"            cv_iw = cv_ow * {g.SW} + cv_kj - {g.PW}",
-        *indent(_guarded(g.in_bounds("cv_ih", "cv_iw"), [
-            f"cv_acc += np.float64({x_at}) * np.float64({dy_at})"]), 3),
-        f"{ctx.at(dw, 'cv_e')} = np.float32(cv_acc)"])
+    positions = g.HO * g.WO
+
+    def term(c, t):
+        inside = g.in_bounds("cv_ih", "cv_iw")
+        return [*unflat(c, ["cv_f", "cv_c", "cv_ki", "cv_kj"], [g.F, g.C, g.KH, g.KW]),
+                *unflat(t, ["cv_b", "cv_oh", "cv_ow"], [g.B, g.HO, g.WO]),
+                f"cv_ih = cv_oh * {g.SH} + cv_ki - {g.PH}",
+                f"cv_iw = cv_ow * {g.SW} + cv_kj - {g.PW}",
+                *([] if inside is None else [f"if not ({inside}):", "    continue"])], \
+            f"np.float64({x_at}) * np.float64({dy_at})"
+
+    return pieced_sum(ctx, str(g.F * g.C * g.KH * g.KW), f"{g.B} * {positions}", positions,
+                      term, lambda c, acc: f"{ctx.at(dw, c)} = np.float32({acc})", "cw")
