@@ -20,7 +20,8 @@ from .sources import SOURCES
 __all__ = ["LOSSES", "METRICS", "SOURCES", "OPTIMIZERS", "SCHEDULES", "AUGMENTS",
            "IMAGE_AUGMENTS", "IMPUTE", "OUTLIERS", "NORMALIZE", "LAYOUTS", "SECTIONS",
            "ASSIGNMENTS", "DATA_KEYS", "TRAIN_KEYS", "EARLY_STOP_KEYS", "MONITOR", "MODE",
-           "REGULARIZE_KEYS", "CLIPS", "SEARCH_KEYS", "PRUNE_KEYS", "PRUNE_SCHEDULES"]
+           "REGULARIZE_KEYS", "CLIPS", "SEARCH_KEYS", "PRUNE_KEYS", "PRUNE_SCHEDULES",
+           "DISTILL_KEYS", "DISTILL_TEACHERS"]
 
 # the optimizers' own registry (compiler/optimizers/, one file each) holds their schemas
 OPTIMIZERS = {name: Choice(name, d.opts, d.doc) for name, d in _OPTIMIZER_DEFS.items()}
@@ -41,7 +42,8 @@ VALIDATION_CALLS = {"kfold": Choice("kfold", (Opt("k", "int", 5, min=2, max=1000
 LAYOUTS = ("chw", "hwc")
 
 # Sections and top-level keys; the checker uses this list for did-you-mean on unknown names.
-SECTIONS = ("data", "model", "train", "early_stop", "regularize", "search", "prune")
+SECTIONS = ("data", "model", "train", "early_stop", "regularize", "search", "prune",
+            "distill")
 ASSIGNMENTS = ("loss", "optimizer", "schedule", "metrics", "clip")
 # `search { method = tpe  trials = 30 ... }`: how `recipec search` explores the recipe's search
 # space (uniform(a, b), loguniform, int, choice written in place of values: compiler/search/)
@@ -104,6 +106,24 @@ PRUNE_KEYS = (Opt("method", "enum", "magnitude", choices=("magnitude", "l1_filte
                   doc="training at the final sparsity after the schedule (default none)"),
               Opt("lr", "float", None, min=0.0, min_inclusive=False,
                   doc="the phase's learning rate (default: the training's last)"))
+# `distill { teacher = model("runs/big/model")  temperature = 4  alpha = 0.9 }`: Hinton et
+# al. (2015): the training loss is alpha * T^2 * KL(teacher_T || student_T) + (1 - alpha) *
+# the cross-entropy with the labels, softmax_T = softmax(logits / T); the teacher's softened
+# outputs are computed once per split (runtime/distill.py), the loss in the step (ops/distill.py)
+DISTILL_TEACHERS = {
+    "model": Choice("model", (Opt("path", "str", required=True, positional=True,
+                                  doc="a saved model's folder (what `recipec run` leaves)"),),
+                    "a trained model, loaded"),
+    "recipe": Choice("recipe", (Opt("path", "str", required=True, positional=True,
+                                    doc="a recipe file, trained first"),),
+                     "a recipe, trained before the student (also a plain string)"),
+}
+DISTILL_KEYS = (Opt("teacher", "str_or_call", required=True,
+                    doc='model("folder") | recipe("file.recipe") | "file.recipe"'),
+                Opt("temperature", "float", 4.0, min=0.0, min_inclusive=False,
+                    doc="T: both softmaxes of the soft term are taken of logits / T"),
+                Opt("alpha", "float", 0.9, min=0.0, max=1.0,
+                    doc="the soft term's weight; 1 - alpha weighs the labels' cross-entropy"))
 DATA_KEYS = (Opt("source", "call", required=True),
              Opt("test", "call", None, doc="source of the test split; overrides a test split "
                  "that `source` itself provides (mnist, npz with x_test)"),

@@ -6,6 +6,7 @@ Options are plain dicts (name -> python value) filled with the schema's defaults
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .diagnostics import Span
@@ -162,6 +163,23 @@ class PruneSpec:
 
 
 @dataclass(frozen=True)
+class DistillSpec:
+    """`distill { ... }`, checked (compiler/check/distill.py): the training loss becomes
+    alpha * T^2 * KL(softmax(teacher / T) || softmax(student / T)) + (1 - alpha) * the
+    cross-entropy with the labels (Hinton et al. 2015); validation and test still report the
+    recipe's own loss. The teacher's outputs are computed once per split (runtime/distill.py)."""
+    teacher: str                   # "model" (a saved model's folder) | "recipe" (trained first)
+    path: str                      # as written; relative paths from the recipe's folder
+    temperature: float             # T > 0
+    alpha: float                   # 0 <= alpha <= 1
+    span: Span
+
+    def resolved(self, recipe_path: str | None) -> Path:
+        base = Path(recipe_path).parent if recipe_path else Path(".")
+        return base / self.path
+
+
+@dataclass(frozen=True)
 class Recipe:
     name: str
     path: str
@@ -181,6 +199,7 @@ class Recipe:
     space: tuple = ()
     search: SearchSpec | None = None
     prune: PruneSpec | None = None     # `prune { ... }`: a phase after the training
+    distill: DistillSpec | None = None  # `distill { ... }`: a teacher's soft targets
     overrides: tuple[str, ...] = field(default=(), repr=False)   # the --set values it was
                                    # checked with ("key=value"), so a model artefact rebuilds it
 

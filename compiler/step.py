@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .build import BuildContext, HyperInfo, ParamInfo, StatInfo, build_forward
-from .ir import Graph, TensorType
+from .ir import BATCH, Graph, TensorType, Value
 from .losses import LOSSES, LossDef
 from .ops.regularize import penalty_value
 from .optimizers import OPTIMIZERS, Update
@@ -66,7 +66,20 @@ class StepGraphs:
 
 
 def label_type(recipe: Recipe) -> TensorType:
+    """The training step's labels input: the task's, or with `distill` the packed targets
+    [B, C + 1] (the teacher's soft probabilities, then the label: ops/distill.py)."""
+    if recipe.distill is not None:
+        return TensorType((BATCH, int(recipe.model.output_shape[0]) + 1), "float32")
     return LOSSES[recipe.loss.kind].task.label_type(recipe.model.output_shape)
+
+
+def _distill_loss(g: Graph, ctx: BuildContext, recipe: Recipe, logits: Value, y: Value):
+    """(loss, correct count) of a distilled step: the soft and hard terms in one op, the
+    correct count on the label column."""
+    spec = recipe.distill
+    loss = g.add("distill_ce", logits, y, ctx.hyper("distill.temperature", spec.temperature),
+                 ctx.hyper("distill.alpha", spec.alpha))
+    return loss, g.add("count_correct", logits, g.add("packed_labels", y))
 
 
 def _attach_optimizer(g: Graph, ctx: BuildContext, recipe: Recipe, grads) -> list[SlotInfo]:
@@ -110,11 +123,15 @@ def build_step_graphs(recipe: Recipe, on_stage=None) -> StepGraphs:
     g = fwd.graph
     y = g.input_named("y")
     loss_def = LOSSES[recipe.loss.kind]
-    loss = loss_def.build(g, fwd.output, y, recipe.loss.options,
-                          lambda name, value: fwd.ctx.hyper(f"loss.{name}", value))
-    g.outputs = {"loss": loss}
-    if loss_def.task.counts_correct:
-        g.outputs["correct"] = loss_def.task.correct(g, fwd.output, y)
+    if recipe.distill is not None:
+        loss, correct = _distill_loss(g, fwd.ctx, recipe, fwd.output, y)
+        g.outputs = {"loss": loss, "correct": correct}
+    else:
+        loss = loss_def.build(g, fwd.output, y, recipe.loss.options,
+                              lambda name, value: fwd.ctx.hyper(f"loss.{name}", value))
+        g.outputs = {"loss": loss}
+        if loss_def.task.counts_correct:
+            g.outputs["correct"] = loss_def.task.correct(g, fwd.output, y)
     if on_stage:
         on_stage("build", g)
     # the penalties join the objective autodiff differentiates, never the reported loss

@@ -90,8 +90,15 @@ def summary(recipe: Recipe) -> str:
             f"train      {'epochs' if t.steps is None else 'steps'} = "
             f"{t.epochs if t.steps is None else t.steps}, batch = {t.batch}, seed = {t.seed}",
             f"metrics    {_metrics(recipe.metrics)}",
-            *([_prune_line(recipe.prune)] if recipe.prune is not None else [])]
+            *([_prune_line(recipe.prune)] if recipe.prune is not None else []),
+            *([_distill_line(recipe.distill)] if recipe.distill is not None else [])]
     return "\n".join(out)
+
+
+def _distill_line(d) -> str:
+    """`distill    from model("runs/big/model"), temperature = 4, alpha = 0.9`"""
+    return (f'distill    from {d.teacher}("{d.path}"), temperature = {d.temperature:g}, '
+            f"alpha = {d.alpha:g}")
 
 
 def _prune_line(p) -> str:

@@ -116,6 +116,18 @@ class Program:
         self.phase: dict | None = None      # where the phase started (JSON; checkpointed)
         self.fixed_lr: float | None = None
         self.monitoring = True
+        # `distill { ... }`: the teacher (runtime/distill.py), loaded or trained at the first
+        # fit; `on_teacher_train(path)` is told before a recipe teacher trains
+        self.teacher = None
+        self.on_teacher_train = None
+
+    def distill_teacher(self):
+        """The `distill` teacher, loaded (or trained) on first use."""
+        if self.teacher is None:
+            from .distill import Teacher
+            self.teacher = Teacher.of(self.recipe.distill, self.recipe.path,
+                                      self.on_teacher_train)
+        return self.teacher
 
     def _transfer(self) -> None:
         """The fresh state's tensors of the layers `init` names, taken from its file."""
@@ -242,6 +254,8 @@ class Program:
         if self.compile_seconds is None:
             self.warm_up()
         x, y = self._arrays(data.train)
+        if self.recipe.distill is not None:       # the teacher's soft targets, packed
+            y = self.distill_teacher().packed(data.train, data)
         n, batch = len(x), min(self.recipe.train.batch, len(x))
         full, rem = divmod(n, batch)
         spe = full + (1 if rem else 0)

@@ -167,6 +167,7 @@ def _train(recipe, args, fold: int | None, prefix: str, record, tracker=None) ->
         print(f"{recipe.loss.kind}: class weights{how} " + ", ".join(
             f"{name} {w:.4g}" for name, w in zip(
                 program.data.class_names or range(len(weights)), weights)), file=sys.stderr)
+    distilled = _teacher(program, args) if recipe.distill is not None else None
     program.warm_up()
     seconds = time.perf_counter() - start
     if not args.quiet:
@@ -233,6 +234,8 @@ def _train(recipe, args, fold: int | None, prefix: str, record, tracker=None) ->
     report = run_report(program, history, final, loading, details)
     if pruned is not None:
         report["prune"] = pruned
+    if distilled is not None:
+        report["distill"] = distilled
     from .model import save_model
     overrides, tensors = tuple(args.set), None
     if recipe.prune is not None and recipe.prune.method == "l1_filters":
@@ -253,6 +256,23 @@ def _train(recipe, args, fold: int | None, prefix: str, record, tracker=None) ->
         from .report import write_json_atomic
         write_json_atomic(model.parent / "report.json", report)
     return report
+
+
+def _teacher(program, args) -> dict:
+    """Load (or train) the distillation teacher before the student's kernels; says which,
+    and how well it does on the training split, whose soft targets it gives."""
+    spec = program.recipe.distill
+    if not args.quiet:
+        program.on_teacher_train = lambda path: print(
+            f"distill: training the teacher {path} first", file=sys.stderr)
+    teacher = program.distill_teacher()
+    accuracy = teacher.agreement(program.data.train, program.data)
+    if not args.quiet:
+        print(f"distill: teacher {teacher.description}: accuracy {accuracy:.4f} on the "
+              f"training split; temperature {spec.temperature:g}, alpha {spec.alpha:g}",
+              file=sys.stderr)
+    return {"teacher": teacher.description, "teacher_train_accuracy": accuracy,
+            "temperature": spec.temperature, "alpha": spec.alpha}
 
 
 def _prune(program, history, progress, args) -> dict:

@@ -61,6 +61,9 @@ train { epochs = 1  batch = 8 }
     "rmsprop_hinge": SMALL.format(outputs=3, loss="hinge",
                                   optimizer="rmsprop(lr = 0.01, momentum = 0.9, centered = true)"),
     "adagrad_mae": SMALL.format(outputs=1, loss="mae", optimizer="adagrad(lr = 0.1)"),
+    # distillation's loss, its gradient and the label column (the teacher only checks here)
+    "distill": SMALL.format(outputs=3, loss="cross_entropy", optimizer="adam(lr = 0.01)")
+    + 'distill { teacher = "recipes/iris_mlp.recipe"  temperature = 2 }\n',
     "nesterov_huber": SMALL.format(outputs=1, loss="huber",
                                    optimizer="sgd(lr = 0.1, momentum = 0.9, nesterov = true)"),
 }

@@ -71,6 +71,11 @@ CASES = [
     ("bce_logits_pos_weight", [((7, 1), "w"), ((7,), "binary"), ((), ("hyper", 2.5))],
      "bce_logits", {}),
     # smoothing 0.2, weights 0.5, 2, 1, 3 over 4 classes
+    # distillation: packed targets (soft probabilities, one exactly 0, and a label column)
+    ("distill_ce", [((6, 4), "w"), ((6, 5), "packed"), ((), ("hyper", 3.0)),
+                    ((), ("hyper", 0.7))], "distill_ce", {}),
+    ("distill_ce_t1", [((6, 4), "w"), ((6, 5), "packed"), ((), ("hyper", 1.0)),
+                       ((), ("hyper", 1.0))], "distill_ce", {}),
     ("softmax_ce_ws", [((6, 4), "w"), ((6,), "labels"), ((), ("hyper", 0.2)),
                        ((), ("hyper", 0.5)), ((), ("hyper", 2.0)), ((), ("hyper", 1.0)),
                        ((), ("hyper", 3.0))], "softmax_ce_ws", {}),
@@ -130,6 +135,13 @@ def _build(case, rng):
             g.input(kind, TensorType((), "int64"), "scalar")
             feeds[kind] = np.int64(3 if kind == "step" else 42)
             vname = kind
+        elif kind == "packed":
+            q = np.exp(rng.standard_normal((shape[0], shape[1] - 1)))
+            q[0, 0] = 0.0
+            q /= q.sum(axis=1, keepdims=True)
+            g.input(vname, TensorType(shape, F64), "y")
+            feeds[vname] = np.concatenate([q, rng.integers(0, shape[1] - 1, (shape[0], 1))],
+                                          axis=1)
         elif kind in ("labels", "binary"):
             g.input(vname, TensorType(shape, "int64"), "y")
             feeds[vname] = rng.integers(0, 4 if kind == "labels" else 2, shape)

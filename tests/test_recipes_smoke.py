@@ -26,6 +26,12 @@ def test_recipe_trains_a_few_steps(path):
         if err.code == "D001":
             pytest.skip(str(err))
         raise
+    if program.recipe.distill is not None:      # a teacher of three steps, not a full training
+        from recipec.runtime.distill import Teacher
+        spec = program.recipe.distill
+        teacher = recipec.compile(recipec.load(spec.resolved(program.recipe.path)))
+        teacher.fit(steps=3)
+        program.teacher = Teacher(teacher, spec, "three steps of the teacher recipe")
     history = program.fit(steps=3)
     assert program.state.step == 3 and history.steps == 3
     assert all(np.isfinite(p).all() for p in program.state.params)

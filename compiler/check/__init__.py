@@ -43,17 +43,20 @@ CODES = {
     "E306": "output activation the loss applies itself",
     "E307": "does not fit in memory",
     "E308": "every parameter frozen",
+    "E309": "distillation teacher missing or unlike the student",
 }
 
 
 def check_source(text: str, filename: str, overrides: dict[str, str] | list[str] = (),
-                 point: bool = False) -> Recipe:
+                 point: bool = False, stored: bool = False) -> Recipe:
     """Parse and check `text`; raises RecipeError(diagnostics, source=text) on any problem.
     `point`: the text is one point of a search space (a trial's recipe), whose search section
-    has nothing left to search."""
+    has nothing left to search. `stored`: the recipe of a saved model (its distillation
+    teacher is not looked for: the model is trained)."""
     file = parse(text, filename)
     ctx = Ctx(filename, text)
     ctx.point = point
+    ctx.stored = stored
     if overrides:
         file = apply_overrides(ctx, file, overrides)
     recipe = check_ast(ctx, file, text)

@@ -20,7 +20,8 @@ _CALL_TABLES = {"optimizer": catalog.OPTIMIZERS, "schedule": catalog.SCHEDULES,
                 "loss": catalog.LOSSES, "source": catalog.SOURCES, "test": catalog.SOURCES,
                 "clip": catalog.CLIPS}
 _SECTION_KEYS = {"data": catalog.DATA_KEYS, "train": catalog.TRAIN_KEYS,
-                 "regularize": catalog.REGULARIZE_KEYS, "prune": catalog.PRUNE_KEYS}
+                 "regularize": catalog.REGULARIZE_KEYS, "prune": catalog.PRUNE_KEYS,
+                 "distill": catalog.DISTILL_KEYS}
 
 
 def target_option(file: ast.File, parts: list[str]) -> Opt | None:

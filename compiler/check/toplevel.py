@@ -16,6 +16,7 @@ from ..syntax import ast
 from ..tasks import Task
 from .memory import check_memory
 from .model import check_model
+from .distill import check_distill
 from .prune import check_prune
 from .search import check_search
 from .values import MISSING, Ctx, check_choice, check_value, option_span
@@ -86,13 +87,20 @@ def check_ast(ctx: Ctx, file: ast.File, text: str) -> Recipe | None:
                       "prune phase, so its score would not be the pruned model's",
                       "search the recipe without `prune`, then prune the chosen point with "
                       "`recipec run`")
+    distill = None
+    if "distill" in found and model is not None:
+        st = found["distill"]
+        keyed = _keyed(ctx, st, catalog.DISTILL_KEYS, {"teacher": catalog.DISTILL_TEACHERS})
+        if keyed is not None:
+            distill = check_distill(ctx, st, keyed, loss, model,
+                                    "search" in found or bool(ctx.space))
     if ctx.diagnostics:
         return None
     return Recipe(name=file.name or Path(ctx.file).stem, path=ctx.file, data=data, model=model,
                   loss=loss, optimizer=optimizer, schedule=schedule, train=train,
                   metrics=metrics, source=text, early_stop=early_stop,
                   regularize=regularize, clip=clip, space=tuple(sorted(ctx.space, key=lambda d: (d.span.line, d.span.col))),
-                  search=search, prune=prune)
+                  search=search, prune=prune, distill=distill)
 
 
 def available_monitors(task: Task, metrics: tuple[Call, ...]) -> dict[str, bool]:

@@ -37,6 +37,8 @@ class Ctx:
         self.path: list[str] = []
         self.in_choice = False
         self.point = False          # a trial's text: a search section with nothing to search
+        self.stored = False         # a saved model's recipe: its training is done, so what
+                                    # only training reads (a distillation teacher) is not looked for
 
     @contextmanager
     def at(self, *parts: str):
@@ -201,6 +203,11 @@ def check_value(ctx: Ctx, v: ast.Value, opt: Opt, label: str,
     elif kind == "shape":
         return check_shape(ctx, v, label, "E201", opt)
     elif kind == "call":
+        call = check_choice(ctx, v, table or {}, label)
+        return MISSING if call is None else call
+    elif kind == "str_or_call":
+        if isinstance(v, ast.Str):
+            return Call("recipe", {"path": v.value}, v.span)
         call = check_choice(ctx, v, table or {}, label)
         return MISSING if call is None else call
     elif kind == "call_list":

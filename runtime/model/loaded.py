@@ -30,7 +30,7 @@ class LoadedModel:
     arrays (x, y); every one prepared with the stored statistics, never fitted again."""
 
     def __init__(self, folder: str | Path):
-        import recipec
+        from ...compiler.check import check_source
         from ...compiler.pipeline import compile_recipe
         from ..program import Program
 
@@ -38,8 +38,8 @@ class LoadedModel:
         self.folder = Path(folder)
         self.manifest = artifact.manifest
         info = artifact.manifest["recipe"]
-        self.recipe = recipec.loads(artifact.recipe_text, filename=info["path"],
-                                    overrides=info["overrides"])
+        self.recipe = check_source(artifact.recipe_text, info["path"], info["overrides"],
+                                   stored=True)
         try:
             self._prep = from_state(artifact.prep, artifact.manifest["preparation"])
         except (KeyError, ValueError, TypeError) as err:
