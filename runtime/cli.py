@@ -7,7 +7,7 @@
     recipec predict MODEL INPUT.csv|INPUT.npz|INPUT.npy -o out.csv
     recipec export MODEL --format onnx|npz|safetensors [-o OUT]
     recipec ensemble MODEL... [--weights W,...] [--split test|validation|train]
-    recipec explain MODEL [--split S] [--repeats N] [-o importance.png]
+    recipec explain MODEL [--split S] [--repeats N] [--input FILE] [--samples N] [-o FIG.png]
     recipec plot RUN... -o curves.png [--confusion]
     recipec runs [--recipe NAME] [--status S] [-n N]    the recorded runs, newest first
     recipec runs show ID | runs compare A B ...
@@ -121,8 +121,10 @@ def _parser() -> argparse.ArgumentParser:
     n.add_argument("--weights", metavar="W1,W2,...", help="one weight per model (default equal)")
     n.add_argument("--split", choices=("test", "validation", "train"),
                    help="the members' split (default test, else validation, else train)")
-    xp = sub.add_parser("explain", help="permutation importance of a tabular model's input "
-                                        "features (a table, and a bar chart with -o)")
+    xp = sub.add_parser("explain", help="what a model's predictions rest on: permutation "
+                        "importance of a tabular model's features (a table, and a bar chart "
+                        "with -o); saliency and integrated gradients of an image model's "
+                        "samples (a table and a PNG)")
     xp.add_argument("model", metavar="MODEL", help="a model folder, or a run: its id, `last` "
                     "or `last-N`")
     xp.add_argument("--split", choices=("test", "validation", "train"),
@@ -130,7 +132,14 @@ def _parser() -> argparse.ArgumentParser:
     xp.add_argument("--repeats", type=_positive, default=5, metavar="N",
                     help="shuffles per feature (default 5)")
     xp.add_argument("--seed", type=int, default=0)
-    xp.add_argument("-o", "--output", metavar="FIG.png", help="also draw the bar chart")
+    xp.add_argument("--input", metavar="FILE", help="image model: explain the raw samples of "
+                    "this .npy, .npz or .csv file (default: the split's first rows)")
+    xp.add_argument("--samples", type=_positive, default=8, metavar="N",
+                    help="image model: how many samples (default 8)")
+    xp.add_argument("--steps", type=_positive, default=32, metavar="N",
+                    help="image model: integrated gradients' steps (default 32)")
+    xp.add_argument("-o", "--output", metavar="FIG.png", help="tabular model: also draw the "
+                    "bar chart; image model: where the PNG goes (default saliency.png)")
     q = sub.add_parser("predict", help="write a trained model's predictions for new inputs")
     q.add_argument("model", metavar="MODEL", help="a model folder, or a run: its id, `last` "
                    "or `last-N`")

@@ -53,7 +53,7 @@ def test_the_signal_ranks_first_and_noise_near_zero(tmp_path):
     assert (tmp_path / "imp.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_an_image_model_is_refused_with_a_reason(tmp_path):
+def test_an_image_model_gets_saliency_not_importance(tmp_path):
     path = write(tmp_path, "img.recipe", """recipe img
 data { source = digits  reshape = [1, 8, 8] }
 model { input [1, 8, 8] flatten dense(10) }
@@ -64,5 +64,5 @@ train { epochs = 1 }
     program = recipec.compile(recipec.load(path))
     program.fit()
     folder = save_model(program, tmp_path / "model")
-    out = cli("explain", folder, "--split", "train")
-    assert out.code == 2 and "tabular" in out.err and "Traceback" not in out.err
+    out = cli("explain", folder, "--split", "train", "-o", tmp_path / "s.png")
+    assert out.code == 0 and "saliency" in out.out and (tmp_path / "s.png").exists()

@@ -71,6 +71,8 @@ CASES = [
     ("bce_logits_pos_weight", [((7, 1), "w"), ((7,), "binary"), ((), ("hyper", 2.5))],
      "bce_logits", {}),
     # smoothing 0.2, weights 0.5, 2, 1, 3 over 4 classes
+    # explain's chosen-logit score: the weights one-hot rows (`packed` gives soft ones too)
+    ("score", [((5, 4), "w"), ((5, 4), "y")], "score", {}),
     # distillation: packed targets (soft probabilities, one exactly 0, and a label column)
     ("distill_ce", [((6, 4), "w"), ((6, 5), "packed"), ((), ("hyper", 3.0)),
                     ((), ("hyper", 0.7))], "distill_ce", {}),

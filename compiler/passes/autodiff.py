@@ -11,7 +11,9 @@ from ..ops import get_op
 
 
 def _on_path(g: Graph, wrt: list[Value], loss: Value) -> set[int]:
-    """Ids of nodes that depend on some `wrt` value and feed `loss`."""
+    """Ids of nodes that read some `wrt` value (or what one computes) and feed `loss`. A node
+    that computes a `wrt` value itself is not on the path: the gradient stops there (the
+    input-gradient graph differentiates with respect to a block it copies out of its rows)."""
     depends = {v.id for v in wrt}
     for n in g.nodes:
         if any(v.id in depends for v in n.inputs):
@@ -19,7 +21,7 @@ def _on_path(g: Graph, wrt: list[Value], loss: Value) -> set[int]:
     feeds = {loss.id}
     on_path = set()
     for n in reversed(g.nodes):
-        if any(o.id in feeds for o in n.outputs) and any(o.id in depends for o in n.outputs):
+        if any(o.id in feeds for o in n.outputs) and any(v.id in depends for v in n.inputs):
             on_path.add(id(n))
             feeds.update(v.id for v in n.inputs)
     return on_path

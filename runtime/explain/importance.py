@@ -5,7 +5,7 @@ across the rows of a split, breaking its link to the labels while keeping its di
 A text column one-hot encoded into several inputs is one feature, its block of columns
 shuffled together. Each feature is shuffled `repeats` times with generators seeded by
 (seed, feature, repeat): the same call gives the same table. Only models whose samples are
-flat rows (tabular data) are explained here; image inputs need saliency, not built yet.
+flat rows (tabular data) are explained here; image inputs get saliency maps (saliency.py).
 """
 from __future__ import annotations
 

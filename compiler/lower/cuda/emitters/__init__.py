@@ -119,4 +119,4 @@ def pieced_sum(ctx, outputs: str, terms: str, terms_per_row: int, term, store,
 
 
 from . import binary, elementwise, linalg, losses, optim  # noqa: E402,F401  (registration)
-from . import augment, batchnorm, conv, distill, extra_losses, pool, regularize  # noqa: E402,F401
+from . import augment, batchnorm, conv, distill, extra_losses, pool, regularize, saliency  # noqa: E402,F401,E501
