@@ -21,7 +21,7 @@ __all__ = ["LOSSES", "METRICS", "SOURCES", "OPTIMIZERS", "SCHEDULES", "AUGMENTS"
            "IMAGE_AUGMENTS", "IMPUTE", "OUTLIERS", "NORMALIZE", "LAYOUTS", "SECTIONS",
            "ASSIGNMENTS", "DATA_KEYS", "TRAIN_KEYS", "EARLY_STOP_KEYS", "MONITOR", "MODE",
            "REGULARIZE_KEYS", "CLIPS", "SEARCH_KEYS", "PRUNE_KEYS", "PRUNE_SCHEDULES",
-           "DISTILL_KEYS", "DISTILL_TEACHERS"]
+           "DISTILL_KEYS", "DISTILL_TEACHERS", "QUANTIZE_KEYS"]
 
 # the optimizers' own registry (compiler/optimizers/, one file each) holds their schemas
 OPTIMIZERS = {name: Choice(name, d.opts, d.doc) for name, d in _OPTIMIZER_DEFS.items()}
@@ -43,7 +43,7 @@ LAYOUTS = ("chw", "hwc")
 
 # Sections and top-level keys; the checker uses this list for did-you-mean on unknown names.
 SECTIONS = ("data", "model", "train", "early_stop", "regularize", "search", "prune",
-            "distill")
+            "distill", "quantize")
 ASSIGNMENTS = ("loss", "optimizer", "schedule", "metrics", "clip")
 # `search { method = tpe  trials = 30 ... }`: how `recipec search` explores the recipe's search
 # space (uniform(a, b), loguniform, int, choice written in place of values: compiler/search/)
@@ -124,6 +124,19 @@ DISTILL_KEYS = (Opt("teacher", "str_or_call", required=True,
                     doc="T: both softmaxes of the soft term are taken of logits / T"),
                 Opt("alpha", "float", 0.9, min=0.0, max=1.0,
                     doc="the soft term's weight; 1 - alpha weighs the labels' cross-entropy"))
+# `quantize { method = int8  calibration = 512 samples  per_channel = true }`: post-training
+# quantisation after the training (compiler/quantize.py, runtime/quantize.py): the weights of
+# every dense and conv layer to int8 (symmetric, per output channel or per tensor), each such
+# layer's input to int8 with a scale from the calibration rows' largest magnitude; the
+# products run in int8 with int32 sums, the rest of the model in float32
+QUANTIZE_KEYS = (Opt("method", "enum", "int8", choices=("int8",),
+                     doc="int8: symmetric 8-bit weights and activations, int32 accumulation"),
+                 Opt("calibration", "samples", 512, min=1,
+                     doc="training rows whose activations set the input scales"),
+                 Opt("per_channel", "bool", True,
+                     doc="one weight scale per output unit / filter (else one per tensor)"),
+                 Opt("layers", "name_list", None,
+                     doc="the layers quantised (default every dense, conv1d and conv2d)"))
 DATA_KEYS = (Opt("source", "call", required=True),
              Opt("test", "call", None, doc="source of the test split; overrides a test split "
                  "that `source` itself provides (mnist, npz with x_test)"),

@@ -20,13 +20,14 @@ from typing import Any
 # or one of `choices` (`class_weights = balanced`).
 # 'size' is an amount of memory with a byte unit (`2 GB`, `512 MiB`), checked into an int of
 # bytes, or one of `choices` (`memory = auto`).
+# 'samples' is a count of rows, `512 samples` (or a bare integer).
 # 'str_or_call' is a call from the option's table, or a string standing for its `recipe`
 # choice (`teacher = "big.recipe"` is `teacher = recipe("big.recipe")`).
 # 'name_list' is a non-empty list of bare names the checker validates in context (the layers
 # `init = checkpoint(..., layers = [conv2d_1, dense_1])` copies: compiler/check/transfer.py).
 KINDS = ("int", "float", "bool", "str", "enum", "duration", "shape", "call", "int_or_enum",
          "call_list", "size", "duration_list", "name", "float_or_call", "floats_or_enum",
-         "name_list", "str_or_call")
+         "name_list", "str_or_call", "samples")
 
 # byte units: SI prefixes are powers of 1000, IEC ones (KiB, MiB, ...) powers of 1024
 SIZE_UNITS = {"KB": 10 ** 3, "MB": 10 ** 6, "GB": 10 ** 9, "TB": 10 ** 12,

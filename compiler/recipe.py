@@ -180,6 +180,18 @@ class DistillSpec:
 
 
 @dataclass(frozen=True)
+class QuantizeSpec:
+    """`quantize { ... }`, checked (compiler/check/quantize.py): post-training int8
+    quantisation of the layers named (compiler/quantize.py), evaluated and timed beside the
+    float32 model after the training (runtime/quantize.py)."""
+    method: str                    # "int8"
+    calibration: int               # training rows that set the activation scales
+    per_channel: bool              # one weight scale per output unit / filter
+    layers: tuple[str, ...]        # the quantised layers, in model order
+    span: Span
+
+
+@dataclass(frozen=True)
 class Recipe:
     name: str
     path: str
@@ -200,6 +212,7 @@ class Recipe:
     search: SearchSpec | None = None
     prune: PruneSpec | None = None     # `prune { ... }`: a phase after the training
     distill: DistillSpec | None = None  # `distill { ... }`: a teacher's soft targets
+    quantize: QuantizeSpec | None = None  # `quantize { ... }`: int8 after the training
     overrides: tuple[str, ...] = field(default=(), repr=False)   # the --set values it was
                                    # checked with ("key=value"), so a model artefact rebuilds it
 

@@ -91,8 +91,16 @@ def summary(recipe: Recipe) -> str:
             f"{t.epochs if t.steps is None else t.steps}, batch = {t.batch}, seed = {t.seed}",
             f"metrics    {_metrics(recipe.metrics)}",
             *([_prune_line(recipe.prune)] if recipe.prune is not None else []),
-            *([_distill_line(recipe.distill)] if recipe.distill is not None else [])]
+            *([_distill_line(recipe.distill)] if recipe.distill is not None else []),
+            *([_quantize_line(recipe.quantize)] if recipe.quantize is not None else [])]
     return "\n".join(out)
+
+
+def _quantize_line(q) -> str:
+    """`quantize   int8 (per channel), 512 calibration rows; conv2d_1, dense_1`"""
+    how = "per channel" if q.per_channel else "per tensor"
+    return (f"quantize   {q.method} ({how}), {q.calibration} calibration rows; "
+            f"{', '.join(q.layers)}")
 
 
 def _distill_line(d) -> str:

@@ -236,6 +236,8 @@ def _train(recipe, args, fold: int | None, prefix: str, record, tracker=None) ->
         report["prune"] = pruned
     if distilled is not None:
         report["distill"] = distilled
+    if recipe.quantize is not None:
+        report["quantize"] = _quantize(program, final, args)
     from .model import save_model
     overrides, tensors = tuple(args.set), None
     if recipe.prune is not None and recipe.prune.method == "l1_filters":
@@ -256,6 +258,29 @@ def _train(recipe, args, fold: int | None, prefix: str, record, tracker=None) ->
         from .report import write_json_atomic
         write_json_atomic(model.parent / "report.json", report)
     return report
+
+
+def _quantize(program, final: dict, args) -> dict:
+    """The int8 model beside the float32 one (runtime/quantize.py), on the split the run
+    reports last (test, else validation, else train): metrics, agreement and speed."""
+    from .quantize import quantize_phase
+
+    split = "test" if "test" in final else "validation" if "validation" in final else "train"
+    out = quantize_phase(program, split)
+    if not args.quiet:
+        how = "per channel" if out["per_channel"] else "per tensor"
+        print(f"quantize: int8 ({how}) of {', '.join(out['layers'])}, input scales from "
+              f"{out['calibration_rows']} training rows", file=sys.stderr)
+    f32, i8 = out["float32"], out["int8"]
+    print(f"{split} int8: " + "  ".join(f"{k} {v:.4f}" for k, v in i8.items())
+          + f"  (float32 {'  '.join(f'{k} {v:.4f}' for k, v in f32.items())}; the same "
+          f"class on {100 * out['agreement']:.2f} % of rows)")
+    rate = out["samples_per_second"]
+    print(f"{split} inference: int8 {rate['int8']:,.0f} rows/s, float32 {rate['float32']:,.0f} "
+          f"rows/s ({rate['int8'] / rate['float32']:.2f}x; batch 256, best of 3); quantised "
+          f"weights {out['weight_bytes']['int8']:,} bytes against "
+          f"{out['weight_bytes']['float32']:,}")
+    return out
 
 
 def _teacher(program, args) -> dict:

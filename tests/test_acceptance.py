@@ -118,3 +118,21 @@ def test_a_distilled_small_mlp_beats_the_same_mlp_trained_alone():
     print(f"mnist_mlp_distilled: test accuracy {accuracy['distilled']:.4f} distilled, "
           f"{accuracy['alone']:.4f} alone")
     assert accuracy["distilled"] > accuracy["alone"]
+
+
+@pytest.mark.slow
+def test_lenet_in_int8_keeps_its_accuracy():
+    """Issue 17: Caffe's LeNet quantised to int8 after its training keeps test accuracy
+    >= 0.988; the figures (and the speed) are the run's report."""
+    from recipec.runtime.quantize import quantize_phase
+
+    program = recipec.compile(recipec.load(RECIPES / "mnist_lenet_int8.recipe"))
+    try:
+        program.load_data()
+    except DataError as err:
+        pytest.skip(str(err))
+    program.fit()
+    report = quantize_phase(program, "test")
+    print(f"mnist_lenet_int8: test accuracy {report['float32']['accuracy']:.4f} float32, "
+          f"{report['int8']['accuracy']:.4f} int8; {report['samples_per_second']}")
+    assert report["int8"]["accuracy"] >= 0.988

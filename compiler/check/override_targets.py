@@ -21,7 +21,7 @@ _CALL_TABLES = {"optimizer": catalog.OPTIMIZERS, "schedule": catalog.SCHEDULES,
                 "clip": catalog.CLIPS}
 _SECTION_KEYS = {"data": catalog.DATA_KEYS, "train": catalog.TRAIN_KEYS,
                  "regularize": catalog.REGULARIZE_KEYS, "prune": catalog.PRUNE_KEYS,
-                 "distill": catalog.DISTILL_KEYS}
+                 "distill": catalog.DISTILL_KEYS, "quantize": catalog.QUANTIZE_KEYS}
 
 
 def target_option(file: ast.File, parts: list[str]) -> Opt | None:

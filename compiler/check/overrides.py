@@ -34,7 +34,7 @@ FILE = "<--set>"
 _TABLES = {"optimizer": catalog.OPTIMIZERS, "schedule": catalog.SCHEDULES,
            "loss": catalog.LOSSES, "source": catalog.SOURCES,
            "test": catalog.SOURCES, "clip": catalog.CLIPS}
-_SECTIONED = ("data", "train", "regularize", "prune", "distill")  # `head.KEY`: a key of a `{ }` section
+_SECTIONED = ("data", "train", "regularize", "prune", "distill", "quantize")  # `head.KEY`: a key of a `{ }` section
 _HEADS = _SECTIONED + ("model",) + catalog.ASSIGNMENTS
 _FORMS = ("use `data.KEY`, `train.KEY`, `regularize.KEY`, `prune.KEY`, `loss`, `optimizer`, `schedule`, "
           "`metrics`, `clip`, `optimizer.OPTION`, `clip.OPTION`, `model.LAYER.OPTION` or `data.augment.ENTRY.OPTION`")

@@ -18,6 +18,7 @@ from .memory import check_memory
 from .model import check_model
 from .distill import check_distill
 from .prune import check_prune
+from .quantize import check_quantize
 from .search import check_search
 from .values import MISSING, Ctx, check_choice, check_value, option_span
 
@@ -94,13 +95,20 @@ def check_ast(ctx: Ctx, file: ast.File, text: str) -> Recipe | None:
         if keyed is not None:
             distill = check_distill(ctx, st, keyed, loss, model,
                                     "search" in found or bool(ctx.space))
+    quantize = None
+    if "quantize" in found and model is not None:
+        st = found["quantize"]
+        keyed = _keyed(ctx, st, catalog.QUANTIZE_KEYS, {})
+        if keyed is not None:
+            quantize = check_quantize(ctx, st, keyed, model.layers,
+                                      "search" in found or bool(ctx.space))
     if ctx.diagnostics:
         return None
     return Recipe(name=file.name or Path(ctx.file).stem, path=ctx.file, data=data, model=model,
                   loss=loss, optimizer=optimizer, schedule=schedule, train=train,
                   metrics=metrics, source=text, early_stop=early_stop,
                   regularize=regularize, clip=clip, space=tuple(sorted(ctx.space, key=lambda d: (d.span.line, d.span.col))),
-                  search=search, prune=prune, distill=distill)
+                  search=search, prune=prune, distill=distill, quantize=quantize)
 
 
 def available_monitors(task: Task, metrics: tuple[Call, ...]) -> dict[str, bool]:

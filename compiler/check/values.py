@@ -133,8 +133,15 @@ def check_value(ctx: Ctx, v: ast.Value, opt: Opt, label: str,
         else:
             ctx.error(v.span, "E201", f"{label}: expected an integer or one of "
                       f"{', '.join(opt.choices)}, got {ast.describe(v)}")
+    elif kind == "samples":
+        n = v.number if isinstance(v, ast.Quantity) and v.unit.startswith("sample") else v
+        if isinstance(v, ast.Quantity) and not v.unit.startswith("sample"):
+            ctx.error(v.span, "E201", f"{label}: expected a count of rows like `512 samples`, "
+                      f"got {ast.describe(v)}")
+            return MISSING
+        return _number(ctx, n, replace(opt, kind="int"), label)
     elif kind == "duration":
-        if isinstance(v, ast.Quantity) and v.is_size:
+        if isinstance(v, ast.Quantity) and (v.is_size or v.unit.startswith("sample")):
             ctx.error(v.span, "E201",
                       f"{label}: expected a duration like `10 epochs` or `500 steps`, got "
                       f"{ast.describe(v)}")

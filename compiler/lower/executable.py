@@ -37,6 +37,13 @@ class Executable:
         train = graphs.train
         self.tensors = [TensorSpec(v.name, v.role, tuple(int(d) for d in v.shape), v.dtype)
                         for role in abi.STATE_ROLES for v in train.inputs if v.role == role]
+        self._train_state = [t.name for t in self.tensors]
+        # state only the prediction graph reads (an int8 model's quantised weights and
+        # scales, compiler/quantize.py): held and loaded like the rest, never trained
+        known = set(self._train_state)
+        self.tensors += [TensorSpec(v.name, v.role, tuple(int(d) for d in v.shape), v.dtype)
+                         for role in abi.STATE_ROLES for v in graphs.predict.inputs
+                         if v.role == role and v.name not in known]
         self._arrays = {t.name: np.zeros(t.shape, t.dtype) for t in self.tensors}
         self.counters = {name: 0 for name in COUNTERS}
         self._predict_state = [v.name for role in abi.STATE_ROLES
@@ -99,7 +106,7 @@ class Executable:
             "X": x, "Y": y, "order": order, "first": first, "nsteps": nsteps, "batch": batch,
             "lrs": lrs, "hypers": self.hypers, "step0": self.counters["step"],
             "seed": self.counters["seed"], "losses": losses, "corrects": corrects},
-            [self._arrays[t.name] for t in self.tensors])
+            [self._arrays[name] for name in self._train_state])
         self.counters["step"] += nsteps
         return losses, corrects
 

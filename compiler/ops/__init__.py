@@ -65,4 +65,5 @@ def broadcast_types(types: list[TensorType]) -> TensorType:
 
 from . import activations, augment, batchnorm, conv, elementwise, fused, linalg, losses  # noqa: E402,F401
 from . import epilogue, optim, regularize, structural, winners  # noqa: E402,F401  (registration)
-from . import binary, ce_weighted, distill, margin, prune, regression_losses, saliency  # noqa: E402,F401,E501
+from . import binary, ce_weighted, distill, margin, prune, quantize, regression_losses  # noqa: E402,F401,E501
+from . import saliency  # noqa: E402,F401

@@ -24,8 +24,8 @@ loaded (MCJIT resolves the symbols then). A recipe's own kernels are C entry poi
 (`export_python`): Python calls them through machine_code.Entry, so a cached recipe starts
 without Numba's dispatcher.
 
-Parameters are written `name: kind`, kind one of f32[r], f64[r], i64[r] (C-contiguous arrays of
-rank r), f32[*] (a C-contiguous array of any rank, which `name_impl` receives flat: the caller
+Parameters are written `name: kind`, kind one of f32[r], f64[r], i64[r], i32[r], i8[r]
+(C-contiguous arrays of rank r), f32[*] (a C-contiguous array of any rank, which `name_impl` receives flat: the caller
 needs no reshape, see lower/views.py), int, f32, f64, bool. Pointers cross as int64, exactly as
 the C calling conventions of x86-64 and AArch64 pass `float *`. A shim refuses a non-contiguous
 array (ValueError); an exception inside a C entry could not reach Python.
@@ -71,6 +71,8 @@ def _keep_stores(array):
 _as_float32 = _pointer_to(types.float32)
 _as_float64 = _pointer_to(types.float64)
 _as_int64 = _pointer_to(types.int64)
+_as_int32 = _pointer_to(types.int32)        # an int8 model's sums (ops/quantize.py)
+_as_int8 = _pointer_to(types.int8)          # and its weights
 
 _ENTRIES = {}     # name -> (python function, C signature) of every exported kernel
 _LOADED = {}      # name -> address of its C entry point

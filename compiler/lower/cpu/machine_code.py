@@ -32,7 +32,7 @@ from functools import lru_cache
 from pathlib import Path
 
 # how arrays cross a C entry point: the kinds of its parameters, and the rank of a flat one
-DTYPES = {"f32": "float32", "f64": "float64", "i64": "int64"}
+DTYPES = {"f32": "float32", "f64": "float64", "i64": "int64", "i32": "int32", "i8": "int8"}
 FLAT = -1       # the rank of an f32[*] parameter
 
 MAGIC = b"recipec machine code 1\n"

@@ -41,4 +41,5 @@ def library(name: str):
 
 from . import (augment, batchnorm, conv, elementwise, epilogue, linalg, losses,  # noqa: E402,F401
                optim, regularize, structural, winners)
-from . import binary, ce_weighted, distill, margin, regression_losses, saliency  # noqa: E402,F401
+from . import binary, ce_weighted, distill, margin, quantize, regression_losses  # noqa: E402,F401
+from . import saliency  # noqa: E402,F401
