@@ -114,6 +114,8 @@ def _parser() -> argparse.ArgumentParser:
                    "or `last-N`")
     x.add_argument("--format", choices=("onnx", "npz", "safetensors"), default="onnx")
     x.add_argument("-o", "--output", metavar="OUT", help="the file (default <recipe>.<format>)")
+    x.add_argument("--int8", action="store_true", help="ONNX: the int8 twin a `quantize` run "
+                   "stored, in QDQ form (QuantizeLinear / DequantizeLinear around each product)")
     n = sub.add_parser("ensemble", help="average several trained models' probabilities and "
                                         "print the ensemble's metrics beside each member's")
     n.add_argument("models", metavar="MODEL", nargs="+", help="model folders, or runs: ids, "

@@ -22,9 +22,12 @@ PASSES = 3          # timed passes over the split per model; the best counts
 
 
 class Int8Model:
-    """The trained program's int8 twin: its own compiled prediction kernel and state."""
+    """The trained program's int8 twin: its own compiled prediction kernel and state,
+    calibrated on `calibration_rows` (prepared samples) or, with `stored`, the codes and
+    scales a run kept (runtime/model/artifact.py's int8.safetensors)."""
 
-    def __init__(self, program, calibration_rows: np.ndarray):
+    def __init__(self, program, calibration_rows: np.ndarray | None = None,
+                 stored: dict[str, np.ndarray] | None = None):
         self.program = program
         self.recipe = program.recipe
         self.compiled, self.plan, float_graph = compile_int8(self.recipe)
@@ -32,16 +35,26 @@ class Int8Model:
         state = {k: v for k, v in program.executable.state().items()
                  if k in self.executable._arrays}
         spec = self.recipe.quantize
-        peaks = calibrate(float_graph, program, self.plan, calibration_rows)
-        for q in self.plan:
-            codes, scale = weight_codes(state[q.weight], q.op, spec.per_channel)
-            state[f"{q.weight}:int8"] = codes
-            state[f"{q.weight}:scale"] = scale
-            state[f"{q.layer}.input:scale"] = input_scale(peaks[q.layer])
-        self.peaks = peaks
+        if stored is not None:
+            state.update(stored)
+            self.peaks = {q.layer: float(stored[f"{q.layer}.input:scale"][0]) * 127
+                          for q in self.plan}
+        else:
+            self.peaks = calibrate(float_graph, program, self.plan, calibration_rows)
+            for q in self.plan:
+                codes, scale = weight_codes(state[q.weight], q.op, spec.per_channel)
+                state[f"{q.weight}:int8"] = codes
+                state[f"{q.weight}:scale"] = scale
+                state[f"{q.layer}.input:scale"] = input_scale(self.peaks[q.layer])
         self.executable.load_state(state)
         self.executable.set_hypers({h.name: h.value for h in program.graphs.hypers
                                     if h.name in {g.name for g in self.compiled.graphs.hypers}})
+
+    def int8_tensors(self) -> dict[str, np.ndarray]:
+        """The state only the int8 graph reads: codes, weight and input scales."""
+        state = self.executable.state()
+        return {name: np.asarray(state[name]) for q in self.plan
+                for name in (f"{q.weight}:int8", f"{q.weight}:scale", f"{q.layer}.input:scale")}
 
     def outputs(self, x: np.ndarray, batch: int = 256) -> np.ndarray:
         """As Program.outputs, through the int8 kernel."""
@@ -104,8 +117,10 @@ def _timed(outputs, x: np.ndarray) -> tuple[np.ndarray, float]:
     return out, best
 
 
-def quantize_phase(program, split_name: str) -> dict:
-    """Calibrate and quantise the trained program; its report (see the module docstring)."""
+def quantize_phase(program, split_name: str) -> tuple[dict, dict[str, np.ndarray]]:
+    """Calibrate and quantise the trained program: (its report, see the module docstring;
+    the int8 state: codes, weight scales and input scales by name, what the model folder
+    keeps for the ONNX export)."""
     spec = program.recipe.quantize
     rows = calibration_rows(program, spec.calibration)
     start = time.perf_counter()
@@ -124,12 +139,13 @@ def quantize_phase(program, split_name: str) -> dict:
                                 for q in model.plan)),
              "int8": int(sum(model.executable.state()[f"{q.weight}:int8"].nbytes
                              for q in model.plan))}
-    return {"method": spec.method, "per_channel": spec.per_channel,
-            "calibration_rows": int(len(rows)), "layers": [q.layer for q in model.plan],
-            "input_peaks": model.peaks, "split": split_name, "rows": int(len(x)),
-            "float32": evaluate_outputs(float_out, part.y, loss, metrics),
-            "int8": evaluate_outputs(int8_out, part.y, loss, metrics),
-            "agreement": agree,
-            "seconds": {"float32": float_s, "int8": int8_s, "quantize": seconds},
-            "samples_per_second": {"float32": len(x) / float_s, "int8": len(x) / int8_s},
-            "weight_bytes": sizes}
+    report = {"method": spec.method, "per_channel": spec.per_channel,
+              "calibration_rows": int(len(rows)), "layers": [q.layer for q in model.plan],
+              "input_peaks": model.peaks, "split": split_name, "rows": int(len(x)),
+              "float32": evaluate_outputs(float_out, part.y, loss, metrics),
+              "int8": evaluate_outputs(int8_out, part.y, loss, metrics),
+              "agreement": agree,
+              "seconds": {"float32": float_s, "int8": int8_s, "quantize": seconds},
+              "samples_per_second": {"float32": len(x) / float_s, "int8": len(x) / int8_s},
+              "weight_bytes": sizes}
+    return report, model.int8_tensors()

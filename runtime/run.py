@@ -236,14 +236,15 @@ def _train(recipe, args, fold: int | None, prefix: str, record, tracker=None) ->
         report["prune"] = pruned
     if distilled is not None:
         report["distill"] = distilled
+    int8 = None
     if recipe.quantize is not None:
-        report["quantize"] = _quantize(program, final, args)
+        report["quantize"], int8 = _quantize(program, final, args)
     from .model import save_model
     overrides, tensors = tuple(args.set), None
     if recipe.prune is not None and recipe.prune.method == "l1_filters":
         overrides, tensors = _shrunk(program, overrides, pruned, args)
     model = save_model(program, _model_folder(recipe, args, fold, record.id), overrides,
-                       fold, tensors)
+                       fold, tensors, int8)
     if not args.quiet:
         print(f"{prefix}model {model} (use it: recipec eval {model}; recipec predict {model} "
               f"INPUT.csv -o out.csv)", file=sys.stderr)
@@ -266,7 +267,7 @@ def _quantize(program, final: dict, args) -> dict:
     from .quantize import quantize_phase
 
     split = "test" if "test" in final else "validation" if "validation" in final else "train"
-    out = quantize_phase(program, split)
+    out, tensors = quantize_phase(program, split)
     if not args.quiet:
         how = "per channel" if out["per_channel"] else "per tensor"
         print(f"quantize: int8 ({how}) of {', '.join(out['layers'])}, input scales from "
@@ -280,7 +281,7 @@ def _quantize(program, final: dict, args) -> dict:
           f"rows/s ({rate['int8'] / rate['float32']:.2f}x; batch 256, best of 3); quantised "
           f"weights {out['weight_bytes']['int8']:,} bytes against "
           f"{out['weight_bytes']['float32']:,}")
-    return out
+    return out, tensors
 
 
 def _teacher(program, args) -> dict:

@@ -84,6 +84,13 @@ def test_quantizing_beside_a_search_is_refused(tmp_path):
     assert any(c == "E201" and "quantize" in m for c, m in _errors(path))
 
 
+@pytest.mark.frontend
+def test_quantizing_a_model_that_l1_filters_cuts_is_refused(tmp_path):
+    path = _recipe(tmp_path, MLP)
+    path.write_text(path.read_text() + "prune { method = l1_filters  sparsity = 0.5 }\n")
+    assert any(c == "E201" and "l1_filters" in m for c, m in _errors(path))
+
+
 # -- the ops ---------------------------------------------------------------------------------
 @pytest.mark.frontend
 def test_codes_round_half_to_even_and_clip_at_127():
@@ -145,6 +152,72 @@ def test_the_int8_kernel_is_the_reference_bit_for_bit(tmp_path, shape_model, qua
     # the int8 model predicts what the float one does on nearly every row
     agree = (got.argmax(1) == program.outputs(x).argmax(1)).mean()
     assert agree >= 0.9, agree
+
+
+@pytest.fixture(scope="module")
+def saved_conv_model(tmp_path_factory):
+    """A conv model trained by `recipec run` with its quantize section: the model folder."""
+    tmp = tmp_path_factory.mktemp("q8")
+    path = _recipe(tmp, CONV, "calibration = 200 samples")
+    out = subprocess.run([sys.executable, "-m", "recipec", "run", str(path), "--runs",
+                          str(tmp / "runs")], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return next((tmp / "runs").rglob("model.json")).parent
+
+
+def test_the_int8_onnx_export_is_qdq_and_runs_as_recipecs_int8_kernel(saved_conv_model,
+                                                                       tmp_path):
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    import onnx
+    from sklearn.datasets import load_digits
+
+    from recipec.runtime.model.artifact import read_int8
+    folder = saved_conv_model
+    for flag, name in (([], "f32.onnx"), (["--int8"], "i8.onnx")):
+        out = subprocess.run([sys.executable, "-m", "recipec", "export", str(folder), *flag,
+                              "-o", str(tmp_path / name)], capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+    proto = onnx.load(str(tmp_path / "i8.onnx"))
+    kinds = [n.op_type for n in proto.graph.node]
+    assert kinds.count("QuantizeLinear") == 4 and kinds.count("DequantizeLinear") == 8
+    assert sum(t.data_type == onnx.TensorProto.INT8 and len(t.dims) >= 2
+               for t in proto.graph.initializer) == 4
+    assert (tmp_path / "i8.onnx").stat().st_size < (tmp_path / "f32.onnx").stat().st_size
+    raw = load_digits().images.reshape(-1, 64).astype(np.float32)
+    session = ort.InferenceSession(str(tmp_path / "i8.onnx"),
+                                   providers=["CPUExecutionProvider"])
+    theirs = session.run(None, {"input": raw})[0]
+    model = recipec.load_model(folder)
+    twin = Int8Model(model.program, stored=read_int8(model.folder, model.manifest))
+    z = twin.outputs(model.program.prepare_inputs(raw)).astype(np.float64)
+    mine = np.exp(z - z.max(axis=1, keepdims=True))
+    mine /= mine.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(theirs, mine, atol=1e-5)
+    assert (theirs.argmax(1) == mine.argmax(1)).all()
+
+
+def test_int8_export_needs_a_quantize_run_and_an_intact_file(saved_conv_model, tmp_path):
+    pytest.importorskip("onnx")
+    out = subprocess.run([sys.executable, "-m", "recipec", "export", str(saved_conv_model),
+                          "--int8", "--format", "npz"], capture_output=True, text=True)
+    assert out.returncode == 2 and "--int8 is an ONNX export" in out.stderr
+    copy = tmp_path / "model"
+    import shutil
+    shutil.copytree(saved_conv_model, copy)
+    (copy / "int8.safetensors").write_bytes((copy / "int8.safetensors").read_bytes()[:-9])
+    out = subprocess.run([sys.executable, "-m", "recipec", "export", str(copy), "--int8",
+                          "-o", str(tmp_path / "x.onnx")], capture_output=True, text=True)
+    assert out.returncode == 2 and "M002" in out.stderr and "int8.safetensors" in out.stderr
+    assert not (tmp_path / "x.onnx").exists() and "Traceback" not in out.stderr
+    plain = tmp_path / "plain"
+    shutil.copytree(saved_conv_model, plain)
+    manifest = json.loads((plain / "model.json").read_text())
+    del manifest["int8"]
+    (plain / "model.json").write_text(json.dumps(manifest))
+    out = subprocess.run([sys.executable, "-m", "recipec", "export", str(plain), "--int8",
+                          "-o", str(tmp_path / "y.onnx")], capture_output=True, text=True)
+    assert out.returncode == 2 and "M005" in out.stderr and "no int8 twin" in out.stderr
 
 
 def test_a_run_reports_the_int8_model_beside_the_float_one(tmp_path):

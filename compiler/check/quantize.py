@@ -18,7 +18,7 @@ def quantizable(layers: tuple[LayerSpec, ...]) -> dict[str, LayerSpec]:
 
 
 def check_quantize(ctx: Ctx, st: ast.Stmt, keyed: dict, layers: tuple[LayerSpec, ...],
-                   searched: bool) -> QuantizeSpec | None:
+                   searched: bool, shrinks: bool = False) -> QuantizeSpec | None:
     given = {item.key: item for item in st.body or () if isinstance(item, ast.Assign)}
     candidates = quantizable(layers)
     ok = True
@@ -47,6 +47,12 @@ def check_quantize(ctx: Ctx, st: ast.Stmt, keyed: dict, layers: tuple[LayerSpec,
                 ctx.error(item.span, "E102", f"quantize layers: the model has no layer named "
                           f"`{name}`", hint(name, list(candidates)))
                 ok = False
+    if shrinks:
+        ctx.error(st.name_span, "E201", "quantize: `prune { method = l1_filters }` cuts the "
+                  "saved model's units out after the training, and the int8 codes would be "
+                  "of the uncut layers", "quantize the pruned model's own recipe, or prune "
+                  "with `method = magnitude`")
+        ok = False
     if searched:
         ctx.error(st.name_span, "E201", "quantize: a search trial is scored on the float32 "
                   "model, not the quantised one", "search without `quantize`, then quantise "

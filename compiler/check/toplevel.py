@@ -101,7 +101,8 @@ def check_ast(ctx: Ctx, file: ast.File, text: str) -> Recipe | None:
         keyed = _keyed(ctx, st, catalog.QUANTIZE_KEYS, {})
         if keyed is not None:
             quantize = check_quantize(ctx, st, keyed, model.layers,
-                                      "search" in found or bool(ctx.space))
+                                      "search" in found or bool(ctx.space),
+                                      prune is not None and prune.method == "l1_filters")
     if ctx.diagnostics:
         return None
     return Recipe(name=file.name or Path(ctx.file).stem, path=ctx.file, data=data, model=model,

@@ -3,7 +3,8 @@ elementwise op at once, from its formula (ops/formula.py), so an activation adde
 recipec exports with no change here.
 
 Pinned: opset 17 and IR version 8, which every onnxruntime since 1.14 loads (a runtime
-refuses an IR version newer than it knows). Everything is float32; a run-time
+refuses an IR version newer than it knows). Everything is float32 (an int8 model's weights
+and quantised inputs aside: QuantizeLinear / DequantizeLinear pairs); a run-time
 hyperparameter (an activation's alpha) becomes a constant of the value the model was trained
 with. An op with no ONNX form raises ExportUnsupported naming it.
 """
@@ -127,8 +128,19 @@ def _per_axis(value, spatial: int) -> list[int]:
     return values * spatial if len(values) == 1 else values
 
 
+def _quantized_input(b, n, names, x: str) -> str:
+    """x through QuantizeLinear and DequantizeLinear when the product's weight is int8
+    (the QDQ form: onnxruntime runs the pair and the product as one int8 kernel)."""
+    scale = names.get(("int8 input", n.inputs[1].id))
+    if scale is None:
+        return x
+    zero = b.constant(np.array(0, np.int8), "zero_point")
+    return b.op("DequantizeLinear", [b.op("QuantizeLinear", [x, scale, zero]), scale, zero])
+
+
 def _matmul(b, n, names):
     a, w = (names[v.id] for v in n.inputs)
+    a = _quantized_input(b, n, names, a)
     if n.attrs.get("trans_a"):
         a = b.op("Transpose", [a], perm=[1, 0])
     if n.attrs.get("trans_b"):
@@ -138,6 +150,7 @@ def _matmul(b, n, names):
 
 def _conv(b, n, names):
     x, w = (names[v.id] for v in n.inputs)
+    x = _quantized_input(b, n, names, x)
     spatial = len(n.inputs[0].shape) - 2
     padding = n.attrs.get("padding", ((0, 0),) * spatial)
     return b.op("Conv", [x, w], strides=_per_axis(n.attrs.get("stride", 1), spatial),
@@ -174,15 +187,20 @@ CONVERTERS = {"matmul": _matmul, "conv": _conv, "maxpool": _pool("MaxPool"),
 
 
 def lower_predict(b: Builder, g: Graph, tensors: dict[str, np.ndarray], hypers: dict[str, float],
-                  x_name: str) -> str:
+                  x_name: str, int8: dict[str, np.ndarray] | None = None) -> str:
     """Append the prediction graph `g` to `b`, reading its input from `x_name`: the
     parameters and statistics from `tensors` (by name), run-time hyperparameters from
-    `hypers`. Returns the name of the output (the model's raw outputs, logits for
-    classification)."""
+    `hypers`. With `int8` (a quantised model's codes and scales, compiler/quantize.py) each
+    quantised weight is an int8 initialiser read through DequantizeLinear (per channel) and
+    its product's input goes through QuantizeLinear / DequantizeLinear: the QDQ form.
+    Returns the name of the output (the model's raw outputs, logits for classification)."""
     names: dict = {}
+    int8 = int8 or {}
     for v in g.inputs:
         if v.role == "x":
             names[v.id] = x_name
+        elif v.role == "param" and f"{v.name}:int8" in int8:
+            names[v.id], names[("int8 input", v.id)] = _int8_weight(b, v, int8)
         elif v.role in ("param", "stat"):
             array = np.asarray(tensors[v.name], np.float32)
             add = b.weight if v.role == "param" else b.constant
@@ -199,6 +217,25 @@ def lower_predict(b: Builder, g: Graph, tensors: dict[str, np.ndarray], hypers: 
         for part in (node.attrs["body"] if node.op == "fused" else [node]):
             _convert(b, part, names)
     return names[g.outputs["output"].id]
+
+
+def _int8_weight(b: Builder, v: Value, int8: dict) -> tuple[str, str]:
+    """(the dequantised weight, the input's scale) of a quantised parameter `v`."""
+    codes = np.asarray(int8[f"{v.name}:int8"], np.int8)
+    w_scale = np.asarray(int8[f"{v.name}:scale"], np.float32)
+    layer = v.name.rsplit(".", 1)[0]
+    x_scale = np.asarray(int8[f"{layer}.input:scale"], np.float32).reshape(())
+    stem = v.name.replace(".", "_")
+    if codes.ndim == 2 and tuple(codes.shape) != tuple(int(d) for d in v.shape):
+        codes, axis = np.ascontiguousarray(codes.T), 1     # a dense weight: stored [N, K]
+    else:
+        axis = 0                                           # a conv's: [F, C, *k]
+    weight = b.op("DequantizeLinear", [b.constant(codes, stem + "_int8"),
+                                       b.constant(w_scale, stem + "_scale"),
+                                       b.constant(np.zeros(len(w_scale), np.int8),
+                                                  stem + "_zero")],
+                  stem, axis=axis)
+    return weight, b.constant(x_scale, stem + "_input_scale")
 
 
 def _convert(b: Builder, node, names) -> None:

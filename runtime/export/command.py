@@ -22,6 +22,10 @@ def export_command(args) -> int:
         print(f"recipec: error: -o {out}: the folder {out.parent} does not exist",
               file=sys.stderr)
         return 2
+    if getattr(args, "int8", False) and args.format != "onnx":
+        print("recipec: error: --int8 is an ONNX export (the QDQ form); npz and safetensors "
+              "write the float32 tensors", file=sys.stderr)
+        return 2
     if args.format == "onnx":
         import importlib.util
         if importlib.util.find_spec("onnx") is None:
@@ -29,7 +33,7 @@ def export_command(args) -> int:
                   "'recipec[export]'", file=sys.stderr)
             return 2
         from .onnx_model import onnx_model
-        blob = onnx_model(model).SerializeToString()
+        blob = onnx_model(model, int8=getattr(args, "int8", False)).SerializeToString()
     else:
         state = model.program.executable.state()
         tensors = {t.name: np.ascontiguousarray(state[t.name])

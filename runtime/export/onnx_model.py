@@ -37,8 +37,9 @@ def _preparation(b, data, x: str) -> str:
     return x
 
 
-def onnx_model(model):
-    """The ModelProto of `model` (a LoadedModel), checked with onnx.checker's full check."""
+def onnx_model(model, int8: bool = False):
+    """The ModelProto of `model` (a LoadedModel), checked with onnx.checker's full check;
+    with `int8`, the QDQ form of the int8 twin its `quantize` run stored."""
     import onnx
 
     from ...compiler.export.onnx import Builder, ExportUnsupported, lower_predict
@@ -57,8 +58,15 @@ def onnx_model(model):
     # the prediction graph after the neutral passes only: the CPU's (its epilogue folding)
     # make ops that exist for its kernels, not for ONNX
     graphs = compile_recipe(model.recipe, None, lower=False).graphs
+    codes = None
+    if int8:
+        from ..model.artifact import read_int8
+        codes = read_int8(model.folder, model.manifest)
+        if codes is None:
+            raise ModelError(f"{model.folder}: has no int8 twin (its recipe has no `quantize "
+                             "{ ... }` section, or it was trained before one was added)", "M005")
     try:
-        out = lower_predict(b, graphs.predict, state, hypers, prepared)
+        out = lower_predict(b, graphs.predict, state, hypers, prepared, codes)
     except ExportUnsupported as err:
         raise ModelError(f"{model.folder}: cannot be exported to ONNX: {err}", "M005") from None
     task = data.task.name

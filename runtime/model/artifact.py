@@ -37,6 +37,7 @@ from .preparation import to_state
 
 FORMAT = "recipec-model/1"
 RECIPE, WEIGHTS, MANIFEST = "recipe.recipe", "model.safetensors", "model.json"
+INT8 = "int8.safetensors"       # a `quantize` run's int8 codes and scales (optional)
 
 
 @dataclass
@@ -51,12 +52,14 @@ class Artifact:
 
 
 def save_model(program, folder, overrides=None, fold: int | None = None,
-               tensors: dict | None = None) -> Path:
+               tensors: dict | None = None, int8: dict | None = None) -> Path:
     """Write `program`'s trained model into `folder` (replacing a model there); returns the
     folder. `overrides`: the --set values (default: those the recipe was checked with);
     `fold`: the 0-based fold held out, for a `validation = kfold(k)` recipe's training;
     `tensors`: the parameters and statistics to store instead of the program's (a model
-    made smaller, runtime/prune_shrink.py, with the overrides that give its shapes)."""
+    made smaller, runtime/prune_shrink.py, with the overrides that give its shapes); `int8`:
+    a quantised twin's codes and scales (runtime/quantize.py), kept in int8.safetensors for
+    `recipec export --int8`."""
     from ...compiler.losses.cross_entropy import RESOLVED
 
     folder = Path(folder)
@@ -95,6 +98,11 @@ def save_model(program, folder, overrides=None, fold: int | None = None,
             blob = (tmp / WEIGHTS).read_bytes()
             manifest["weights"] = {"file": WEIGHTS, "sha256": hashlib.sha256(blob).hexdigest(),
                                    "bytes": len(blob)}
+            if int8:
+                write_atomic(tmp / INT8, dict(int8), {"format": FORMAT})
+                blob = (tmp / INT8).read_bytes()
+                manifest["int8"] = {"file": INT8, "sha256": hashlib.sha256(blob).hexdigest(),
+                                    "bytes": len(blob)}
             write_bytes_atomic(tmp / MANIFEST, json.dumps(manifest, indent=1).encode())
             _usual_modes(tmp)
             _swap_in(tmp, folder)
@@ -116,8 +124,9 @@ def _usual_modes(tmp: Path) -> None:
     umask = os.umask(0)
     os.umask(umask)
     tmp.chmod(0o777 & ~umask)
-    for name in (RECIPE, WEIGHTS, MANIFEST):
-        (tmp / name).chmod(0o666 & ~umask)
+    for name in (RECIPE, WEIGHTS, MANIFEST, INT8):
+        if (tmp / name).exists():
+            (tmp / name).chmod(0o666 & ~umask)
 
 
 def _swap_in(tmp: Path, folder: Path) -> None:
@@ -199,3 +208,21 @@ def read_artifact(folder: Path) -> Artifact:
     prep = {k: v for k, v in tensors.items() if k.startswith("prep/")}
     own = {k: v for k, v in tensors.items() if not k.startswith("prep/")}
     return Artifact(folder, text, manifest, own, prep)
+
+
+def read_int8(folder: Path, manifest: dict) -> dict[str, np.ndarray] | None:
+    """The int8 codes and scales a `quantize` run stored beside the model (None when it
+    stored none); a file unlike the manifest's description is an M002."""
+    entry = manifest.get("int8")
+    if entry is None:
+        return None
+    try:
+        blob = (Path(folder) / INT8).read_bytes()
+    except OSError as err:
+        raise ModelError(f"{folder}: damaged model: {INT8}: {err.strerror or err}",
+                         "M002") from None
+    if len(blob) != entry.get("bytes") or hashlib.sha256(blob).hexdigest() != entry.get("sha256"):
+        raise ModelError(f"{folder}: damaged model: {INT8} is not the file the manifest "
+                         "describes: truncated or changed", "M002")
+    tensors, _ = parse_blob(blob)
+    return tensors
