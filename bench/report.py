@@ -44,13 +44,17 @@ def print_report(res: dict, console: Console | None = None) -> None:
                   f"recipec's kernels call {sg.get('kernels_call', '?')}")
     t = Table(title="samples/s: median of the timed epochs (min–max); GFLOP/s = 3 x forward "
                     "FLOPs x samples/s")
-    for col in ("case", "recipec", "PyTorch", "ratio", "recipec GFLOP/s (SGEMM %)",
+    for col in ("case", "recipec", "PyTorch", "ratio", "JAX jit step", "JAX jit scan",
+                "vs best JAX", "recipec GFLOP/s (SGEMM %)",
                 "PyTorch GFLOP/s (SGEMM %)", "compile first / cold / warm s"):
         t.add_column(col, justify="left" if col == "case" else "right")
     for c in res["cases"]:
         r, th = c["recipec"], c.get("torch")
+        js, jc = c.get("jax_step"), c.get("jax_scan")
         t.add_row(c["title"], _rate(r), _rate(th) if th else "—",
                   f"{c['ratio']:.2f}x" if th else "—",
+                  _rate(js) if js else "—", _rate(jc) if jc else "—",
+                  f"{c['ratio_jax']:.2f}x" if "ratio_jax" in c else "—",
                   f"{r['gflops']:.1f} ({100 * r['sgemm_fraction']:.0f}%)",
                   f"{th['gflops']:.1f} ({100 * th['sgemm_fraction']:.0f}%)" if th else "—",
                   _compile(c.get("compile")))
@@ -68,7 +72,10 @@ def print_report(res: dict, console: Console | None = None) -> None:
                        _rate(c["torch"]) if "torch" in c else "—")
         console.print(t2)
     for c in res["cases"]:
-        for key, label in (("parity", ""), ("parity_sgd", " (same model, SGD)")):
+        if c.get("jax_skipped"):
+            console.print(f"JAX {c['key']}: skipped: {c['jax_skipped']}")
+        for key, label in (("parity", ""), ("parity_sgd", " (same model, SGD)"),
+                           ("parity_jax", " (JAX, lax.scan)")):
             p = c.get(key)
             if p:
                 console.print(f"parity {c['key']}{label}: first {p['steps']} step losses, max "

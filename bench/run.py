@@ -37,6 +37,7 @@ def parse_args(argv=None):
                    help="also run case 4, Caffe's LeNet for 10000 iterations (needs conv layers)")
     p.add_argument("--cases", default="", help="comma-separated case keys (default: all)")
     p.add_argument("--no-torch", action="store_true", help="time recipec only")
+    p.add_argument("--no-jax", action="store_true", help="leave out the JAX peer")
     p.add_argument("--no-compile-times", action="store_true",
                    help="skip the cold/warm compile subprocesses")
     p.add_argument("--no-layouts", action="store_true",
@@ -67,6 +68,8 @@ class Timings:
 
 
 def parity(case, program, data, steps, default_layout, torch_runner_cls):
+    """recipec's first `steps` losses against a peer's (`torch_runner_cls(case, names,
+    arrays, x, y)`, the torch or a JAX runner) from the same weights on the same batches."""
     names, init = fresh_state(program)
     n, seed = len(data.x), case.seed
     order = epoch_order(seed, 0, n, True)
@@ -79,6 +82,21 @@ def parity(case, program, data, steps, default_layout, torch_runner_cls):
     return {"steps": int(steps), "max_rel_diff": float(rel.max()), "rtol": PARITY_RTOL,
             "pass": bool(rel.max() <= PARITY_RTOL), "first_loss": [float(ours[0]), float(theirs[0])],
             "last_loss": [float(ours[-1]), float(theirs[-1])]}
+
+
+def _jax_skip_reason(case) -> str | None:
+    from .jax_side import available
+    why = available()
+    if why is None and (case.inv or case.bias_lr_mult != 1.0):
+        why = "the JAX side runs constant learning rates without lr_mult"
+    return why
+
+
+def _jax_modes(case, args) -> tuple[str, ...]:
+    """The JAX variants timed for this case: per-step jit and whole-run lax.scan."""
+    if args.no_jax or _jax_skip_reason(case) is not None:
+        return ()
+    return ("step", "scan")
 
 
 def run_case(case, data, args, default_layout, torch_ok, sgemm):
@@ -113,8 +131,21 @@ def run_case(case, data, args, default_layout, torch_ok, sgemm):
             sgd_program = recipec.compile(recipec.loads(sgd_case.recipe_text(), "parity.recipe"))
             out["parity_sgd"] = parity(sgd_case, sgd_program, data, parity_steps,
                                        default_layout, TorchRunner)
+    jax_modes = _jax_modes(case, args)
+    if jax_modes:
+        from .jax_side import JaxRunner
+        out["parity_jax"] = parity(case, program, data, PARITY_STEPS if not args.smoke else 5,
+                                   default_layout,
+                                   lambda *a: JaxRunner(*a, mode="scan"))
+    elif not args.no_jax:
+        out["jax_skipped"] = _jax_skip_reason(case)
     names, init = fresh_state(program)
     runner = TorchRunner(case, names, init, data.x, data.y) if torch_ok else None
+    jax_runners = {}
+    if jax_modes:
+        from .jax_side import JaxRunner
+        jax_runners = {mode: JaxRunner(case, names, init, data.x, data.y, mode)
+                       for mode in jax_modes}
     # each layout runs the kernels recipec compiles under it (prange or serial loops), as a
     # user setting RECIPEC_THREADS gets them
     programs = {default_layout: program}
@@ -128,8 +159,11 @@ def run_case(case, data, args, default_layout, torch_ok, sgemm):
         recipec_steps(programs[lay], data.x, data.y, warm_order, min(steps, 50), batch, lay)
     if runner:
         runner.steps(warm_order, 0, min(steps, 20), batch)
+    for jr in jax_runners.values():     # compiles (scan: for this run's length)
+        jr.steps(warm_order, 0, steps, batch)
     timings = {lay: Timings() for lay in layouts}
     torch_t = Timings()
+    jax_t = {mode: Timings() for mode in jax_runners}
     load = machine.ForeignLoad()
     for epoch in range(args.epochs):                     # alternate the systems epoch by epoch
         order = epoch_order(case.seed, epoch, n, True)
@@ -139,6 +173,10 @@ def run_case(case, data, args, default_layout, torch_ok, sgemm):
             t0 = time.perf_counter()
             runner.steps(order, 0, steps, batch)
             torch_t.rates.append(steps * batch / (time.perf_counter() - t0))
+        for mode, jr in jax_runners.items():
+            t0 = time.perf_counter()
+            jr.steps(order, 0, steps, batch)
+            jax_t[mode].rates.append(steps * batch / (time.perf_counter() - t0))
     out["foreign_load_cores"] = load.cores()
     # the other layouts afterwards, not interleaved: OpenBLAS's threads keep spinning for a
     # while after a multi-threaded call and would slow whatever runs next (PyTorch measured at
@@ -155,6 +193,11 @@ def run_case(case, data, args, default_layout, torch_ok, sgemm):
     if runner:
         out["torch"] = torch_t.summary()
         out["ratio"] = out["recipec"]["samples_per_s"] / out["torch"]["samples_per_s"]
+    for mode in jax_runners:
+        out[f"jax_{mode}"] = jax_t[mode].summary()
+    if jax_runners:
+        best = max(out[f"jax_{mode}"]["samples_per_s"] for mode in jax_runners)
+        out["ratio_jax"] = out["recipec"]["samples_per_s"] / best
     for system in ("recipec", "torch"):
         if system in out:
             gf = out[system]["samples_per_s"] * out["flops_train_per_sample"] / 1e9

@@ -42,7 +42,7 @@ def test_recipe_texts_check():
 
 
 def test_smoke_recipec_only(tmp_path):
-    assert run.main(["--smoke", "--no-torch", "--out", str(tmp_path)]) == 0
+    assert run.main(["--smoke", "--no-torch", "--no-jax", "--out", str(tmp_path)]) == 0
     res = _results(tmp_path)
     assert res["synthetic"] and res["sgemm"]["numpy_gflops"] > 0
     keys = {c["key"] for c in res["cases"]}
@@ -74,6 +74,21 @@ def test_smoke_against_torch(tmp_path):
         assert c["torch"]["samples_per_s"] > 0 and c["ratio"] > 0
     parity = res["cases"][0]["parity"]
     assert parity["pass"], parity
+
+
+def test_smoke_against_jax(tmp_path):
+    """The compiled peer: both JAX variants timed, their first losses recipec's (without JAX
+    installed, each case says why it was skipped)."""
+    from bench.jax_side import available
+
+    assert run.main(["--smoke", "--no-torch", "--out", str(tmp_path)]) == 0
+    res = _results(tmp_path)
+    if available() is not None:
+        assert all(c["jax_skipped"] == available() for c in res["cases"])
+        pytest.skip(available())
+    for c in res["cases"]:
+        assert c["jax_step"]["samples_per_s"] > 0 and c["jax_scan"]["samples_per_s"] > 0
+        assert c["ratio_jax"] > 0 and c["parity_jax"]["pass"], c["parity_jax"]
 
 
 def test_smoke_contend(tmp_path):
