@@ -24,6 +24,7 @@ def available() -> str | None:
 
 
 def _forward(layers, params, x):
+    import jax
     import jax.numpy as jnp
     from jax import lax
 
@@ -46,7 +47,8 @@ def _forward(layers, params, x):
             h = lax.reduce_window(h, -jnp.inf, lax.max, (1, 1, size, size),
                                   (1, 1, size, size), "VALID")
         elif kind == "relu":
-            h = jnp.maximum(h, 0.0)
+            h = jax.nn.relu(h)      # gradient 0 at 0, as torch's and recipec's (jnp.maximum's
+                                    # is 1/2 there: a conv over blank pixels sits exactly at 0)
         else:
             raise ValueError(f"unknown layer spec {spec}")
     return h

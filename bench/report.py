@@ -75,7 +75,7 @@ def print_report(res: dict, console: Console | None = None) -> None:
         if c.get("jax_skipped"):
             console.print(f"JAX {c['key']}: skipped: {c['jax_skipped']}")
         for key, label in (("parity", ""), ("parity_sgd", " (same model, SGD)"),
-                           ("parity_jax", " (JAX, lax.scan)")):
+                           ("parity_jax", " (JAX, lax.scan; SGD for an Adam case)")):
             p = c.get(key)
             if p:
                 console.print(f"parity {c['key']}{label}: first {p['steps']} step losses, max "
