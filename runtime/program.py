@@ -461,16 +461,8 @@ class Program:
                              f"[N, {', '.join(map(str, self.recipe.model.input_shape))}]); "
                              f"got an array of shape {x.shape}")
         x = np.ascontiguousarray(x.reshape(len(x), width), dtype=np.float32)
-        n = len(x)
-        out = np.empty((n,) + self._out_shape(), np.float32)
-        order = np.arange(n, dtype=np.int64)
-        batch = max(1, min(batch, n))
-        full, rem = divmod(n, batch)
-        with self.executable.session():
-            if full:
-                self.executable.predict_chunk(x, order, 0, full, batch, out)
-            if rem:
-                self.executable.predict_chunk(x, order, full * batch, 1, rem, out)
+        out = np.empty((len(x),) + self._out_shape(), np.float32)
+        self.executable.predict_rows(x, out, batch)
         return out
 
     def evaluate(self, split: str = "validation") -> dict[str, float]:

@@ -32,8 +32,8 @@ class Int8Model:
         self.recipe = program.recipe
         self.compiled, self.plan, float_graph = compile_int8(self.recipe)
         self.executable = self.compiled.executable
-        state = {k: v for k, v in program.executable.state().items()
-                 if k in self.executable._arrays}
+        held = {t.name for t in self.executable.tensors}
+        state = {k: v for k, v in program.executable.state().items() if k in held}
         spec = self.recipe.quantize
         if stored is not None:
             state.update(stored)
@@ -60,16 +60,8 @@ class Int8Model:
         """As Program.outputs, through the int8 kernel."""
         width = math.prod(self.recipe.model.input_shape)
         x = np.ascontiguousarray(x.reshape(len(x), width), dtype=np.float32)
-        n = len(x)
-        out = np.empty((n,) + tuple(self.recipe.model.output_shape), np.float32)
-        order = np.arange(n, dtype=np.int64)
-        batch = max(1, min(batch, n))
-        full, rem = divmod(n, batch)
-        with self.executable.session():
-            if full:
-                self.executable.predict_chunk(x, order, 0, full, batch, out)
-            if rem:
-                self.executable.predict_chunk(x, order, full * batch, 1, rem, out)
+        out = np.empty((len(x),) + tuple(self.recipe.model.output_shape), np.float32)
+        self.executable.predict_rows(x, out, batch)
         return out
 
 

@@ -117,6 +117,19 @@ class Executable:
             "hypers": self.hypers, "out": out},
             [self._arrays[name] for name in self._predict_state])
 
+    def predict_rows(self, x: np.ndarray, out: np.ndarray, batch: int = 256) -> None:
+        """predict_chunk over every row of x [N, width] in order, into out [N, ...]: whole
+        batches in one call, the remainder in a second."""
+        n = len(x)
+        order = np.arange(n, dtype=np.int64)
+        batch = max(1, min(batch, n))
+        full, rem = divmod(n, batch)
+        with self.session():
+            if full:
+                self.predict_chunk(x, order, 0, full, batch, out)
+            if rem:
+                self.predict_chunk(x, order, full * batch, 1, rem, out)
+
     def warm_up(self) -> None:
         """Load or compile every kernel now (the first chunk would otherwise pay for it)."""
 

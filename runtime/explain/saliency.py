@@ -54,14 +54,7 @@ class InputGradients:
         packed[:, :self.features] = x.reshape(n, self.features)
         packed[np.arange(n), self.features + classes] = 1.0
         out = np.empty((n, self.features), np.float32)
-        batch = max(1, min(batch, n))
-        full, rem = divmod(n, batch)
-        order = np.arange(n, dtype=np.int64)
-        with self.executable.session():
-            if full:
-                self.executable.predict_chunk(packed, order, 0, full, batch, out)
-            if rem:
-                self.executable.predict_chunk(packed, order, full * batch, 1, rem, out)
+        self.executable.predict_rows(packed, out, batch)
         return out
 
 
